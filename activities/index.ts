@@ -1,0 +1,7 @@
+import type { Db } from '../db/connect.js';
+import { createIncidentActivities } from './incidents.js';
+
+/** Every activity the worker registers, bound to its dependencies. */
+export function createActivities(db: Db) {
+  return { ...createIncidentActivities(db) };
+}

@@ -1,0 +1,39 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { requireToken } from './auth.js';
+import { chargerRoutes } from './chargers.js';
+import { docsRoutes } from './docs.js';
+import type { ApiDeps, ApiEnv } from './env.js';
+import { healthRoutes } from './health.js';
+import { incidentRoutes } from './incidents.js';
+import { invalidRequest, Problem, renderProblem, toProblem } from './problem.js';
+
+/** The HTTP API: health and docs in the open, everything under /api behind a bearer token. */
+export function createApi(deps: ApiDeps) {
+  const app = new OpenAPIHono<ApiEnv>({
+    defaultHook: (result) => {
+      if (!result.success) throw invalidRequest(result.error.issues, result.target);
+    },
+  });
+
+  app.onError((error, c) => {
+    const problem = toProblem(error);
+    if (problem.status >= 500 && !(error instanceof Problem)) deps.log.error({ err: error, path: c.req.path }, 'request failed');
+    return renderProblem(c, problem);
+  });
+  app.notFound((c) => renderProblem(c, new Problem(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
+
+  app.route('/health', healthRoutes(deps));
+  app.use('/api/*', requireToken(deps.db));
+  app.route('/api/chargers', chargerRoutes(deps));
+  app.route('/api/incidents', incidentRoutes(deps));
+
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Concierge API', version: '0.1.0', description: 'Service agreements, incidents and SLAs for destination EV charging.' },
+    security: [{ bearer: [] }],
+  });
+  app.route('/docs', docsRoutes('/openapi.json'));
+  return app;
+}

@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import { createMiddleware } from 'hono/factory';
+import type { Db } from '../db/connect.js';
+import type { Role } from '../db/schema.js';
+import { hashToken, newToken } from '../runtime/secrets.js';
+import type { ApiEnv } from './env.js';
+import { forbidden, Problem } from './problem.js';
+
+/** Every /api route: a bearer token, looked up by its hash. */
+export function requireToken(db: Db) {
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const header = c.req.header('authorization') ?? '';
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    if (!match) throw unauthorized('send Authorization: Bearer <token>');
+    const token = await db
+      .selectFrom('apiTokens')
+      .select(['id', 'name', 'role'])
+      .where('tokenHash', '=', hashToken(match[1]!))
+      .executeTakeFirst();
+    if (!token) throw unauthorized('the token is not valid');
+    c.set('actor', { id: token.id, name: token.name, role: token.role });
+    await next();
+  });
+}
+
+/** Routes that change configuration or operations are for these roles only. */
+export function requireRole(...roles: Role[]) {
+  return createMiddleware<ApiEnv>(async (c, next) => {
+    const { role } = c.get('actor');
+    if (!roles.includes(role as Role)) throw forbidden(`the ${role} role may not do this; allowed: ${roles.join(', ')}`);
+    await next();
+  });
+}
+
+function unauthorized(detail: string) {
+  return new Problem(401, 'Unauthorized', detail);
+}
+
+/**
+ * The first account-manager token. CONCIERGE_ADMIN_TOKEN, when set, is stored (hashed) if it is not
+ * yet; otherwise, on a database without tokens, a token is generated and returned to be shown once.
+ */
+export async function ensureAdminToken(db: Db, configured: string | undefined): Promise<string | null> {
+  if (configured) {
+    await db
+      .insertInto('apiTokens')
+      .values({ id: randomUUID(), tokenHash: hashToken(configured), role: 'account-manager', name: 'admin' })
+      .onConflict((oc) => oc.column('tokenHash').doNothing())
+      .execute();
+    return null;
+  }
+  const existing = await db.selectFrom('apiTokens').select('id').limit(1).executeTakeFirst();
+  if (existing) return null;
+  const token = newToken();
+  await db.insertInto('apiTokens').values({ id: randomUUID(), tokenHash: hashToken(token), role: 'account-manager', name: 'admin' }).execute();
+  return token;
+}
+
+/** Issues a token for a role (used by tests and, later, the token API). */
+export async function issueToken(db: Db, role: Role, name: string): Promise<string> {
+  const token = newToken();
+  await db.insertInto('apiTokens').values({ id: randomUUID(), tokenHash: hashToken(token), role, name }).execute();
+  return token;
+}

@@ -1,0 +1,131 @@
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { hashPassword } from '../runtime/secrets.js';
+import { requireRole } from './auth.js';
+import type { ApiDeps, ApiEnv } from './env.js';
+import { conflict, notFound, problemResponses } from './problem.js';
+
+/** OCPP identities become URL path segments and workflow-id parts: keep them plain. */
+const ChargerId = z
+  .string()
+  .regex(/^[A-Za-z0-9._-]{1,48}$/, 'up to 48 letters, digits, dots, dashes or underscores')
+  .openapi({ example: 'HOTEL-ALPS-01' });
+
+const NewCharger = z
+  .object({
+    id: ChargerId,
+    // OCPP 1.6 security profile: the Basic-auth key is 16 to 40 characters.
+    password: z.string().min(16).max(40),
+    siteId: z.string().min(1).max(100).optional(),
+    vendor: z.string().max(100).optional(),
+    model: z.string().max(100).optional(),
+  })
+  .openapi('NewCharger');
+
+const ConnectorSchema = z.object({
+  connectorId: z.number().int(),
+  status: z.string(),
+  errorCode: z.string().nullable(),
+  vendorErrorCode: z.string().nullable(),
+  info: z.string().nullable(),
+  at: z.string(),
+});
+
+const ChargerSchema = z
+  .object({
+    id: z.string(),
+    siteId: z.string().nullable(),
+    vendor: z.string().nullable(),
+    model: z.string().nullable(),
+    serialNumber: z.string().nullable(),
+    firmwareVersion: z.string().nullable(),
+    protocol: z.string().nullable(),
+    connected: z.boolean(),
+    connectedAt: z.string().nullable(),
+    lastSeenAt: z.string().nullable(),
+    registeredAt: z.string(),
+    connectors: z.array(ConnectorSchema),
+  })
+  .openapi('Charger');
+
+const register = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Register a charger and its OCPP Basic-auth password',
+  middleware: [requireRole('account-manager', 'dispatcher')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: NewCharger } } } },
+  responses: {
+    201: { description: 'registered', content: { 'application/json': { schema: ChargerSchema } } },
+    ...problemResponses(400, 401, 403, 409),
+  },
+});
+
+const show = createRoute({
+  method: 'get',
+  path: '/{id}',
+  summary: 'A charger: connected or not, last seen, status per connector',
+  request: { params: z.object({ id: ChargerId }) },
+  responses: {
+    200: { description: 'the charger', content: { 'application/json': { schema: ChargerSchema } } },
+    ...problemResponses(401, 404),
+  },
+});
+
+export function chargerRoutes({ db }: ApiDeps) {
+  async function loadCharger(id: string) {
+    const charger = await db.selectFrom('chargers').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!charger) return null;
+    const connectors = await db.selectFrom('connectorStatus').selectAll().where('chargerId', '=', id).orderBy('connectorId').execute();
+    return {
+      id: charger.id,
+      siteId: charger.siteId,
+      vendor: charger.vendor,
+      model: charger.model,
+      serialNumber: charger.serialNumber,
+      firmwareVersion: charger.firmwareVersion,
+      protocol: charger.protocol,
+      connected: charger.connected,
+      connectedAt: charger.connectedAt?.toISOString() ?? null,
+      lastSeenAt: charger.lastSeenAt?.toISOString() ?? null,
+      registeredAt: charger.registeredAt.toISOString(),
+      connectors: connectors.map((c) => ({
+        connectorId: c.connectorId,
+        status: c.status,
+        errorCode: c.errorCode,
+        vendorErrorCode: c.vendorErrorCode,
+        info: c.info,
+        at: c.at.toISOString(),
+      })),
+    };
+  }
+
+  return new OpenAPIHono<ApiEnv>()
+    .openapi(register, async (c) => {
+      const body = c.req.valid('json');
+      const inserted = await db
+        .insertInto('chargers')
+        .values({
+          id: body.id,
+          passwordHash: await hashPassword(body.password),
+          siteId: body.siteId ?? null,
+          vendor: body.vendor ?? null,
+          model: body.model ?? null,
+          serialNumber: null,
+          firmwareVersion: null,
+          protocol: null,
+          gatewayNode: null,
+          connectedAt: null,
+          lastSeenAt: null,
+          bootedAt: null,
+        })
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .executeTakeFirst();
+      if (!inserted) throw conflict(`charger ${body.id} is already registered`);
+      return c.json((await loadCharger(body.id))!, 201);
+    })
+    .openapi(show, async (c) => {
+      const charger = await loadCharger(c.req.valid('param').id);
+      if (!charger) throw notFound('charger');
+      return c.json(charger, 200);
+    });
+}

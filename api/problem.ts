@@ -1,0 +1,53 @@
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { z } from '@hono/zod-openapi';
+
+/** An API error as a value: rendered once, by the app's error handler, as RFC 9457 problem+json. */
+export class Problem extends Error {
+  constructor(
+    readonly status: ContentfulStatusCode,
+    readonly title: string,
+    readonly detail: string,
+    readonly extra: Record<string, unknown> = {},
+  ) {
+    super(detail);
+  }
+}
+
+export const notFound = (what: string) => new Problem(404, 'Not Found', `${what} not found`);
+export const forbidden = (detail: string) => new Problem(403, 'Forbidden', detail);
+export const conflict = (detail: string) => new Problem(409, 'Conflict', detail);
+
+export const ProblemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string(),
+    errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  })
+  .openapi('Problem');
+
+export const problemResponses = (...statuses: number[]) =>
+  Object.fromEntries(
+    statuses.map((status) => [status, { description: 'problem', content: { 'application/problem+json': { schema: ProblemSchema } } }]),
+  );
+
+export function renderProblem(c: Context, problem: Problem): Response {
+  const body = { type: 'about:blank', title: problem.title, status: problem.status, detail: problem.detail, ...problem.extra };
+  return c.body(JSON.stringify(body), problem.status, { 'content-type': 'application/problem+json' });
+}
+
+/** The one error handler: known problems as they are, anything else as a 500 without internals. */
+export function toProblem(error: unknown): Problem {
+  if (error instanceof Problem) return error;
+  if (error instanceof HTTPException) return new Problem(error.status as ContentfulStatusCode, 'Error', error.message || 'request failed');
+  return new Problem(500, 'Internal Server Error', 'the request could not be completed; it has been logged');
+}
+
+/** Validation failures from request schemas, every field at once. */
+export function invalidRequest(issues: readonly { path: readonly PropertyKey[]; message: string }[], where: string): Problem {
+  const errors = issues.map((issue) => ({ path: issue.path.map(String).join('.') || where, message: issue.message }));
+  return new Problem(400, 'Bad Request', `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
+}

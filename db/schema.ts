@@ -1,0 +1,126 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+
+/** Timestamps are stored as timestamptz; we write ISO strings or Dates and read Dates. */
+type Timestamp = ColumnType<Date, Date | string, Date | string>;
+type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
+type Json = ColumnType<unknown, string, string>;
+
+export type Role = 'account-manager' | 'dispatcher' | 'technician' | 'venue';
+
+export interface ApiTokensTable {
+  id: string;
+  tokenHash: string;
+  role: Role;
+  name: string;
+  createdAt: CreatedAt;
+}
+
+export interface ChargersTable {
+  id: string;
+  passwordHash: string;
+  siteId: string | null;
+  vendor: string | null;
+  model: string | null;
+  serialNumber: string | null;
+  firmwareVersion: string | null;
+  protocol: string | null;
+  connected: Generated<boolean>;
+  gatewayNode: string | null;
+  connectedAt: Timestamp | null;
+  lastSeenAt: Timestamp | null;
+  bootedAt: Timestamp | null;
+  registeredAt: CreatedAt;
+}
+
+/** Latest known status per connector; connector 0 is the charger as a whole. */
+export interface ConnectorStatusTable {
+  chargerId: string;
+  connectorId: number;
+  status: string;
+  errorCode: string | null;
+  vendorErrorCode: string | null;
+  info: string | null;
+  at: Timestamp;
+}
+
+/** Every status report as received, never updated. */
+export interface StatusLogTable {
+  id: Generated<string>;
+  chargerId: string;
+  connectorId: number;
+  status: string;
+  errorCode: string | null;
+  vendorErrorCode: string | null;
+  info: string | null;
+  reportedAt: Timestamp;
+  receivedAt: CreatedAt;
+  protocol: string;
+  payload: Json;
+}
+
+/** Events waiting to be delivered to Temporal; written in the same transaction as the fact. */
+export interface OutboxTable {
+  id: Generated<string>;
+  chargerId: string;
+  kind: string;
+  payload: Json;
+  createdAt: CreatedAt;
+  attempts: Generated<number>;
+  lastError: string | null;
+  nextAttemptAt: Generated<Date>;
+  deliveredAt: Timestamp | null;
+}
+
+/** The incident projection: written only by the incident workflow's activities. */
+export interface IncidentsTable {
+  id: string;
+  workflowId: string;
+  runId: string;
+  chargerId: string;
+  connectorId: number;
+  status: string;
+  priority: string;
+  openedAt: Timestamp;
+  acknowledgedAt: Timestamp | null;
+  resolvedAt: Timestamp | null;
+  respondBy: Timestamp;
+  fixBy: Timestamp;
+  responseBreached: boolean;
+  fixBreached: boolean;
+  revision: number;
+  updatedAt: Timestamp;
+}
+
+export interface IncidentFaultsTable {
+  incidentId: string;
+  eventId: string;
+  status: string;
+  errorCode: string;
+  vendorErrorCode: string | null;
+  info: string | null;
+  at: Timestamp;
+}
+
+export interface IncidentStepsTable {
+  incidentId: string;
+  seq: number;
+  step: string;
+  actor: string;
+  note: string | null;
+  at: Timestamp;
+}
+
+export interface Database {
+  apiTokens: ApiTokensTable;
+  chargers: ChargersTable;
+  connectorStatus: ConnectorStatusTable;
+  statusLog: StatusLogTable;
+  outbox: OutboxTable;
+  incidents: IncidentsTable;
+  incidentFaults: IncidentFaultsTable;
+  incidentSteps: IncidentStepsTable;
+}
+
+export type Charger = Selectable<ChargersTable>;
+export type NewStatusLog = Insertable<StatusLogTable>;
+export type OutboxRow = Selectable<OutboxTable>;

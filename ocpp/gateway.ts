@@ -1,0 +1,129 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { RPCServer } from 'ocpp-rpc';
+import type { Db } from '../db/connect.js';
+import type { Logger } from '../runtime/log.js';
+import { verifyPassword } from '../runtime/secrets.js';
+import type { HandlerContext } from './context.js';
+import { SUPPORTED_PROTOCOLS, type RPCServerClient } from './rpc.js';
+import { handle16 } from './v16.js';
+import { handle201 } from './v201.js';
+
+export interface GatewayOptions {
+  db: Db;
+  log: Logger;
+  /** This process's name in the charger → gateway map. */
+  node: string;
+  heartbeatIntervalSeconds: number;
+  outboxChanged(): void;
+  /** Largest frame a charger may send; bigger ones close the socket (WebSocket 1009). */
+  maxPayloadBytes?: number;
+}
+
+/** How often a charger's last-seen time is written, at most: every message proves it alive. */
+const LAST_SEEN_RESOLUTION_MS = 5_000;
+
+/** The OCPP-J endpoint: authenticates chargers, keeps one live socket per charger, dispatches to the protocol handlers. */
+export function createGateway(options: GatewayOptions) {
+  const { db, log, node } = options;
+  const server = new RPCServer({
+    protocols: [...SUPPORTED_PROTOCOLS],
+    strictMode: true,
+    respondWithDetailedErrors: false,
+    wssOptions: { maxPayload: options.maxPayloadBytes ?? 64 * 1024 },
+  });
+  const clients = new Map<string, RPCServerClient>();
+  let closing = false;
+
+  server.auth((accept, reject, handshake) => {
+    void (async () => {
+      const protocol = SUPPORTED_PROTOCOLS.find((p) => handshake.protocols.has(p));
+      if (!protocol) return reject(400, `no common subprotocol; this server speaks ${SUPPORTED_PROTOCOLS.join(', ')}`);
+      const charger = await db.selectFrom('chargers').select(['id', 'passwordHash']).where('id', '=', handshake.identity).executeTakeFirst();
+      // Unknown charger and wrong password get the same answer: the socket does not say which ids exist.
+      if (!charger || !handshake.password || !(await verifyPassword(handshake.password, charger.passwordHash))) {
+        log.warn({ identity: handshake.identity, remoteAddress: handshake.remoteAddress }, 'charger refused: bad credentials');
+        return reject(401, 'Unauthorized');
+      }
+      accept({ chargerId: charger.id }, protocol);
+    })().catch((error: unknown) => {
+      log.error({ err: error, identity: handshake.identity }, 'charger authentication failed');
+      reject(503, 'Service Unavailable');
+    });
+  });
+
+  server.on('client', (client: RPCServerClient) => {
+    onConnected(client).catch((error: unknown) => log.error({ err: error, chargerId: client.identity }, 'charger connection setup failed'));
+  });
+
+  async function onConnected(client: RPCServerClient) {
+    const chargerId = client.session.chargerId as string;
+    const protocol = client.protocol ?? 'ocpp1.6';
+    const previous = clients.get(chargerId);
+    clients.set(chargerId, client);
+    if (previous && previous !== client) {
+      log.info({ chargerId }, 'charger reconnected; closing its previous socket');
+      void previous.close({ code: 1000, reason: 'replaced by a new connection' });
+    }
+
+    const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged };
+    if (protocol === 'ocpp2.0.1') handle201(client, ctx);
+    else handle16(client, ctx);
+
+    let lastSeenWritten = Date.now();
+    client.on('message', ({ outbound }: { outbound: boolean }) => {
+      if (outbound || Date.now() - lastSeenWritten < LAST_SEEN_RESOLUTION_MS) return;
+      lastSeenWritten = Date.now();
+      void db.updateTable('chargers').set({ lastSeenAt: new Date() }).where('id', '=', chargerId).execute().catch(() => undefined);
+    });
+    client.on('strictValidationFailure', ({ method, error, outbound }: { method: string; error: Error; outbound: boolean }) => {
+      ctx.log.warn({ method, outbound, reason: error.message }, 'OCPP message failed schema validation');
+    });
+    client.on('badMessage', ({ error }: { error: Error }) => {
+      ctx.log.warn({ reason: error.message }, 'malformed OCPP frame answered with CALLERROR');
+    });
+    client.on('close', () => {
+      // Only the socket that still holds the charger may mark it gone: an old socket closing
+      // after the charger reconnected must not make it look offline.
+      if (clients.get(chargerId) !== client) return;
+      clients.delete(chargerId);
+      if (closing) return;
+      void db
+        .updateTable('chargers')
+        .set({ connected: false, lastSeenAt: new Date() })
+        .where('id', '=', chargerId)
+        .where('gatewayNode', '=', node)
+        .execute()
+        .catch((error: unknown) => ctx.log.error({ err: error }, 'could not record disconnect'));
+    });
+
+    const now = new Date();
+    await db
+      .updateTable('chargers')
+      .set({ connected: true, gatewayNode: node, protocol, connectedAt: now, lastSeenAt: now })
+      .where('id', '=', chargerId)
+      .execute();
+    ctx.log.info({ protocol }, 'charger connected');
+  }
+
+  return {
+    handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer) {
+      void server.handleUpgrade(request, socket as never, head);
+    },
+
+    isConnected: (chargerId: string) => clients.has(chargerId),
+
+    /** After a crash this node's chargers are still marked connected; they will reconnect if alive. */
+    async forgetPreviousConnections() {
+      await db.updateTable('chargers').set({ connected: false }).where('gatewayNode', '=', node).where('connected', '=', true).execute();
+    },
+
+    async close() {
+      closing = true;
+      await server.close({ code: 1001, reason: 'server shutting down', awaitPending: false, force: false });
+      await db.updateTable('chargers').set({ connected: false }).where('gatewayNode', '=', node).where('connected', '=', true).execute();
+    },
+  };
+}
+
+export type Gateway = ReturnType<typeof createGateway>;

@@ -1,0 +1,112 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Client } from '@temporalio/client';
+import type { Db } from '../db/connect.js';
+import { incidentWorkflowId } from '../contracts/incident.js';
+import type { SlaTargets } from '../contracts/sla.js';
+import type { Logger } from '../runtime/log.js';
+import { faultReported, incidentWorkflow } from '../workflows/incident.js';
+import type { OutboxEvent } from './events.js';
+
+export interface OutboxRelayOptions {
+  db: Db;
+  temporal: Client;
+  taskQueue: string;
+  incidentSla: SlaTargets;
+  log: Logger;
+  batchSize?: number;
+  /** Poll interval when nobody says events are waiting (other processes may write the outbox). */
+  idleMs?: number;
+}
+
+const MAX_BACKOFF_MS = 60_000;
+
+/**
+ * Delivers outbox events to Temporal, oldest first and in order per charger. An event that cannot
+ * be delivered (Temporal down) stays, with exponential backoff; its charger's later events wait
+ * behind it, other chargers' events go on.
+ */
+export function startOutboxRelay(options: OutboxRelayOptions) {
+  const { db, temporal, log } = options;
+  const batchSize = options.batchSize ?? 100;
+  const idleMs = options.idleMs ?? 1_000;
+  let running = true;
+  let wake: AbortController = new AbortController();
+
+  async function deliver(event: OutboxEvent): Promise<void> {
+    switch (event.kind) {
+      case 'fault':
+        await temporal.workflow.signalWithStart(incidentWorkflow, {
+          workflowId: incidentWorkflowId(event.chargerId, event.connectorId),
+          taskQueue: options.taskQueue,
+          args: [{ chargerId: event.chargerId, connectorId: event.connectorId, priority: event.priority, sla: options.incidentSla }],
+          signal: faultReported,
+          signalArgs: [event.fault],
+        });
+    }
+  }
+
+  /** One pass over the pending events; returns how many were delivered. */
+  async function relayOnce(): Promise<number> {
+    const pending = await db
+      .selectFrom('outbox')
+      .selectAll()
+      .where('deliveredAt', 'is', null)
+      .orderBy('id')
+      .limit(batchSize)
+      .execute();
+    const held = new Set<string>();
+    let delivered = 0;
+    for (const row of pending) {
+      if (!running) break;
+      if (held.has(row.chargerId)) continue;
+      if (row.nextAttemptAt.getTime() > Date.now()) {
+        held.add(row.chargerId);
+        continue;
+      }
+      try {
+        await deliver(row.payload as OutboxEvent);
+        await db.updateTable('outbox').set({ deliveredAt: new Date() }).where('id', '=', row.id).execute();
+        delivered++;
+      } catch (error) {
+        held.add(row.chargerId);
+        const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** row.attempts);
+        log.warn({ err: error, outboxId: row.id, attempts: row.attempts + 1, retryInMs: backoff }, 'outbox event not delivered yet');
+        await db
+          .updateTable('outbox')
+          .set({ attempts: row.attempts + 1, lastError: String(error), nextAttemptAt: new Date(Date.now() + backoff) })
+          .where('id', '=', row.id)
+          .execute();
+      }
+    }
+    return delivered;
+  }
+
+  const loop = (async () => {
+    while (running) {
+      let delivered = 0;
+      try {
+        delivered = await relayOnce();
+      } catch (error) {
+        log.error({ err: error }, 'outbox relay pass failed');
+      }
+      if (delivered === 0 && running) {
+        await sleep(idleMs, undefined, { signal: wake.signal }).catch(() => undefined);
+        wake = new AbortController();
+      }
+    }
+  })();
+
+  return {
+    /** New events are waiting: look now instead of at the next poll. */
+    kick() {
+      wake.abort();
+    },
+    async stop() {
+      running = false;
+      wake.abort();
+      await loop;
+    },
+  };
+}
+
+export type OutboxRelay = ReturnType<typeof startOutboxRelay>;

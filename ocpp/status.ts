@@ -1,0 +1,74 @@
+import type { Db } from '../db/connect.js';
+import type { FaultAssessment } from '../contracts/faults.js';
+import type { ConnectorStatusChanged, FaultEvent } from './events.js';
+
+/**
+ * Keeps a status report: appended to the status log, the connector's latest status updated, and —
+ * when it is a fault — an outbox event for the incident workflow, all in one transaction.
+ */
+export async function recordConnectorStatus(db: Db, event: ConnectorStatusChanged, fault: FaultAssessment | null): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    const { id } = await trx
+      .insertInto('statusLog')
+      .values({
+        chargerId: event.chargerId,
+        connectorId: event.connectorId,
+        status: event.status,
+        errorCode: event.errorCode,
+        vendorErrorCode: event.vendorErrorCode,
+        info: event.info,
+        reportedAt: event.at,
+        protocol: event.protocol,
+        payload: JSON.stringify(event.payload),
+      })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+
+    await trx
+      .insertInto('connectorStatus')
+      .values({
+        chargerId: event.chargerId,
+        connectorId: event.connectorId,
+        status: event.status,
+        errorCode: event.errorCode,
+        vendorErrorCode: event.vendorErrorCode,
+        info: event.info,
+        at: event.at,
+      })
+      .onConflict((oc) =>
+        oc
+          .columns(['chargerId', 'connectorId'])
+          .doUpdateSet((eb) => ({
+            status: eb.ref('excluded.status'),
+            errorCode: eb.ref('excluded.errorCode'),
+            vendorErrorCode: eb.ref('excluded.vendorErrorCode'),
+            info: eb.ref('excluded.info'),
+            at: eb.ref('excluded.at'),
+          }))
+          // A late, out-of-order report must not overwrite a newer status.
+          .where('connectorStatus.at', '<=', (eb) => eb.ref('excluded.at')),
+      )
+      .execute();
+
+    if (fault) {
+      const outboxEvent: FaultEvent = {
+        kind: 'fault',
+        chargerId: event.chargerId,
+        connectorId: event.connectorId,
+        priority: fault.priority,
+        fault: {
+          eventId: `status:${id}`,
+          status: event.status,
+          errorCode: event.errorCode ?? event.status,
+          vendorErrorCode: event.vendorErrorCode,
+          info: event.info,
+          at: event.at,
+        },
+      };
+      await trx
+        .insertInto('outbox')
+        .values({ chargerId: event.chargerId, kind: outboxEvent.kind, payload: JSON.stringify(outboxEvent) })
+        .execute();
+    }
+  });
+}

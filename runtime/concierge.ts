@@ -1,0 +1,125 @@
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { serve, type ServerType } from '@hono/node-server';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+import { createApi } from '../api/app.js';
+import { ensureAdminToken } from '../api/auth.js';
+import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
+import { createGateway } from '../ocpp/gateway.js';
+import { startOutboxRelay } from '../ocpp/outbox-relay.js';
+import type { Config } from './config.js';
+import { createLogger, type Logger } from './log.js';
+import { startTemporalDevServer } from './temporal-dev-server.js';
+
+export interface StartOptions {
+  log?: Logger;
+  /** A prebuilt workflow bundle (tests build one per run); otherwise the workflows are bundled once here. */
+  workflowBundle?: { code: string } | { codePath: string };
+}
+
+export interface RunningConcierge {
+  url: string;
+  port: number;
+  temporalUiUrl: string | null;
+  /** Set only when this start generated the first admin token: show it once. */
+  generatedAdminToken: string | null;
+  db: Db;
+  stop(): Promise<void>;
+}
+
+export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
+
+/**
+ * One process: Temporal dev server (unless TEMPORAL_ADDRESS is set), database and migrations,
+ * worker, HTTP API and the OCPP gateway on the same port. Stops in reverse order.
+ */
+export async function startConcierge(config: Config, options: StartOptions = {}): Promise<RunningConcierge> {
+  const log = options.log ?? createLogger(config.logLevel);
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) {
+      await cleanup().catch((error: unknown) => log.error({ err: error }, 'error while stopping'));
+    }
+  };
+
+  try {
+    let address = config.temporal.address;
+    let temporalUiUrl: string | null = null;
+    if (!address) {
+      const devServer = await startTemporalDevServer({ ...config.temporal.devServer, namespace: config.temporal.namespace, log });
+      cleanups.push(devServer.stop);
+      address = devServer.address;
+      temporalUiUrl = devServer.uiUrl;
+    }
+
+    const db = openDatabase(config.database);
+    cleanups.push(() => db.destroy());
+    await migrateToLatest(db);
+    const generatedAdminToken = await ensureAdminToken(db, config.adminToken);
+
+    const connection = await Connection.connect({ address });
+    cleanups.push(() => connection.close());
+    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+
+    const workerConnection = await NativeConnection.connect({ address });
+    cleanups.push(() => workerConnection.close());
+    const worker = await Worker.create({
+      connection: workerConnection,
+      namespace: config.temporal.namespace,
+      taskQueue: config.temporal.taskQueue,
+      workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger })),
+      activities: createActivities(db),
+    });
+    const workerRun = worker.run();
+    cleanups.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+    });
+
+    const relay = startOutboxRelay({ db, temporal, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, log });
+    cleanups.push(relay.stop);
+
+    const gateway = createGateway({ db, log, node: config.gatewayNode, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, outboxChanged: relay.kick });
+    await gateway.forgetPreviousConnections();
+
+    const api = createApi({ db, temporal, log });
+    const server = await listen(api.fetch, config.port, config.host);
+    server.on('upgrade', (request, socket, head) => {
+      if (request.url?.startsWith('/ocpp/')) gateway.handleUpgrade(request, socket, head);
+      else socket.destroy();
+    });
+    cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    cleanups.push(gateway.close);
+
+    const port = (server.address() as AddressInfo).port;
+    return {
+      url: config.publicUrl ?? `http://localhost:${port}`,
+      port,
+      temporalUiUrl,
+      generatedAdminToken,
+      db,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+function listen(fetch: (request: Request) => Response | Promise<Response>, port: number, hostname: string): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, port, hostname }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+const quietBundlerLogger = {
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string, meta?: unknown) => console.warn(message, meta ?? ''),
+  error: (message: string, meta?: unknown) => console.error(message, meta ?? ''),
+  log: () => undefined,
+};

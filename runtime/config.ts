@@ -1,0 +1,79 @@
+import os from 'node:os';
+import path from 'node:path';
+import ms from 'ms';
+import { z } from 'zod';
+
+const duration = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const millis = ms(value as ms.StringValue);
+      if (typeof millis !== 'number' || !Number.isFinite(millis) || millis <= 0) {
+        ctx.addIssue({ code: 'custom', message: `expected a positive duration such as 30m, 4h or 2d, found "${value}"` });
+        return z.NEVER;
+      }
+      return millis;
+    });
+
+const port = z.coerce.number().int().min(0).max(65535);
+
+const environment = z.object({
+  PORT: port.default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  PUBLIC_URL: z.url().optional(),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().min(1).optional(),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('concierge'),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_DEV_UI_PORT: port.optional(),
+  TEMPORAL_CLI: z.string().min(1).optional(),
+  CONCIERGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SMTP_URL: z.string().min(1).optional(),
+  GATEWAY_NODE: z.string().min(1).default(os.hostname()),
+  OCPP_HEARTBEAT_INTERVAL: z.coerce.number().int().positive().default(300),
+  INCIDENT_RESPOND_WITHIN: duration('1h'),
+  INCIDENT_FIX_WITHIN: duration('8h'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export type Config = ReturnType<typeof toConfig>;
+
+function toConfig(env: z.infer<typeof environment>) {
+  const dataDir = path.resolve(env.DATA_DIR);
+  const temporalUiPort = env.TEMPORAL_DEV_UI_PORT ?? env.TEMPORAL_DEV_PORT + 1000;
+  return {
+    port: env.PORT,
+    host: env.HOST,
+    publicUrl: env.PUBLIC_URL,
+    dataDir,
+    database: env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: path.join(dataDir, 'pglite') },
+    temporal: {
+      /** Unset: Concierge runs the Temporal CLI dev server itself, with SQLite under dataDir. */
+      address: env.TEMPORAL_ADDRESS,
+      namespace: env.TEMPORAL_NAMESPACE,
+      taskQueue: env.TEMPORAL_TASK_QUEUE,
+      devServer: { port: env.TEMPORAL_DEV_PORT, uiPort: temporalUiPort, cli: env.TEMPORAL_CLI, dbFile: path.join(dataDir, 'temporal.sqlite') },
+    },
+    adminToken: env.CONCIERGE_ADMIN_TOKEN,
+    smtpUrl: env.SMTP_URL,
+    gatewayNode: env.GATEWAY_NODE,
+    heartbeatIntervalSeconds: env.OCPP_HEARTBEAT_INTERVAL,
+    incidentSla: { respondWithinMs: env.INCIDENT_RESPOND_WITHIN, fixWithinMs: env.INCIDENT_FIX_WITHIN },
+    logLevel: env.LOG_LEVEL,
+  };
+}
+
+export class ConfigError extends Error {}
+
+/** Reads the configuration from environment variables; every problem is reported at once. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = environment.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`invalid configuration:\n${lines.join('\n')}`);
+  }
+  return toConfig(parsed.data);
+}
