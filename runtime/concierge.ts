@@ -2,7 +2,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, NativeConnection, Worker } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
 import { createApi } from '../api/app.js';
 import { ensureAdminToken } from '../api/auth.js';
@@ -44,6 +44,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     }
   };
 
+  routeTemporalLogs(log);
   try {
     let address = config.temporal.address;
     let temporalUiUrl: string | null = null;
@@ -113,6 +114,20 @@ function listen(fetch: (request: Request) => Response | Promise<Response>, port:
     const server = serve({ fetch, port, hostname }, () => resolve(server));
     server.once('error', reject);
   });
+}
+
+let temporalRuntimeInstalled = false;
+
+/** The Temporal SDK logs through our logger, warnings and up; installed once per process. */
+function routeTemporalLogs(log: Logger) {
+  if (temporalRuntimeInstalled) return;
+  temporalRuntimeInstalled = true;
+  const temporalLog = log.child({ component: 'temporal' });
+  const logger = new DefaultLogger('WARN', ({ level, message, meta }) => {
+    if (level === 'ERROR') temporalLog.error(meta ?? {}, message);
+    else temporalLog.warn(meta ?? {}, message);
+  });
+  Runtime.install({ logger });
 }
 
 const quietBundlerLogger = {

@@ -26,7 +26,8 @@ export interface DevServerOptions {
   cli?: string;
   port: number;
   uiPort: number;
-  dbFile: string;
+  /** SQLite file for persistence; without one the server keeps everything in memory (tests). */
+  dbFile?: string;
   namespace: string;
   log: Logger;
   /** How long to wait for the server to answer; the first start on a new machine is the slowest. */
@@ -45,31 +46,32 @@ export interface DevServer {
  */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
   const { port, uiPort, dbFile, namespace, log } = options;
-  mkdirSync(path.dirname(dbFile), { recursive: true });
-  const pidFile = `${dbFile}.pid`;
-  await stopLeftover(pidFile, log);
+  const pidFile = dbFile ? `${dbFile}.pid` : null;
+  if (dbFile) mkdirSync(path.dirname(dbFile), { recursive: true });
+  if (pidFile) await stopLeftover(pidFile, log);
 
-  const args = ['server', 'start-dev', '--db-filename', dbFile, '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
+  const args = ['server', 'start-dev', ...(dbFile ? ['--db-filename', dbFile] : []), '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
   if (namespace !== 'default') args.push('--namespace', namespace);
   args.push('--log-level', 'warn', '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
 
-  const logFile = openSync(`${dbFile}.log`, 'a');
+  const logFile = dbFile ? openSync(`${dbFile}.log`, 'a') : 'ignore';
   const cli = findTemporalCli(options.cli);
   // Own process group: a Ctrl-C reaches Concierge, which then stops the server after the worker.
   const child = spawn(cli, args, { stdio: ['ignore', logFile, logFile], detached: true });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
-  if (child.pid) writeFileSync(pidFile, String(child.pid));
+  if (child.pid && pidFile) writeFileSync(pidFile, String(child.pid));
 
   const address = `127.0.0.1:${port}`;
   const ready = waitUntilReachable(address, options.readyTimeoutMs ?? 60_000);
   const outcome = await Promise.race([
     ready.then(() => 'ready' as const),
-    exited.then((code) => new Error(`temporal dev server exited with code ${code}; see ${dbFile}.log`)),
+    exited.then((code) => new Error(`temporal dev server exited with code ${code}${dbFile ? `; see ${dbFile}.log` : ''}`)),
     spawnError.then((error) => new Error(`cannot run the Temporal CLI "${cli}" (run the setup step or set TEMPORAL_CLI): ${error.message}`)),
   ]);
   if (outcome !== 'ready') {
-    rmSync(pidFile, { force: true });
+    if (pidFile) rmSync(pidFile, { force: true });
+    child.kill('SIGKILL');
     throw outcome;
   }
   log.info({ address, dbFile }, 'temporal dev server ready');
@@ -78,7 +80,7 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
     uiUrl: `http://127.0.0.1:${uiPort}`,
     async stop() {
       await terminate(child, exited);
-      rmSync(pidFile, { force: true });
+      if (pidFile) rmSync(pidFile, { force: true });
     },
   };
 }

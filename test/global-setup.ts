@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { bundleWorkflowCode } from '@temporalio/worker';
+import type { TestProject } from 'vitest/node';
+import { workflowsPath } from '../runtime/concierge.js';
+import { createLogger } from '../runtime/log.js';
+import { startTemporalDevServer } from '../runtime/temporal-dev-server.js';
+import { freePort } from './support/ports.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    temporalAddress: string;
+    workflowBundlePath: string;
+  }
+}
+
+/**
+ * One Temporal dev server (from the CLI the setup step installed) and one workflow bundle for the
+ * whole run; every test file connects to the first and loads the second.
+ */
+export default async function setup(project: TestProject) {
+  const log = createLogger('warn');
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'concierge-test-'));
+  const port = await freePort();
+  const [server, bundle] = await Promise.all([
+    startTemporalDevServer({ port, uiPort: await freePort(), namespace: 'default', log }),
+    bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
+  ]);
+  const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
+  writeFileSync(workflowBundlePath, bundle.code);
+  project.provide('temporalAddress', server.address);
+  project.provide('workflowBundlePath', workflowBundlePath);
+
+  return async () => {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+}

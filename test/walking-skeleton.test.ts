@@ -1,0 +1,198 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { issueToken } from '../api/auth.js';
+import type { RunningConcierge } from '../runtime/concierge.js';
+import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
+import { HandshakeRefused, RawCharger } from './support/raw-charger.js';
+
+const PASSWORD = 'correct-horse-battery';
+
+describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
+  let dataDir: string;
+  let database: TestDatabase;
+  let app: RunningConcierge;
+  let ws: string;
+  const taskQueue = uniqueId('skeleton');
+  const env = { INCIDENT_RESPOND_WITHIN: '4s', INCIDENT_FIX_WITHIN: '1h' };
+  const api = () => apiClient(app.url);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-e2e-'));
+    database = await createTestDatabase(kind);
+    app = await startTestApp({ dataDir, database, taskQueue, env });
+    ws = app.url.replace('http', 'ws');
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await database?.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function registerCharger(prefix = 'CP') {
+    const id = uniqueId(prefix);
+    const response = await api().post('/api/chargers', { id, password: PASSWORD, siteId: 'site-1' });
+    expect(response.status).toBe(201);
+    return id;
+  }
+
+  it('answers /health with 200 when the database and Temporal are up', async () => {
+    const response = await fetch(`${app.url}/health`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ status: 'ok', checks: { database: 'up', temporal: 'up' } });
+  });
+
+  it('serves the OpenAPI document and a docs page without internet', async () => {
+    const doc = (await (await fetch(`${app.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/api/chargers', '/api/incidents', '/api/incidents/{id}/acknowledge']));
+    const page = await fetch(`${app.url}/docs`);
+    expect(await page.text()).toContain('/docs/assets/swagger-ui-bundle.js');
+    expect((await fetch(`${app.url}/docs/assets/swagger-ui-bundle.js`)).status).toBe(200);
+  });
+
+  it('refuses /api without a valid bearer token, as problem+json', async () => {
+    const missing = await fetch(`${app.url}/api/incidents`);
+    expect(missing.status).toBe(401);
+    expect(missing.headers.get('content-type')).toBe('application/problem+json');
+    expect(await missing.json()).toMatchObject({ status: 401, title: 'Unauthorized' });
+    const wrong = await apiClient(app.url, 'not-a-real-token').get('/api/incidents');
+    expect(wrong.status).toBe(401);
+    expect(wrong.body.detail).toMatch(/not valid/);
+  });
+
+  it('rejects an invalid charger registration with every field named, and stores nothing', async () => {
+    const response = await api().post('/api/chargers', { id: 'bad id/with slash', password: 'short' });
+    expect(response.status).toBe(400);
+    expect(response.contentType).toBe('application/problem+json');
+    expect(response.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(['id', 'password']);
+    expect((await api().get('/api/chargers/bad%20id')).status).toBe(400);
+  });
+
+  it('refuses a duplicate charger id with 409 and a venue token with 403', async () => {
+    const id = await registerCharger();
+    const again = await api().post('/api/chargers', { id, password: PASSWORD });
+    expect(again.status).toBe(409);
+    expect(again.body.detail).toContain(id);
+    const venue = apiClient(app.url, await issueToken(app.db, 'venue', 'Hotel Alpina'));
+    expect((await venue.post('/api/chargers', { id: uniqueId('CP'), password: PASSWORD })).status).toBe(403);
+  });
+
+  it('refuses unknown chargers, wrong passwords and missing subprotocols at the handshake', async () => {
+    const id = await registerCharger();
+    await expect(RawCharger.connect(ws, uniqueId('NOPE'), PASSWORD)).rejects.toEqual(new HandshakeRefused(401));
+    await expect(RawCharger.connect(ws, id, 'wrong-password-123456')).rejects.toEqual(new HandshakeRefused(401));
+    await expect(RawCharger.connect(ws, id, null)).rejects.toEqual(new HandshakeRefused(401));
+    await expect(RawCharger.connect(ws, id, PASSWORD, ['ocpp1.5'])).rejects.toEqual(new HandshakeRefused(400));
+    expect((await api().get(`/api/chargers/${id}`)).body.connected).toBe(false);
+  });
+
+  it('turns a Faulted StatusNotification into one incident; a repeat fault adds an occurrence', async () => {
+    const id = await registerCharger();
+    const charger = await RawCharger.connect(ws, id, PASSWORD);
+    expect(charger.protocol).toBe('ocpp1.6');
+    const boot = await charger.call('BootNotification', { chargePointVendor: 'Alfen', chargePointModel: 'Eve Single' });
+    expect(boot[0]).toBe(3);
+    expect(boot[2]).toMatchObject({ status: 'Accepted', interval: 300 });
+
+    const faultedAt = new Date().toISOString();
+    expect(await charger.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted', timestamp: faultedAt, vendorErrorCode: 'E42' })).toEqual([3, expect.any(String), {}]);
+
+    const [incident] = await eventually(async () => {
+      const { body } = await api().get(`/api/incidents?chargerId=${id}`);
+      return body.incidents.length > 0 ? body.incidents : undefined;
+    }, 5_000, 'the incident');
+    expect(incident).toMatchObject({ chargerId: id, connectorId: 1, status: 'opened', priority: 'P2' });
+    expect(incident.faults).toEqual([{ status: 'Faulted', errorCode: 'GroundFailure', vendorErrorCode: 'E42', info: null, at: faultedAt }]);
+    expect(Date.parse(incident.sla.respondBy) - Date.parse(incident.openedAt)).toBe(4_000);
+    expect(Date.parse(incident.sla.fixBy) - Date.parse(incident.openedAt)).toBe(3_600_000);
+
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'HighTemperature', status: 'Faulted' });
+    const again = await eventually(async () => {
+      const { body } = await api().get(`/api/incidents/${incident.id}`);
+      return body.faults.length === 2 ? body : undefined;
+    }, 5_000, 'the second occurrence');
+    expect(again.faults.map((f: { errorCode: string }) => f.errorCode)).toEqual(['GroundFailure', 'HighTemperature']);
+    expect((await api().get(`/api/incidents?chargerId=${id}`)).body.incidents).toHaveLength(1);
+
+    const status = (await api().get(`/api/chargers/${id}`)).body;
+    expect(status).toMatchObject({ connected: true, protocol: 'ocpp1.6', vendor: 'Alfen', model: 'Eve Single' });
+    expect(status.connectors).toEqual([expect.objectContaining({ connectorId: 1, status: 'Faulted', errorCode: 'HighTemperature' })]);
+    await charger.close();
+    await eventually(async () => (await api().get(`/api/chargers/${id}`)).body.connected === false, 5_000, 'disconnect');
+  });
+
+  it('answers a malformed frame with a CALLERROR and keeps the socket open', async () => {
+    const id = await registerCharger();
+    const charger = await RawCharger.connect(ws, id, PASSWORD);
+    charger.sendRaw('[2, "x1", "Heartbeat", {');
+    expect(await charger.nextFrame()).toEqual([4, '-1', 'RpcFrameworkError', expect.any(String), {}]);
+    expect(await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NotAnErrorCode', status: 'Faulted' })).toEqual([
+      4,
+      expect.any(String),
+      'FormationViolation',
+      expect.stringContaining('errorCode'),
+      expect.anything(),
+    ]);
+    expect(charger.isOpen).toBe(true);
+    const heartbeat = await charger.call('Heartbeat', {});
+    expect(heartbeat[0]).toBe(3);
+    await charger.close();
+  });
+
+  it('moves an incident through acknowledge and resolve; wrong state is 409, a venue is 403', async () => {
+    const id = await registerCharger();
+    const charger = await RawCharger.connect(ws, id, PASSWORD);
+    await charger.call('StatusNotification', { connectorId: 2, errorCode: 'PowerSwitchFailure', status: 'Faulted' });
+    await charger.close();
+    const incidentId = await eventually(async () => (await api().get(`/api/incidents?chargerId=${id}`)).body.incidents[0]?.id as string | undefined);
+
+    const venue = apiClient(app.url, await issueToken(app.db, 'venue', 'Hotel Alpina'));
+    const refused = await venue.post(`/api/incidents/${incidentId}/acknowledge`, {});
+    expect(refused.status).toBe(403);
+    expect(refused.contentType).toBe('application/problem+json');
+
+    const acknowledged = await api().post(`/api/incidents/${incidentId}/acknowledge`, { note: 'on it' });
+    expect(acknowledged.status).toBe(200);
+    expect(acknowledged.body).toMatchObject({ status: 'acknowledged', sla: { responseBreached: false } });
+    expect(acknowledged.body.steps).toEqual([expect.objectContaining({ step: 'acknowledged', actor: 'admin', note: 'on it' })]);
+
+    const twice = await api().post(`/api/incidents/${incidentId}/acknowledge`, {});
+    expect(twice.status).toBe(409);
+    expect(twice.body.detail).toBe('cannot acknowledge an incident that is acknowledged');
+
+    const resolved = await api().post(`/api/incidents/${incidentId}/resolve`);
+    expect(resolved.status).toBe(200);
+    expect(resolved.body).toMatchObject({ status: 'resolved', sla: { fixBreached: false } });
+    expect((await api().get(`/api/incidents?chargerId=${id}&status=resolved`)).body.incidents).toHaveLength(1);
+    expect((await api().get(`/api/incidents?chargerId=${id}&status=opened`)).body.incidents).toHaveLength(0);
+    expect((await api().post(`/api/incidents/${incidentId}/resolve`)).status).toBe(409);
+    expect((await api().get('/api/incidents?status=closed')).status).toBe(400);
+    expect((await api().get('/api/incidents/not-a-uuid')).status).toBe(400);
+    expect((await api().get('/api/incidents/00000000-0000-4000-8000-000000000000')).status).toBe(404);
+  });
+
+  it('keeps incidents across a restart on the same DATA_DIR, and their timers still run', async () => {
+    const id = await registerCharger();
+    const charger = await RawCharger.connect(ws, id, PASSWORD);
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'OverCurrentFailure', status: 'Faulted' });
+    const incidentId = await eventually(async () => (await api().get(`/api/incidents?chargerId=${id}`)).body.incidents[0]?.id as string | undefined);
+    await charger.close();
+
+    await app.stop();
+    app = await startTestApp({ dataDir, database, taskQueue, env });
+    ws = app.url.replace('http', 'ws');
+
+    const after = await api().get(`/api/incidents/${incidentId}`);
+    expect(after.status).toBe(200);
+    expect(after.body).toMatchObject({ status: 'opened', chargerId: id });
+    // The 4 s response timer was started before the restart; it fires after it.
+    const breached = await eventually(async () => {
+      const { body } = await api().get(`/api/incidents/${incidentId}`);
+      return body.sla.responseBreached ? body : undefined;
+    }, 15_000, 'the response breach');
+    expect(breached.steps).toEqual([expect.objectContaining({ step: 'response-breached', actor: 'system' })]);
+  });
+});
