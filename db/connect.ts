@@ -33,7 +33,8 @@ function postgresDialect(url: string) {
 
 function pgliteDialect(dir: string | null) {
   if (dir) mkdirSync(path.dirname(dir), { recursive: true });
-  const pglite = new PGlite(dir ?? undefined, { parsers: { [types.INT8]: (value: string) => value } });
+  // Options go in the one-argument form: PGlite ignores them when the first argument is undefined.
+  const pglite = new PGlite({ ...(dir ? { dataDir: dir } : {}), parsers: { [types.INT8]: (value: string) => value } });
   return new SerialPGliteDialect({ pglite });
 }
 

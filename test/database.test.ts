@@ -1,0 +1,52 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrateToLatest, type Db } from '../db/connect.js';
+import { databaseKinds, openTestDatabase } from './support/databases.js';
+
+describe.each(databaseKinds)('database on %s', (kind) => {
+  let db: Db;
+  let dispose: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ db, dispose } = await openTestDatabase(kind));
+  });
+  afterAll(() => dispose?.());
+
+  it('migrates to the latest schema, and migrating again changes nothing', async () => {
+    await migrateToLatest(db);
+    const tables = await sql<{ tablename: string }>`select tablename from pg_tables where schemaname = current_schema() order by tablename`.execute(db);
+    expect(tables.rows.map((r) => r.tablename)).toEqual(
+      expect.arrayContaining(['api_tokens', 'chargers', 'connector_status', 'incident_faults', 'incident_steps', 'incidents', 'outbox', 'status_log']),
+    );
+  });
+
+  it('returns bigint ids as strings on every driver', async () => {
+    await db.insertInto('chargers').values({ id: 'DB-1', passwordHash: 'x', siteId: null, vendor: null, model: null, serialNumber: null, firmwareVersion: null, protocol: null, gatewayNode: null, connectedAt: null, lastSeenAt: null, bootedAt: null }).execute();
+    const { id } = await db.insertInto('outbox').values({ chargerId: 'DB-1', kind: 'fault', payload: '{}' }).returning('id').executeTakeFirstOrThrow();
+    expect(typeof id).toBe('string');
+  });
+
+  it('keeps a query issued during a transaction out of that transaction', async () => {
+    let releaseTransaction!: () => void;
+    const held = new Promise<void>((resolve) => (releaseTransaction = resolve));
+    let inserted!: () => void;
+    const insertedInTransaction = new Promise<void>((resolve) => (inserted = resolve));
+    const transaction = db
+      .transaction()
+      .execute(async (trx) => {
+        await trx.insertInto('apiTokens').values({ id: 'rolled-back', tokenHash: 'h-rolled-back', role: 'venue', name: 'x' }).execute();
+        inserted();
+        await held;
+        throw new Error('roll back');
+      })
+      .catch(() => 'rolled back');
+    await insertedInTransaction;
+    // Issued while the transaction is open; must not join it (and so must survive its rollback).
+    const outside = db.insertInto('apiTokens').values({ id: 'outside', tokenHash: 'h-outside', role: 'venue', name: 'y' }).execute();
+    releaseTransaction();
+    expect(await transaction).toBe('rolled back');
+    await outside;
+    const ids = (await db.selectFrom('apiTokens').select('id').where('id', 'in', ['rolled-back', 'outside']).execute()).map((r) => r.id);
+    expect(ids).toEqual(['outside']);
+  });
+});
