@@ -124,6 +124,30 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
     await eventually(async () => (await api().get(`/api/chargers/${id}`)).body.connected === false, 5_000, 'disconnect');
   });
 
+  it('speaks OCPP 2.0.1: boot, status persisted per EVSE, a Faulted EVSE opens an incident', async () => {
+    const id = await registerCharger();
+    const charger = await RawCharger.connect(ws, id, PASSWORD, ['ocpp2.0.1', 'ocpp1.6']);
+    expect(charger.protocol).toBe('ocpp2.0.1');
+    const boot = await charger.call('BootNotification', { reason: 'PowerUp', chargingStation: { vendorName: 'Zaptec', model: 'Go', firmwareVersion: '2.1' } });
+    expect(boot[2]).toMatchObject({ status: 'Accepted', interval: 300 });
+    const at = new Date().toISOString();
+    expect((await charger.call('StatusNotification', { timestamp: at, connectorStatus: 'Available', evseId: 1, connectorId: 1 }))[0]).toBe(3);
+    expect((await charger.call('StatusNotification', { timestamp: at, connectorStatus: 'Faulted', evseId: 2, connectorId: 1 }))[0]).toBe(3);
+
+    const status = (await api().get(`/api/chargers/${id}`)).body;
+    expect(status).toMatchObject({ protocol: 'ocpp2.0.1', vendor: 'Zaptec', model: 'Go', firmwareVersion: '2.1' });
+    expect(status.connectors.map((c: { connectorId: number; status: string }) => [c.connectorId, c.status])).toEqual([
+      [1, 'Available'],
+      [2, 'Faulted'],
+    ]);
+    const incidents = await eventually(async () => {
+      const { body } = await api().get(`/api/incidents?chargerId=${id}`);
+      return body.incidents.length > 0 ? body.incidents : undefined;
+    }, 5_000, 'the 2.0.1 incident');
+    expect(incidents).toEqual([expect.objectContaining({ connectorId: 2, priority: 'P2', status: 'opened' })]);
+    await charger.close();
+  });
+
   it('answers a malformed frame with a CALLERROR and keeps the socket open', async () => {
     const id = await registerCharger();
     const charger = await RawCharger.connect(ws, id, PASSWORD);
