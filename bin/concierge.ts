@@ -1,5 +1,7 @@
 import { Command } from 'commander';
 import { migrateToLatest, openDatabase } from '../db/connect.js';
+import { summariseAgreement } from '../runtime/agreement-summary.js';
+import { agreementsDir, formatProblems, loadAgreements } from '../runtime/agreements.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { startConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
@@ -62,6 +64,45 @@ program
       await db.destroy();
     }
   });
+
+const contracts = program.command('contracts').description('Service agreements in contracts/agreements');
+
+contracts
+  .command('check')
+  .description('Validate every agreement; exit 1 naming each problem by file and field path')
+  .option('--dir <folder>', 'the folder of agreement files', agreementsDir)
+  .action(async ({ dir }: { dir: string }) => {
+    const { agreements, problems } = await loadAgreements(dir);
+    if (problems.length > 0) {
+      console.error(formatProblems(problems));
+      console.error(`\n${problems.length} problem${problems.length > 1 ? 's' : ''} found`);
+      process.exit(1);
+    }
+    console.log(`${agreements.length} agreements valid: ${agreements.map((a) => a.id).join(', ')}`);
+  });
+
+contracts
+  .command('show <agreementId>')
+  .description('A readable summary of one agreement')
+  .action(async (agreementId: string) => {
+    const agreement = await requireAgreement(agreementId);
+    console.log(summariseAgreement(agreement));
+  });
+
+/** Loads the agreements and returns one; exits 1 if any is invalid or the id is unknown. */
+async function requireAgreement(agreementId: string) {
+  const { agreements, problems } = await loadAgreements();
+  if (problems.length > 0) {
+    console.error(`${formatProblems(problems)}\n\nfix the agreements first (concierge contracts check)`);
+    process.exit(1);
+  }
+  const agreement = agreements.find((a) => a.id === agreementId);
+  if (!agreement) {
+    console.error(`no agreement "${agreementId}"; known: ${agreements.map((a) => a.id).join(', ')}`);
+    process.exit(1);
+  }
+  return agreement;
+}
 
 program.parseAsync().catch((error: unknown) => {
   if (error instanceof ConfigError) console.error(error.message);
