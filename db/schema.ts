@@ -89,6 +89,8 @@ export interface IncidentsTable {
   fixBreached: boolean;
   revision: number;
   updatedAt: Timestamp;
+  agreementId: string | null;
+  agreementVersion: number | null;
 }
 
 export interface IncidentFaultsTable {
@@ -110,6 +112,22 @@ export interface IncidentStepsTable {
   at: Timestamp;
 }
 
+/** Every version of every agreement ever loaded; the newest not removed is in force. */
+export interface AgreementVersionsTable {
+  agreementId: string;
+  version: number;
+  effectiveFrom: Timestamp;
+  contentHash: string;
+  content: Json;
+  removedAt: Timestamp | null;
+}
+
+export interface AgreementChargersTable {
+  chargerId: string;
+  agreementId: string;
+  siteId: string;
+}
+
 export interface Database {
   apiTokens: ApiTokensTable;
   chargers: ChargersTable;
@@ -119,6 +137,8 @@ export interface Database {
   incidents: IncidentsTable;
   incidentFaults: IncidentFaultsTable;
   incidentSteps: IncidentStepsTable;
+  agreementVersions: AgreementVersionsTable;
+  agreementChargers: AgreementChargersTable;
 }
 
 export type Charger = Selectable<ChargersTable>;

@@ -1,9 +1,11 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as skeleton from './0001_skeleton.js';
+import * as agreements from './0002_agreements.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
   '0001_skeleton': skeleton,
+  '0002_agreements': agreements,
 };
 
 export const migrationProvider: MigrationProvider = {
