@@ -13,6 +13,8 @@ export function createIncidentActivities(db: Db) {
         connectorId: incident.connectorId,
         status: incident.status,
         priority: incident.priority,
+        agreementId: incident.agreement?.id ?? null,
+        agreementVersion: incident.agreement?.version ?? null,
         openedAt: incident.openedAt,
         acknowledgedAt: incident.acknowledgedAt,
         resolvedAt: incident.resolvedAt,

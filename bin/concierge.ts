@@ -1,5 +1,10 @@
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { migrateToLatest, openDatabase } from '../db/connect.js';
+import { Option } from 'commander';
+import { PRIORITIES, type Priority } from '../contracts/faults.js';
+import { targetsFor } from '../contracts/agreement-terms.js';
+import { slaDeadlines } from '../contracts/sla.js';
+import { portUptimeFromHistory } from '../runtime/uptime-report.js';
 import { summariseAgreement } from '../runtime/agreement-summary.js';
 import { agreementsDir, formatProblems, loadAgreements } from '../runtime/agreements.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
@@ -88,6 +93,60 @@ contracts
     const agreement = await requireAgreement(agreementId);
     console.log(summariseAgreement(agreement));
   });
+
+program
+  .command('sla')
+  .description('SLA clock math')
+  .command('deadlines')
+  .description("Respond-by and fix-by of an incident opened at an instant, on the agreement's calendars")
+  .requiredOption('--agreement <id>', 'agreement id')
+  .addOption(new Option('--priority <priority>', 'incident priority').choices([...PRIORITIES]).makeOptionMandatory())
+  .requiredOption('--opened <instant>', 'when the incident opened, ISO-8601 with offset, e.g. 2026-03-27T15:00:00Z')
+  .option('--site <id>', 'the site, when the agreement has sites in several time zones')
+  .action(async (options: { agreement: string; priority: Priority; opened: string; site?: string }) => {
+    const openedAt = parseInstant(options.opened, '--opened');
+    const agreement = await requireAgreement(options.agreement);
+    const { respondBy, fixBy } = slaDeadlines(openedAt, targetsFor(agreement, options.priority, options.site));
+    console.log(JSON.stringify({ respondBy: respondBy.toISOString(), fixBy: fixBy.toISOString() }));
+  });
+
+program
+  .command('uptime')
+  .description("A port's NEVI uptime over a period, from the recorded status history (stop a PGlite-backed server first)")
+  .requiredOption('--agreement <id>', 'agreement id')
+  .requiredOption('--charger <id>', 'charger id')
+  .requiredOption('--connector <n>', 'connector (port) number', (value) => {
+    if (!/^[1-9]\d*$/.test(value)) throw new InvalidArgumentError('expected a connector number from 1');
+    return Number(value);
+  })
+  .requiredOption('--from <instant>', 'period start, ISO-8601 with offset')
+  .requiredOption('--to <instant>', 'period end, ISO-8601 with offset')
+  .action(async (options: { agreement: string; charger: string; connector: number; from: string; to: string }) => {
+    const period = { start: parseInstant(options.from, '--from'), end: parseInstant(options.to, '--to') };
+    if (period.end <= period.start) fail('--to must be after --from');
+    const agreement = await requireAgreement(options.agreement);
+    const config = loadConfig();
+    const db = openDatabase(config.database);
+    try {
+      await migrateToLatest(db);
+      console.log(JSON.stringify(await portUptimeFromHistory(db, agreement, options.charger, options.connector, period)));
+    } catch (error) {
+      fail(error instanceof Error ? error.message : String(error));
+    } finally {
+      await db.destroy();
+    }
+  });
+
+function parseInstant(value: string, option: string): Date {
+  const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? new Date(value) : new Date(NaN);
+  if (Number.isNaN(instant.getTime())) fail(`${option}: expected an ISO-8601 instant with offset such as 2026-03-27T15:00:00Z, found "${value}"`);
+  return instant;
+}
+
+function fail(message: string): never {
+  console.error(message);
+  process.exit(1);
+}
 
 /** Loads the agreements and returns one; exits 1 if any is invalid or the id is unknown. */
 async function requireAgreement(agreementId: string) {

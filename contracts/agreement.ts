@@ -1,5 +1,8 @@
 import ms from 'ms';
 import { z } from 'zod';
+import { calendarProblems } from './calendar.js';
+import { PRIORITIES } from './faults.js';
+import type { OutageCause } from './uptime.js';
 
 /**
  * The service agreement model: every term a destination-charging service agreement must define.
@@ -7,10 +10,9 @@ import { z } from 'zod';
  * cannot (references between fields, time zones, durations, amounts) and reports every problem.
  */
 
-export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
 export const SERVICE_MODELS = ['turnkey-om', 'cpo-operated', 'managed-service', 'franchise-partner', 'portfolio'] as const;
 /** Outage causes NEVI (23 CFR 680.116(b)) allows to exclude from uptime. */
-export const EXCLUDABLE_CAUSES = ['utility', 'vandalism', 'scheduled-maintenance', 'vehicle', 'natural-disaster', 'outside-operating-hours'] as const;
+export const EXCLUDABLE_CAUSES = ['utility', 'vandalism', 'scheduled-maintenance', 'vehicle', 'natural-disaster', 'outside-operating-hours'] as const satisfies readonly OutageCause[];
 export const ROOT_CAUSES = ['hardware', 'installation', 'misuse', 'connectivity', 'utility', 'vandalism', 'vehicle', 'unknown'] as const;
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a lower-case id of letters, digits and dashes');
@@ -171,7 +173,6 @@ export const AgreementSchema = z.strictObject({
 
 export type AgreementInput = z.input<typeof AgreementSchema>;
 export type Agreement = z.output<typeof AgreementSchema>;
-export type Priority = (typeof PRIORITIES)[number];
 
 /** Declares an agreement; the compiler rejects unknown or mistyped fields, `parseAgreement` the rest. */
 export function defineAgreement(agreement: AgreementInput): AgreementInput {
@@ -229,6 +230,10 @@ function referenceProblems(a: Agreement): AgreementProblem[] {
     });
   });
   for (const [name, calendar] of Object.entries(a.calendars)) {
+    if ('weekly' in calendar) {
+      // The calendar helper's own rules (its time zone is the site's, checked above).
+      for (const message of calendarProblems({ timeZone: 'UTC', ...calendar })) problem(`calendars.${name}`, message, calendar);
+    }
     if ('weekly' in calendar && Object.values(calendar.weekly).every((spans) => !spans || spans.length === 0)) {
       problem(`calendars.${name}.weekly`, 'expected at least one open span in the week', calendar.weekly);
     }

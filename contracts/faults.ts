@@ -1,5 +1,6 @@
 /** Incident priorities, P1 most urgent. */
-export type Priority = 'P1' | 'P2' | 'P3' | 'P4';
+export const PRIORITIES = ['P1', 'P2', 'P3', 'P4'] as const;
+export type Priority = (typeof PRIORITIES)[number];
 
 export interface FaultAssessment {
   priority: Priority;

@@ -34,11 +34,19 @@ export interface IncidentStep {
   at: string;
 }
 
+export interface AgreementRef {
+  id: string;
+  version: number;
+  faultClass: string;
+}
+
 export interface IncidentInput {
   chargerId: string;
   connectorId: number;
   priority: Priority;
   sla: SlaTargets;
+  /** The agreement version the incident runs under (it keeps it even if the agreement changes); null when no agreement covers the charger. */
+  agreement: AgreementRef | null;
   /** Faults carried over when a closed incident's late faults start the next one. */
   faults?: FaultReport[];
 }
@@ -51,6 +59,7 @@ export interface Incident {
   chargerId: string;
   connectorId: number;
   priority: Priority;
+  agreement: AgreementRef | null;
   status: IncidentStatus;
   openedAt: string;
   acknowledgedAt: string | null;

@@ -1,7 +1,10 @@
-/** Response and fix targets of an incident, in milliseconds of wall-clock time. */
+import { addBusinessTime, type BusinessCalendar } from './calendar.js';
+
+/** Response and fix targets of an incident, on a support calendar (none = 24/7). */
 export interface SlaTargets {
   respondWithinMs: number;
   fixWithinMs: number;
+  calendar?: BusinessCalendar;
 }
 
 export interface SlaDeadlines {
@@ -9,10 +12,8 @@ export interface SlaDeadlines {
   fixBy: Date;
 }
 
-/** respondBy = openedAt + response target; fixBy = openedAt + fix target (24/7 calendar). */
+/** respondBy / fixBy = openedAt + the response / fix target counted in the calendar's open hours (wall-clock time without a calendar). */
 export function slaDeadlines(openedAt: Date, targets: SlaTargets): SlaDeadlines {
-  return {
-    respondBy: new Date(openedAt.getTime() + targets.respondWithinMs),
-    fixBy: new Date(openedAt.getTime() + targets.fixWithinMs),
-  };
+  const add = (ms: number) => (targets.calendar ? addBusinessTime(openedAt, ms, targets.calendar) : new Date(openedAt.getTime() + ms));
+  return { respondBy: add(targets.respondWithinMs), fixBy: add(targets.fixWithinMs) };
 }

@@ -1,11 +1,13 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import type { Db } from '../db/connect.js';
-import { incidentWorkflowId } from '../contracts/incident.js';
+import { incidentTerms } from '../contracts/agreement-terms.js';
+import { incidentWorkflowId, type IncidentInput } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
+import { agreementForCharger } from '../runtime/agreement-store.js';
 import type { Logger } from '../runtime/log.js';
 import { faultReported, incidentWorkflow } from '../workflows/incident.js';
-import type { OutboxEvent } from './events.js';
+import type { FaultEvent, OutboxEvent } from './events.js';
 
 export interface OutboxRelayOptions {
   db: Db;
@@ -38,11 +40,24 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
         await temporal.workflow.signalWithStart(incidentWorkflow, {
           workflowId: incidentWorkflowId(event.chargerId, event.connectorId),
           taskQueue: options.taskQueue,
-          args: [{ chargerId: event.chargerId, connectorId: event.connectorId, priority: event.priority, sla: options.incidentSla }],
+          args: [await incidentInput(event)],
           signal: faultReported,
           signalArgs: [event.fault],
         });
     }
+  }
+
+  /**
+   * The terms a new incident starts under: the charger's agreement version in force (priority from
+   * its fault classes, SLA targets on its calendar), else the configured defaults. Only used when the
+   * workflow starts; a running incident keeps its terms.
+   */
+  async function incidentInput(event: FaultEvent): Promise<IncidentInput> {
+    const base = { chargerId: event.chargerId, connectorId: event.connectorId };
+    const inForce = await agreementForCharger(db, event.chargerId);
+    const terms = inForce && incidentTerms(inForce.agreement, inForce.version, event.chargerId, { status: event.fault.status, errorCode: event.fault.errorCode, event: 'faulted' });
+    if (!terms) return { ...base, priority: event.priority, sla: options.incidentSla, agreement: null };
+    return { ...base, priority: terms.priority, sla: terms.sla, agreement: { id: terms.agreementId, version: terms.agreementVersion, faultClass: terms.faultClass } };
   }
 
   /** One pass over the pending events; returns how many were delivered. */

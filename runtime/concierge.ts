@@ -9,6 +9,8 @@ import { ensureAdminToken } from '../api/auth.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
 import { createGateway } from '../ocpp/gateway.js';
 import { startOutboxRelay } from '../ocpp/outbox-relay.js';
+import { syncAgreements } from './agreement-store.js';
+import { formatProblems, loadAgreements } from './agreements.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
@@ -59,6 +61,12 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     cleanups.push(() => db.destroy());
     await migrateToLatest(db);
     const generatedAdminToken = await ensureAdminToken(db, config.adminToken);
+
+    // An invalid agreement stops the start before anything changes: a wrong SLA must not run.
+    const { agreements, problems } = await loadAgreements(config.agreementsDir);
+    if (problems.length > 0) throw new Error(`invalid agreements (run concierge contracts check):\n${formatProblems(problems)}`);
+    const synced = await syncAgreements(db, agreements);
+    log.info({ ...synced, inForce: agreements.map((a) => a.id) }, 'agreements synced');
 
     const connection = await Connection.connect({ address });
     cleanups.push(() => connection.close());

@@ -23,6 +23,7 @@ const environment = z.object({
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: z.url().optional(),
   DATA_DIR: z.string().default('./data'),
+  AGREEMENTS_DIR: z.string().optional(),
   DATABASE_URL: z.string().min(1).optional(),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
@@ -49,6 +50,7 @@ function toConfig(env: z.infer<typeof environment>) {
     host: env.HOST,
     publicUrl: env.PUBLIC_URL,
     dataDir,
+    agreementsDir: env.AGREEMENTS_DIR ? path.resolve(env.AGREEMENTS_DIR) : undefined,
     database: env.DATABASE_URL ? { url: env.DATABASE_URL } : { pgliteDir: path.join(dataDir, 'pglite') },
     temporal: {
       /** Unset: Concierge runs the Temporal CLI dev server itself, with SQLite under dataDir. */

@@ -59,6 +59,11 @@ describe('agreements', () => {
     ]);
   });
 
+  it("applies the calendar helper's own rules to every calendar", () => {
+    const result = parseAgreement({ ...hotel, calendars: { ...hotel.calendars, night: { weekly: { mon: [{ from: '24:00', to: '06:00' }] } } } });
+    expect(result.problems).toEqual([expect.objectContaining({ path: 'calendars.night', message: expect.stringContaining('24:00') })]);
+  });
+
   it('is checked by the compiler', () => {
     // @ts-expect-error an unknown service model
     defineAgreement({ ...hotel, serviceModel: 'leasing' });

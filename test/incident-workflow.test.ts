@@ -54,7 +54,7 @@ describe('incident workflow (time-skipping)', () => {
 
   async function open(first: FaultReport) {
     const chargerId = uniqueId('CP');
-    const input: IncidentInput = { chargerId, connectorId: 1, priority: 'P2', sla: { respondWithinMs: HOUR, fixWithinMs: 8 * HOUR } };
+    const input: IncidentInput = { chargerId, connectorId: 1, priority: 'P2', sla: { respondWithinMs: HOUR, fixWithinMs: 8 * HOUR }, agreement: null };
     const handle = await env.client.workflow.signalWithStart(incidentWorkflow, {
       workflowId: `incident:${chargerId}:1`,
       taskQueue,

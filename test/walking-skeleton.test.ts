@@ -1,8 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueToken } from '../api/auth.js';
+import { calendarFor } from '../contracts/agreement-terms.js';
+import harbour from '../contracts/agreements/harbour-estates.js';
+import { slaDeadlines } from '../contracts/sla.js';
+import { loadAgreements } from '../runtime/agreements.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
@@ -16,11 +20,25 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
   let app: RunningConcierge;
   let ws: string;
   const taskQueue = uniqueId('skeleton');
-  const env = { INCIDENT_RESPOND_WITHIN: '4s', INCIDENT_FIX_WITHIN: '1h' };
+  // Harbour Estates' agreement, covering two chargers with ids unique to this run.
+  const covered = { garage: uniqueId('HP'), plaza: uniqueId('HPL') };
+  let env: Record<string, string>;
   const api = () => apiClient(app.url);
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-e2e-'));
+    const agreementsDir = path.join(dataDir, 'agreements');
+    mkdirSync(agreementsDir);
+    const [garage, plaza] = harbour.sites;
+    const agreement = {
+      ...harbour,
+      sites: [
+        { ...garage!, chargers: [{ id: covered.garage, model: 'ChargePoint CPF50', connectors: 1 }] },
+        { ...plaza!, chargers: [{ id: covered.plaza, model: 'Enel X JuiceBox Pro 40', connectors: 1 }] },
+      ],
+    };
+    writeFileSync(path.join(agreementsDir, 'harbour.mjs'), `export default ${JSON.stringify(agreement)};\n`);
+    env = { INCIDENT_RESPOND_WITHIN: '4s', INCIDENT_FIX_WITHIN: '1h', AGREEMENTS_DIR: agreementsDir };
     database = await createTestDatabase(kind);
     app = await startTestApp({ dataDir, database, taskQueue, env });
     ws = app.url.replace('http', 'ws');
@@ -146,6 +164,35 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
     }, 5_000, 'the 2.0.1 incident');
     expect(incidents).toEqual([expect.objectContaining({ connectorId: 2, priority: 'P2', status: 'opened' })]);
     await charger.close();
+  });
+
+  it("runs an incident on a covered charger under its agreement's fault classes, SLA targets and calendars", async () => {
+    for (const id of [covered.garage, covered.plaza]) expect((await api().post('/api/chargers', { id, password: PASSWORD })).status).toBe(201);
+    const garage = await RawCharger.connect(ws, covered.garage, PASSWORD);
+    const plaza = await RawCharger.connect(ws, covered.plaza, PASSWORD);
+    // GroundFailure is the agreement's "electrical" class: P1, 1 h / 24 h on the 24/7 calendar.
+    await garage.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
+    // ReaderFailure is its "other" class: P3, 8 h / 5 d on the field team's shifts in New York.
+    await plaza.call('StatusNotification', { connectorId: 1, errorCode: 'ReaderFailure', status: 'Available' });
+    const incidentOf = (chargerId: string) =>
+      eventually(async () => (await api().get(`/api/incidents?chargerId=${chargerId}`)).body.incidents[0], 5_000, `incident on ${chargerId}`);
+
+    const electrical = await incidentOf(covered.garage);
+    expect(electrical).toMatchObject({ priority: 'P1', agreement: { id: 'harbour-estates', version: 1 } });
+    expect(Date.parse(electrical.sla.respondBy) - Date.parse(electrical.openedAt)).toBe(3_600_000);
+    expect(Date.parse(electrical.sla.fixBy) - Date.parse(electrical.openedAt)).toBe(24 * 3_600_000);
+
+    const reader = await incidentOf(covered.plaza);
+    expect(reader).toMatchObject({ priority: 'P3', agreement: { id: 'harbour-estates', version: 1 } });
+    const loaded = (await loadAgreements(env.AGREEMENTS_DIR)).agreements[0]!;
+    const expected = slaDeadlines(new Date(reader.openedAt), {
+      respondWithinMs: 8 * 3_600_000,
+      fixWithinMs: 5 * 24 * 3_600_000,
+      calendar: calendarFor(loaded, 'field-shifts', 'America/New_York'),
+    });
+    expect(reader.sla).toMatchObject({ respondBy: expected.respondBy.toISOString(), fixBy: expected.fixBy.toISOString() });
+    await garage.close();
+    await plaza.close();
   });
 
   it('answers a malformed frame with a CALLERROR and keeps the socket open', async () => {

@@ -36,6 +36,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     chargerId: input.chargerId,
     connectorId: input.connectorId,
     priority: input.priority,
+    agreement: input.agreement,
     status: 'opened',
     openedAt: openedAt.toISOString(),
     acknowledgedAt: null,

@@ -1,0 +1,75 @@
+import { durationMs, type Agreement } from './agreement.js';
+import type { Priority } from './faults.js';
+import type { BusinessCalendar } from './calendar.js';
+import type { SlaTargets } from './sla.js';
+
+/** What a charger reports, in the words fault classes match on. */
+export interface FaultSignal {
+  status: string;
+  errorCode: string | null;
+  techCode?: string | null;
+  event: 'faulted' | 'offline' | 'driver-report' | 'maintenance-finding';
+}
+
+export interface IncidentTerms {
+  agreementId: string;
+  agreementVersion: number;
+  faultClass: string;
+  priority: Priority;
+  remoteFix: boolean;
+  sla: SlaTargets;
+}
+
+/** A named calendar of the agreement in a site's time zone. */
+export function calendarFor(agreement: Agreement, name: string, timeZone: string): BusinessCalendar {
+  const calendar = agreement.calendars[name];
+  if (!calendar) throw new Error(`agreement ${agreement.id} has no calendar "${name}"`);
+  return 'alwaysOpen' in calendar ? { timeZone, alwaysOpen: true, weekly: {}, holidays: [] } : { timeZone, weekly: calendar.weekly, holidays: calendar.holidays };
+}
+
+/** The site of a charger under an agreement, or undefined if the agreement does not cover it. */
+export function siteOf(agreement: Agreement, chargerId: string) {
+  return agreement.sites.find((site) => site.chargers.some((c) => c.id === chargerId));
+}
+
+/**
+ * The fault class that applies: the first whose error codes or tech codes name what was reported,
+ * else the first whose events include the report's event; null when no class matches.
+ */
+export function matchFaultClass(agreement: Agreement, signal: FaultSignal) {
+  const classes = agreement.incidents.faultClasses;
+  return (
+    classes.find((fc) => (signal.errorCode && fc.match.ocppErrorCodes?.includes(signal.errorCode)) || (signal.techCode && fc.match.techCodes?.includes(signal.techCode))) ??
+    classes.find((fc) => fc.match.events?.includes(signal.event)) ??
+    null
+  );
+}
+
+/** The incident's priority and SLA targets under an agreement version, for a charger it covers; null if no fault class applies. */
+export function incidentTerms(agreement: Agreement, version: number, chargerId: string, signal: FaultSignal): IncidentTerms | null {
+  const site = siteOf(agreement, chargerId);
+  const faultClass = matchFaultClass(agreement, signal);
+  if (!site || !faultClass) return null;
+  return {
+    agreementId: agreement.id,
+    agreementVersion: version,
+    faultClass: faultClass.name,
+    priority: faultClass.priority,
+    remoteFix: faultClass.remoteFix,
+    sla: targetsFor(agreement, faultClass.priority, site.id),
+  };
+}
+
+/** The SLA targets of a priority under an agreement, on its calendar in the time zone of the given site (or of all its sites, when they share one). */
+export function targetsFor(agreement: Agreement, priority: Priority, siteId?: string): SlaTargets {
+  const zones = [...new Set(agreement.sites.map((s) => s.timeZone))];
+  const site = siteId ? agreement.sites.find((s) => s.id === siteId) : undefined;
+  if (siteId && !site) throw new Error(`agreement ${agreement.id} has no site "${siteId}"; sites: ${agreement.sites.map((s) => s.id).join(', ')}`);
+  if (!site && zones.length > 1) throw new Error(`agreement ${agreement.id} has sites in several time zones (${zones.join(', ')}); name the site`);
+  const target = agreement.sla.targets[priority];
+  return {
+    respondWithinMs: durationMs(target.respondWithin),
+    fixWithinMs: durationMs(target.fixWithin),
+    calendar: calendarFor(agreement, target.calendar, site?.timeZone ?? zones[0]!),
+  };
+}
