@@ -1,4 +1,4 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseAgreement, type Agreement, type AgreementProblem } from '../contracts/agreement.js';
@@ -25,7 +25,9 @@ export async function loadAgreements(dir: string = agreementsDir): Promise<Loade
     const file = path.relative(process.cwd(), path.join(dir, name)) || name;
     let exported: unknown;
     try {
-      exported = ((await import(pathToFileURL(path.join(dir, name)).href)) as { default?: unknown }).default;
+      // The modification time in the URL makes a changed file load anew instead of from the module cache.
+      const url = `${pathToFileURL(path.join(dir, name)).href}?t=${statSync(path.join(dir, name)).mtimeMs}`;
+      exported = ((await import(url)) as { default?: unknown }).default;
     } catch (error) {
       problems.push({ file, path: '(file)', message: `cannot be loaded: ${error instanceof Error ? error.message : String(error)}`, found: undefined });
       continue;

@@ -39,6 +39,10 @@ describe('loadConfig', () => {
     expect(config.temporal.address).toBe('temporal:7233');
   });
 
+  it('treats a variable set to the empty string as unset', () => {
+    expect(loadConfig({ DATABASE_URL: '', PORT: '' })).toMatchObject({ port: 8080, database: { pgliteDir: expect.any(String) } });
+  });
+
   it('reports every invalid variable at once, by name', () => {
     const attempt = () => loadConfig({ PORT: 'eighty', INCIDENT_FIX_WITHIN: 'soon', CONCIERGE_ADMIN_TOKEN: 'short' });
     expect(attempt).toThrow(ConfigError);

@@ -23,6 +23,7 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
   // Harbour Estates' agreement, covering two chargers with ids unique to this run.
   const covered = { garage: uniqueId('HP'), plaza: uniqueId('HPL') };
   let env: Record<string, string>;
+  let writeAgreement: (changes?: object) => void;
   const api = () => apiClient(app.url);
 
   beforeAll(async () => {
@@ -37,7 +38,8 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
         { ...plaza!, chargers: [{ id: covered.plaza, model: 'Enel X JuiceBox Pro 40', connectors: 1 }] },
       ],
     };
-    writeFileSync(path.join(agreementsDir, 'harbour.mjs'), `export default ${JSON.stringify(agreement)};\n`);
+    writeAgreement = (changes = {}) => writeFileSync(path.join(agreementsDir, 'harbour.mjs'), `export default ${JSON.stringify({ ...agreement, ...changes })};\n`);
+    writeAgreement();
     env = { INCIDENT_RESPOND_WITHIN: '4s', INCIDENT_FIX_WITHIN: '1h', AGREEMENTS_DIR: agreementsDir };
     database = await createTestDatabase(kind);
     app = await startTestApp({ dataDir, database, taskQueue, env });
@@ -252,9 +254,22 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
     const incidentId = await eventually(async () => (await api().get(`/api/incidents?chargerId=${id}`)).body.incidents[0]?.id as string | undefined);
     await charger.close();
 
+    const electricalBefore = (await api().get(`/api/incidents?chargerId=${covered.garage}`)).body.incidents[0];
     await app.stop();
+    // The account manager lengthens P1's response time while Concierge is down: a new version.
+    writeAgreement({ sla: { ...harbour.sla, targets: { ...harbour.sla.targets, P1: { respondWithin: '2h', fixWithin: '24h', calendar: 'always' } } } });
     app = await startTestApp({ dataDir, database, taskQueue, env });
     ws = app.url.replace('http', 'ws');
+
+    // The running incident keeps the version it started under; a new one gets the new terms.
+    const electricalAfter = (await api().get(`/api/incidents/${electricalBefore.id}`)).body;
+    expect(electricalAfter).toMatchObject({ agreement: { id: 'harbour-estates', version: 1 }, sla: electricalBefore.sla });
+    const garage = await RawCharger.connect(ws, covered.garage, PASSWORD);
+    await garage.call('StatusNotification', { connectorId: 2, errorCode: 'GroundFailure', status: 'Faulted' });
+    const second = await eventually(async () => (await api().get(`/api/incidents?chargerId=${covered.garage}`)).body.incidents.find((i: { connectorId: number }) => i.connectorId === 2), 5_000, 'incident under v2');
+    expect(second.agreement).toEqual({ id: 'harbour-estates', version: 2 });
+    expect(Date.parse(second.sla.respondBy) - Date.parse(second.openedAt)).toBe(2 * 3_600_000);
+    await garage.close();
 
     const after = await api().get(`/api/incidents/${incidentId}`);
     expect(after.status).toBe(200);
