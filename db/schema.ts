@@ -128,6 +128,19 @@ export interface AgreementChargersTable {
   siteId: string;
 }
 
+/** A call strict validation rejected, as received; `salvaged` when a status was still recovered from it. */
+export interface RejectedFramesTable {
+  id: Generated<string>;
+  chargerId: string;
+  protocol: string;
+  method: string;
+  messageId: string;
+  payload: Json;
+  reason: string;
+  salvaged: boolean;
+  receivedAt: CreatedAt;
+}
+
 export interface Database {
   apiTokens: ApiTokensTable;
   chargers: ChargersTable;
@@ -139,6 +152,7 @@ export interface Database {
   incidentSteps: IncidentStepsTable;
   agreementVersions: AgreementVersionsTable;
   agreementChargers: AgreementChargersTable;
+  rejectedFrames: RejectedFramesTable;
 }
 
 export type Charger = Selectable<ChargersTable>;

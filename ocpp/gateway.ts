@@ -8,6 +8,7 @@ import type { HandlerContext } from './context.js';
 import { SUPPORTED_PROTOCOLS, type RPCServerClient } from './rpc.js';
 import { handle16 } from './v16.js';
 import { handle201 } from './v201.js';
+import { keepRejectedCall } from './salvage.js';
 
 export interface GatewayOptions {
   db: Db;
@@ -76,8 +77,10 @@ export function createGateway(options: GatewayOptions) {
       lastSeenWritten = Date.now();
       void db.updateTable('chargers').set({ lastSeenAt: new Date() }).where('id', '=', chargerId).execute().catch(() => undefined);
     });
-    client.on('strictValidationFailure', ({ method, error, outbound }: { method: string; error: Error; outbound: boolean }) => {
-      ctx.log.warn({ method, outbound, reason: error.message }, 'OCPP message failed schema validation');
+    client.on('strictValidationFailure', (failure: { messageId: string; method: string; params: unknown; error: Error; outbound: boolean; isCall: boolean }) => {
+      ctx.log.warn({ method: failure.method, outbound: failure.outbound, reason: failure.error.message }, 'OCPP message failed schema validation');
+      if (failure.outbound || !failure.isCall) return;
+      keepRejectedCall(ctx, failure).catch((error: unknown) => ctx.log.error({ err: error, method: failure.method }, 'could not keep a rejected call'));
     });
     client.on('badMessage', ({ error }: { error: Error }) => {
       ctx.log.warn({ reason: error.message }, 'malformed OCPP frame answered with CALLERROR');

@@ -215,6 +215,28 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
     await charger.close();
   });
 
+  it('still raises a fault the schema rejects (vendor error code, odd offset) and keeps the raw frame', async () => {
+    const id = await registerCharger();
+    const charger = await RawCharger.connect(ws, id, PASSWORD);
+    const sent = { connectorId: 1, errorCode: 'E-4711', status: 'Faulted', timestamp: '2026-11-24T10:00:00+0100', info: 'RCD tripped' };
+    const answer = await charger.call('StatusNotification', sent);
+    expect(answer[0]).toBe(4); // the CALLERROR strict mode prescribes
+    const [incident] = await eventually(async () => {
+      const { body } = await api().get(`/api/incidents?chargerId=${id}`);
+      return body.incidents.length > 0 ? body.incidents : undefined;
+    }, 5_000, 'the salvaged incident');
+    expect(incident.faults).toEqual([{ status: 'Faulted', errorCode: 'OtherError', vendorErrorCode: 'E-4711', info: 'RCD tripped', at: '2026-11-24T09:00:00.000Z' }]);
+    const frames = await app.db.selectFrom('rejectedFrames').selectAll().where('chargerId', '=', id).execute();
+    expect(frames).toEqual([expect.objectContaining({ method: 'StatusNotification', messageId: answer[1], payload: sent, salvaged: true, reason: expect.stringContaining('errorCode') })]);
+
+    // A rejected call with nothing to salvage is kept too, and nothing else happens.
+    expect((await charger.call('StatusNotification', { connectorId: 'one', status: 7 }))[0]).toBe(4);
+    await eventually(async () => (await app.db.selectFrom('rejectedFrames').select('salvaged').where('chargerId', '=', id).execute()).length === 2);
+    expect((await api().get(`/api/incidents?chargerId=${id}`)).body.incidents).toHaveLength(1);
+    expect(charger.isOpen).toBe(true);
+    await charger.close();
+  });
+
   it('moves an incident through acknowledge and resolve; wrong state is 409, a venue is 403', async () => {
     const id = await registerCharger();
     const charger = await RawCharger.connect(ws, id, PASSWORD);

@@ -1,0 +1,74 @@
+import { assessConnectorStatus } from '../contracts/faults.js';
+import type { ConnectorStatusChanged } from './events.js';
+import { reportedAt, type HandlerContext } from './context.js';
+import { recordConnectorStatus } from './status.js';
+
+const ERROR_CODES_16 = new Set([
+  'ConnectorLockFailure', 'EVCommunicationError', 'GroundFailure', 'HighTemperature', 'InternalError', 'LocalListConflict', 'NoError',
+  'OtherError', 'OverCurrentFailure', 'PowerMeterFailure', 'PowerSwitchFailure', 'ReaderFailure', 'ResetFailure', 'UnderVoltage',
+  'OverVoltage', 'WeakSignal',
+]);
+
+const text = (value: unknown, max = 50) => (typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null);
+
+/**
+ * What can still be read from a StatusNotification that failed the schema — real chargers send
+ * vendor error codes, over-long texts and odd timestamp offsets. A connector id and a status are
+ * needed; an unknown error code becomes OtherError with the sent code kept as the vendor code.
+ * Null when nothing trustworthy is left.
+ */
+export function salvageStatusNotification(chargerId: string, protocol: string, params: unknown): { event: ConnectorStatusChanged } | null {
+  if (!params || typeof params !== 'object') return null;
+  const p = params as Record<string, unknown>;
+  const is201 = protocol === 'ocpp2.0.1';
+  const connectorId = is201 ? p.evseId : p.connectorId;
+  const status = text(is201 ? p.connectorStatus : p.status, 30);
+  if (typeof connectorId !== 'number' || !Number.isInteger(connectorId) || connectorId < 0 || !status) return null;
+
+  const sentCode = is201 ? null : text(p.errorCode);
+  const errorCode = sentCode === null ? null : ERROR_CODES_16.has(sentCode) ? sentCode : 'OtherError';
+  const vendorErrorCode = sentCode !== null && !ERROR_CODES_16.has(sentCode) ? sentCode : text(p.vendorErrorCode);
+  const event: ConnectorStatusChanged = {
+    chargerId,
+    connectorId,
+    status,
+    errorCode,
+    vendorErrorCode,
+    info: text(p.info),
+    at: reportedAt(p.timestamp),
+    protocol,
+    payload: params,
+  };
+  return { event };
+}
+
+export interface RejectedCall {
+  messageId: string;
+  method: string;
+  params: unknown;
+  error: Error;
+}
+
+/**
+ * Keeps a call that strict validation answered with a CALLERROR: the raw frame is stored, and a
+ * status report is still recorded (and its fault raised) from what can be salvaged.
+ */
+export async function keepRejectedCall(ctx: HandlerContext, call: RejectedCall): Promise<void> {
+  const salvaged = call.method === 'StatusNotification' ? salvageStatusNotification(ctx.chargerId, ctx.protocol, call.params) : null;
+  await ctx.db
+    .insertInto('rejectedFrames')
+    .values({
+      chargerId: ctx.chargerId,
+      protocol: ctx.protocol,
+      method: call.method.slice(0, 100),
+      messageId: String(call.messageId).slice(0, 100),
+      payload: JSON.stringify(call.params ?? null),
+      reason: call.error.message.slice(0, 1000),
+      salvaged: salvaged !== null,
+    })
+    .execute();
+  if (!salvaged) return;
+  const { event } = salvaged;
+  await recordConnectorStatus(ctx.db, event, assessConnectorStatus(event.connectorId, event.status, event.errorCode));
+  ctx.outboxChanged();
+}
