@@ -21,6 +21,8 @@ export interface OutboxRelayOptions {
 }
 
 const MAX_BACKOFF_MS = 60_000;
+/** A delivery that takes longer counts as failed: the client would otherwise retry for a long time while every other event waits. */
+const DELIVERY_TIMEOUT_MS = 5_000;
 
 /**
  * Delivers outbox events to Temporal, oldest first and in order per charger. An event that cannot
@@ -36,14 +38,18 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
 
   async function deliver(event: OutboxEvent): Promise<void> {
     switch (event.kind) {
-      case 'fault':
-        await temporal.workflow.signalWithStart(incidentWorkflow, {
-          workflowId: incidentWorkflowId(event.chargerId, event.connectorId),
-          taskQueue: options.taskQueue,
-          args: [await incidentInput(event)],
-          signal: faultReported,
-          signalArgs: [event.fault],
-        });
+      case 'fault': {
+        const input = await incidentInput(event);
+        const start = () =>
+          temporal.workflow.signalWithStart(incidentWorkflow, {
+            workflowId: incidentWorkflowId(event.chargerId, event.connectorId),
+            taskQueue: options.taskQueue,
+            args: [input],
+            signal: faultReported,
+            signalArgs: [event.fault],
+          });
+        await temporal.withDeadline(Date.now() + DELIVERY_TIMEOUT_MS, start);
+      }
     }
   }
 

@@ -135,7 +135,8 @@ function routeTemporalLogs(log: Logger) {
     if (level === 'ERROR') temporalLog.error(meta ?? {}, message);
     else temporalLog.warn(meta ?? {}, message);
   });
-  Runtime.install({ logger });
+  // The SDK's native core logs (e.g. retries while Temporal is unreachable) go the same way.
+  Runtime.install({ logger, telemetryOptions: { logging: { filter: { core: 'WARN', other: 'ERROR' }, forward: {} } } });
 }
 
 const quietBundlerLogger = {
