@@ -9,11 +9,20 @@ export type Frame = [number, string, ...unknown[]];
 export class RawCharger {
   private readonly frames: Frame[] = [];
   private readonly waiters: Array<(frame: Frame) => void> = [];
+  private readonly pending = new Map<string, (frame: Frame) => void>();
   private nextId = 1;
 
-  private constructor(private readonly ws: WebSocket) {
+  private constructor(
+    private readonly ws: WebSocket,
+    readonly id: string,
+  ) {
     ws.on('message', (data) => {
       const frame = JSON.parse(data.toString()) as Frame;
+      const answer = this.pending.get(frame[1]);
+      if (answer) {
+        this.pending.delete(frame[1]);
+        return answer(frame);
+      }
       const waiter = this.waiters.shift();
       if (waiter) waiter(frame);
       else this.frames.push(frame);
@@ -26,7 +35,7 @@ export class RawCharger {
     if (password !== null) headers.authorization = `Basic ${Buffer.from(`${id}:${password}`).toString('base64')}`;
     const ws = new WebSocket(`${url}/ocpp/${encodeURIComponent(id)}`, protocols, { headers });
     return new Promise((resolve, reject) => {
-      ws.once('open', () => resolve(new RawCharger(ws)));
+      ws.once('open', () => resolve(new RawCharger(ws, id)));
       ws.once('unexpected-response', (_request, response) => {
         reject(new HandshakeRefused(response.statusCode ?? 0));
         ws.terminate();
@@ -43,14 +52,20 @@ export class RawCharger {
     return this.ws.readyState === WebSocket.OPEN;
   }
 
-  /** Sends a CALL and waits for the frame that answers it (CALLRESULT or CALLERROR). */
-  async call(action: string, payload: unknown): Promise<Frame> {
+  /** Sends a CALL and waits for the frame that answers it (CALLRESULT or CALLERROR); calls may overlap. */
+  call(action: string, payload: unknown, timeoutMs = 10_000): Promise<Frame> {
     const id = `m${this.nextId++}`;
-    this.ws.send(JSON.stringify([2, id, action, payload]));
-    for (;;) {
-      const frame = await this.nextFrame();
-      if (frame[1] === id) return frame;
-    }
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`no answer to ${action} ${id}`));
+      }, timeoutMs);
+      this.pending.set(id, (frame) => {
+        clearTimeout(timer);
+        resolve(frame);
+      });
+      this.ws.send(JSON.stringify([2, id, action, payload]));
+    });
   }
 
   sendRaw(text: string): void {

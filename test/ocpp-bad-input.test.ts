@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningConcierge } from '../runtime/concierge.js';
+import { apiClient, startTestApp, uniqueId } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { RawCharger } from './support/raw-charger.js';
+
+const PASSWORD = 'correct-horse-battery';
+
+/** What a sloppy or hostile charger can send: each gets the answer OCPP-J prescribes, and nobody else notices. */
+describe('OCPP bad input', () => {
+  let dataDir: string;
+  let database: TestDatabase;
+  let app: RunningConcierge;
+  let ws: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-badinput-'));
+    database = await createTestDatabase('pglite');
+    app = await startTestApp({ dataDir, database, taskQueue: uniqueId('badinput') });
+    ws = app.url.replace('http', 'ws');
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function connect() {
+    const id = uniqueId('CP');
+    expect((await apiClient(app.url).post('/api/chargers', { id, password: PASSWORD })).status).toBe(201);
+    return RawCharger.connect(ws, id, PASSWORD);
+  }
+
+  it('answers an unknown action with NotImplemented and stays connected', async () => {
+    const charger = await connect();
+    expect(await charger.call('MakeCoffee', {})).toEqual([4, expect.any(String), 'NotImplemented', expect.any(String), {}]);
+    expect((await charger.call('Heartbeat', {}))[0]).toBe(3);
+    await charger.close();
+  });
+
+  it('answers a wrong message-type id and non-array frames with a CALLERROR and stays connected', async () => {
+    const charger = await connect();
+    charger.sendRaw('[7, "w1", "Heartbeat", {}]');
+    // OCPP 2.0.1-J §4.4 would echo "w1"; ocpp-rpc 2.2.1 rejects before reading the id and answers "-1".
+    expect(await charger.nextFrame()).toEqual([4, '-1', 'MessageTypeNotSupported', 'Unrecognised message type', {}]);
+    charger.sendRaw('{"not": "an array"}');
+    expect((await charger.nextFrame())[0]).toBe(4);
+    charger.sendRaw('"just a string"');
+    expect((await charger.nextFrame())[0]).toBe(4);
+    expect(charger.isOpen).toBe(true);
+    expect((await charger.call('Heartbeat', {}))[0]).toBe(3);
+    await charger.close();
+  });
+
+  it('closes the socket of a charger that sends an oversized frame (1009), and only that one', async () => {
+    const bystander = await connect();
+    const id = uniqueId('CP');
+    expect((await apiClient(app.url).post('/api/chargers', { id, password: PASSWORD })).status).toBe(201);
+    const socket = new WebSocket(`${ws}/ocpp/${id}`, ['ocpp1.6'], { headers: { authorization: `Basic ${Buffer.from(`${id}:${PASSWORD}`).toString('base64')}` } });
+    await new Promise((resolve) => socket.once('open', resolve));
+    const closed = new Promise<number>((resolve) => socket.once('close', (code) => resolve(code)));
+    socket.send(JSON.stringify([2, 'big', 'DataTransfer', { vendorId: 'x', data: 'x'.repeat(100_000) }]));
+    expect(await closed).toBe(1009);
+    expect((await bystander.call('Heartbeat', {}))[0]).toBe(3);
+    await bystander.close();
+  });
+
+  it('answers every message of a flood from one charger while another is still served', async () => {
+    const flooder = await connect();
+    const bystander = await connect();
+    const flood = Array.from({ length: 500 }, (_, i) => flooder.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: i % 2 ? 'Available' : 'Preparing' }));
+    expect((await bystander.call('Heartbeat', {}))[0]).toBe(3);
+    const answers = await Promise.all(flood);
+    expect(answers.every((frame) => frame[0] === 3)).toBe(true);
+    const logged = await app.db.selectFrom('statusLog').select((eb) => eb.fn.countAll<string>().as('n')).where('chargerId', '=', flooder.id).executeTakeFirstOrThrow();
+    expect(Number(logged.n)).toBe(500);
+    await flooder.close();
+    await bystander.close();
+  });
+});
