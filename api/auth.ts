@@ -37,24 +37,28 @@ function unauthorized(detail: string) {
 }
 
 /**
- * The first account-manager token. CONCIERGE_ADMIN_TOKEN, when set, is stored (hashed) if it is not
- * yet; otherwise, on a database without tokens, a token is generated and returned to be shown once.
+ * The admin (account-manager) token. CONCIERGE_ADMIN_TOKEN, when set, becomes the admin token and
+ * replaces any earlier one, so rotating it is setting a new value; otherwise, on a database without
+ * tokens, one is generated and returned to be shown once.
  */
 export async function ensureAdminToken(db: Db, configured: string | undefined): Promise<string | null> {
   if (configured) {
-    await db
-      .insertInto('apiTokens')
-      .values({ id: randomUUID(), tokenHash: hashToken(configured), role: 'account-manager', name: 'admin' })
-      .onConflict((oc) => oc.column('tokenHash').doNothing())
-      .execute();
+    const tokenHash = hashToken(configured);
+    await db.transaction().execute(async (trx) => {
+      await trx.deleteFrom('apiTokens').where('name', '=', ADMIN).where('tokenHash', '!=', tokenHash).execute();
+      await trx
+        .insertInto('apiTokens')
+        .values({ id: randomUUID(), tokenHash, role: 'account-manager', name: ADMIN })
+        .onConflict((oc) => oc.column('tokenHash').doNothing())
+        .execute();
+    });
     return null;
   }
   const existing = await db.selectFrom('apiTokens').select('id').limit(1).executeTakeFirst();
-  if (existing) return null;
-  const token = newToken();
-  await db.insertInto('apiTokens').values({ id: randomUUID(), tokenHash: hashToken(token), role: 'account-manager', name: 'admin' }).execute();
-  return token;
+  return existing ? null : issueToken(db, 'account-manager', ADMIN);
 }
+
+const ADMIN = 'admin';
 
 /** Issues a token for a role (used by tests and, later, the token API). */
 export async function issueToken(db: Db, role: Role, name: string): Promise<string> {

@@ -14,7 +14,7 @@ const route = createRoute({
 
 const CHECK_TIMEOUT_MS = 3_000;
 
-export function healthRoutes({ db, temporal }: ApiDeps) {
+export function healthRoutes({ db, temporal, log }: ApiDeps) {
   const checks: Record<string, () => Promise<unknown>> = {
     database: () => sql`select 1`.execute(db),
     temporal: () => temporal.workflowService.getSystemInfo({}),
@@ -26,7 +26,9 @@ export function healthRoutes({ db, temporal }: ApiDeps) {
           await withTimeout(check(), CHECK_TIMEOUT_MS);
           return [name, 'up'] as const;
         } catch (error) {
-          return [name, `down: ${error instanceof Error ? error.message : String(error)}`] as const;
+          // The reason goes to the log, not to an unauthenticated caller (it can name hosts and users).
+          log.warn({ err: error, dependency: name }, 'health check failed');
+          return [name, 'down'] as const;
         }
       }),
     );

@@ -8,7 +8,7 @@ import { portUptimeFromHistory } from '../runtime/uptime-report.js';
 import { summariseAgreement } from '../runtime/agreement-summary.js';
 import { agreementsDir, formatProblems, loadAgreements } from '../runtime/agreements.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
-import { startConcierge } from '../runtime/concierge.js';
+import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
 
 const program = new Command('concierge').description('The service engine behind destination EV charging.');
@@ -19,7 +19,40 @@ program
   .action(async () => {
     const config = loadConfig();
     const log = createLogger(config.logLevel);
-    const app = await startConcierge(config, { log });
+    // Signals are handled from the first moment: a Ctrl-C during start-up stops what has started.
+    const state: { app?: RunningConcierge; stopping: boolean } = { stopping: false };
+    const stop = (reason: string, code: number) => {
+      state.stopping = true;
+      log.info({ reason }, 'stopping');
+      // While start-up is still running there is nothing to stop yet; it stops everything once it returns.
+      state.app?.stop().then(
+        () => process.exit(code),
+        (error: unknown) => {
+          log.error({ err: error }, 'stop failed');
+          process.exit(1);
+        },
+      );
+    };
+    const onSignal = (signal: string) => {
+      if (!state.stopping) return stop(signal, 0);
+      console.log('stopping immediately');
+      process.exit(130);
+    };
+    process.on('SIGINT', () => onSignal('SIGINT'));
+    process.on('SIGTERM', () => onSignal('SIGTERM'));
+
+    const app = await startConcierge(config, {
+      log,
+      onWorkerFailure: (error) => {
+        log.fatal({ err: error }, 'the Temporal worker failed');
+        stop('worker failure', 1);
+      },
+    });
+    state.app = app;
+    if (state.stopping) {
+      await app.stop();
+      process.exit(0);
+    }
     const ws = app.url.replace(/^http/, 'ws');
     const lines = [
       '',
@@ -35,25 +68,6 @@ program
       lines.push('', `  Admin API token (shown only this once, store it now): ${app.generatedAdminToken}`);
     }
     console.log(lines.join('\n') + '\n');
-
-    let stopping = false;
-    const shutdown = (signal: string) => {
-      if (stopping) {
-        console.log('stopping immediately');
-        process.exit(130);
-      }
-      stopping = true;
-      log.info({ signal }, 'stopping');
-      app.stop().then(
-        () => process.exit(0),
-        (error: unknown) => {
-          log.error({ err: error }, 'stop failed');
-          process.exit(1);
-        },
-      );
-    };
-    process.on('SIGINT', () => shutdown('SIGINT'));
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
   });
 
 program
@@ -75,9 +89,9 @@ const contracts = program.command('contracts').description('Service agreements i
 contracts
   .command('check')
   .description('Validate every agreement; exit 1 naming each problem by file and field path')
-  .option('--dir <folder>', 'the folder of agreement files', agreementsDir)
-  .action(async ({ dir }: { dir: string }) => {
-    const { agreements, problems } = await loadAgreements(dir);
+  .option('--dir <folder>', 'the folder of agreement files (default: AGREEMENTS_DIR, else contracts/agreements)')
+  .action(async ({ dir }: { dir?: string }) => {
+    const { agreements, problems } = await loadAgreements(dir ?? loadConfig().agreementsDir ?? agreementsDir);
     if (problems.length > 0) {
       console.error(formatProblems(problems));
       console.error(`\n${problems.length} problem${problems.length > 1 ? 's' : ''} found`);
@@ -150,7 +164,7 @@ function fail(message: string): never {
 
 /** Loads the agreements and returns one; exits 1 if any is invalid or the id is unknown. */
 async function requireAgreement(agreementId: string) {
-  const { agreements, problems } = await loadAgreements();
+  const { agreements, problems } = await loadAgreements(loadConfig().agreementsDir ?? agreementsDir);
   if (problems.length > 0) {
     console.error(`${formatProblems(problems)}\n\nfix the agreements first (concierge contracts check)`);
     process.exit(1);

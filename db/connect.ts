@@ -70,7 +70,13 @@ class SerialDriver implements Driver {
     this.#queue = new Promise<void>((resolve) => (done = resolve));
     await previous;
     this.#release = done;
-    return this.driver.acquireConnection();
+    try {
+      return await this.driver.acquireConnection();
+    } catch (error) {
+      this.#release = undefined;
+      done();
+      throw error;
+    }
   }
 
   async releaseConnection(connection: DatabaseConnection): Promise<void> {

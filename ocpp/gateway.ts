@@ -1,9 +1,10 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RPCServer } from 'ocpp-rpc';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../runtime/log.js';
-import { verifyPassword } from '../runtime/secrets.js';
+import { hashPassword, verifyPassword } from '../runtime/secrets.js';
 import type { HandlerContext } from './context.js';
 import { SUPPORTED_PROTOCOLS, type RPCServerClient } from './rpc.js';
 import { handle16 } from './v16.js';
@@ -24,6 +25,9 @@ export interface GatewayOptions {
 /** How often a charger's last-seen time is written, at most: every message proves it alive. */
 const LAST_SEEN_RESOLUTION_MS = 5_000;
 
+/** scrypt hash of a random password nobody knows, checked for unknown charger ids. */
+const DUMMY_HASH = await hashPassword(randomBytes(24).toString('base64'));
+
 /** The OCPP-J endpoint: authenticates chargers, keeps one live socket per charger, dispatches to the protocol handlers. */
 export function createGateway(options: GatewayOptions) {
   const { db, log, node } = options;
@@ -41,8 +45,10 @@ export function createGateway(options: GatewayOptions) {
       const protocol = SUPPORTED_PROTOCOLS.find((p) => handshake.protocols.has(p));
       if (!protocol) return reject(400, `no common subprotocol; this server speaks ${SUPPORTED_PROTOCOLS.join(', ')}`);
       const charger = await db.selectFrom('chargers').select(['id', 'passwordHash']).where('id', '=', handshake.identity).executeTakeFirst();
-      // Unknown charger and wrong password get the same answer: the socket does not say which ids exist.
-      if (!charger || !handshake.password || !(await verifyPassword(handshake.password, charger.passwordHash))) {
+      // Unknown charger and wrong password get the same answer, after the same work (a hash check
+      // against a dummy for unknown ids): neither the answer nor its timing says which ids exist.
+      const valid = await verifyPassword(handshake.password ?? '', charger?.passwordHash ?? DUMMY_HASH);
+      if (!charger || !handshake.password || !valid) {
         log.warn({ identity: handshake.identity, remoteAddress: handshake.remoteAddress }, 'charger refused: bad credentials');
         return reject(401, 'Unauthorized');
       }
@@ -109,22 +115,22 @@ export function createGateway(options: GatewayOptions) {
     ctx.log.info({ protocol }, 'charger connected');
   }
 
+  /** Marks this node's chargers disconnected: at start after a crash (they reconnect if alive) and at shutdown. */
+  async function forgetPreviousConnections() {
+    await db.updateTable('chargers').set({ connected: false }).where('gatewayNode', '=', node).where('connected', '=', true).execute();
+  }
+
   return {
     handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer) {
       void server.handleUpgrade(request, socket as never, head);
     },
 
-    isConnected: (chargerId: string) => clients.has(chargerId),
-
-    /** After a crash this node's chargers are still marked connected; they will reconnect if alive. */
-    async forgetPreviousConnections() {
-      await db.updateTable('chargers').set({ connected: false }).where('gatewayNode', '=', node).where('connected', '=', true).execute();
-    },
+    forgetPreviousConnections,
 
     async close() {
       closing = true;
       await server.close({ code: 1001, reason: 'server shutting down', awaitPending: false, force: false });
-      await db.updateTable('chargers').set({ connected: false }).where('gatewayNode', '=', node).where('connected', '=', true).execute();
+      await forgetPreviousConnections();
     },
   };
 }

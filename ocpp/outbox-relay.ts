@@ -68,28 +68,23 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
 
   /** One pass over the pending events; returns how many were delivered. */
   async function relayOnce(): Promise<number> {
-    const pending = await db
-      .selectFrom('outbox')
+    // Each charger's oldest pending event only, so one charger's backlog never fills the batch.
+    const heads = db.selectFrom('outbox').distinctOn('chargerId').selectAll().where('deliveredAt', 'is', null).orderBy('chargerId').orderBy('id');
+    const due = await db
+      .selectFrom(heads.as('head'))
       .selectAll()
-      .where('deliveredAt', 'is', null)
+      .where('nextAttemptAt', '<=', new Date())
       .orderBy('id')
       .limit(batchSize)
       .execute();
-    const held = new Set<string>();
     let delivered = 0;
-    for (const row of pending) {
+    for (const row of due) {
       if (!running) break;
-      if (held.has(row.chargerId)) continue;
-      if (row.nextAttemptAt.getTime() > Date.now()) {
-        held.add(row.chargerId);
-        continue;
-      }
       try {
         await deliver(row.payload as OutboxEvent);
         await db.updateTable('outbox').set({ deliveredAt: new Date() }).where('id', '=', row.id).execute();
         delivered++;
       } catch (error) {
-        held.add(row.chargerId);
         const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** row.attempts);
         log.warn({ err: error, outboxId: row.id, attempts: row.attempts + 1, retryInMs: backoff }, 'outbox event not delivered yet');
         await db
@@ -97,6 +92,8 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
           .set({ attempts: row.attempts + 1, lastError: String(error), nextAttemptAt: new Date(Date.now() + backoff) })
           .where('id', '=', row.id)
           .execute();
+        // Most failures are Temporal being unreachable: end the pass rather than wait out every charger's timeout.
+        break;
       }
     }
     return delivered;

@@ -19,6 +19,8 @@ export interface StartOptions {
   log?: Logger;
   /** A prebuilt workflow bundle (tests build one per run); otherwise the workflows are bundled once here. */
   workflowBundle?: { code: string } | { codePath: string };
+  /** Called if the worker stops on its own with an error (the process should then stop). */
+  onWorkerFailure?: (error: unknown) => void;
 }
 
 export interface RunningConcierge {
@@ -40,10 +42,16 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
 export async function startConcierge(config: Config, options: StartOptions = {}): Promise<RunningConcierge> {
   const log = options.log ?? createLogger(config.logLevel);
   const cleanups: Array<() => Promise<unknown>> = [];
+  /** Runs every cleanup even if one fails, then reports the failures. */
   const stop = async () => {
+    const errors: unknown[] = [];
     for (const cleanup of cleanups.splice(0).reverse()) {
-      await cleanup().catch((error: unknown) => log.error({ err: error }, 'error while stopping'));
+      await cleanup().catch((error: unknown) => {
+        log.error({ err: error }, 'error while stopping');
+        errors.push(error);
+      });
     }
+    if (errors.length > 0) throw new AggregateError(errors, 'Concierge did not stop cleanly');
   };
 
   routeTemporalLogs(log);
@@ -82,9 +90,10 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       activities: createActivities(db),
     });
     const workerRun = worker.run();
+    workerRun.catch((error: unknown) => (options.onWorkerFailure ?? ((e: unknown) => log.fatal({ err: e }, 'the Temporal worker failed')))(error));
     cleanups.push(async () => {
       if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun;
+      await workerRun.catch(() => undefined);
     });
 
     const relay = startOutboxRelay({ db, temporal, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, log });
@@ -112,7 +121,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       stop,
     };
   } catch (error) {
-    await stop();
+    await stop().catch(() => undefined); // already logged; the start-up error is the one to report
     throw error;
   }
 }

@@ -1,6 +1,8 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureAdminToken } from '../api/auth.js';
 import { migrateToLatest, type Db } from '../db/connect.js';
+import { hashToken } from '../runtime/secrets.js';
 import { databaseKinds, openTestDatabase } from './support/databases.js';
 
 describe.each(databaseKinds)('database on %s', (kind) => {
@@ -18,6 +20,18 @@ describe.each(databaseKinds)('database on %s', (kind) => {
     expect(tables.rows.map((r) => r.tablename)).toEqual(
       expect.arrayContaining(['api_tokens', 'chargers', 'connector_status', 'incident_faults', 'incident_steps', 'incidents', 'outbox', 'status_log']),
     );
+  });
+
+  it('makes CONCIERGE_ADMIN_TOKEN the one admin token: a new value replaces the generated or earlier one', async () => {
+    const generated = await ensureAdminToken(db, undefined);
+    expect(generated).toMatch(/^cgt_/);
+    expect(await ensureAdminToken(db, undefined)).toBeNull();
+    const admins = () => db.selectFrom('apiTokens').select('tokenHash').where('name', '=', 'admin').execute();
+    await ensureAdminToken(db, 'first-configured-token-123');
+    await ensureAdminToken(db, 'first-configured-token-123');
+    expect(await admins()).toEqual([{ tokenHash: hashToken('first-configured-token-123') }]);
+    await ensureAdminToken(db, 'rotated-configured-token-456');
+    expect(await admins()).toEqual([{ tokenHash: hashToken('rotated-configured-token-456') }]);
   });
 
   it('returns bigint ids as strings on every driver', async () => {

@@ -54,8 +54,10 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
 
   setHandler(incidentQuery, () => incident);
   setHandler(faultReported, (fault) => {
+    const seen = (f: FaultReport) => f.eventId === fault.eventId;
+    if (incident.faults.some(seen) || faultsAfterClose.some(seen)) return;
     if (incident.status === 'resolved') faultsAfterClose.push(fault);
-    else if (!incident.faults.some((f) => f.eventId === fault.eventId)) {
+    else {
       incident.faults.push(fault);
       saver.changed();
     }
