@@ -1,13 +1,13 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { CHARGER_ID } from '../contracts/agreement.js';
 import { hashPassword } from '../runtime/secrets.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, notFound, problemResponses } from './problem.js';
 
-/** OCPP identities become URL path segments and workflow-id parts: keep them plain. */
 const ChargerId = z
   .string()
-  .regex(/^[A-Za-z0-9._-]{1,48}$/, 'up to 48 letters, digits, dots, dashes or underscores')
+  .regex(CHARGER_ID.pattern, CHARGER_ID.rule)
   .openapi({ example: 'HOTEL-ALPS-01' });
 
 const NewCharger = z

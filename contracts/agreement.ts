@@ -16,15 +16,16 @@ export const EXCLUDABLE_CAUSES = ['utility', 'vandalism', 'scheduled-maintenance
 export const ROOT_CAUSES = ['hardware', 'installation', 'misuse', 'connectivity', 'utility', 'vandalism', 'vehicle', 'unknown'] as const;
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a lower-case id of letters, digits and dashes');
-const chargerId = z.string().regex(/^[A-Za-z0-9._-]{1,48}$/, 'expected an OCPP identity: up to 48 letters, digits, dots, dashes or underscores');
+/** OCPP identities become URL path segments and parts of workflow ids: keep them plain. */
+export const CHARGER_ID = { pattern: /^[A-Za-z0-9._-]{1,48}$/, rule: 'up to 48 letters, digits, dots, dashes or underscores' } as const;
+const chargerId = z.string().regex(CHARGER_ID.pattern, `expected an OCPP identity: ${CHARGER_ID.rule}`);
 const isoDate = z.iso.date({ error: 'expected a date YYYY-MM-DD' });
 const percent = z.number({ error: 'expected a number' }).min(0, 'expected 0–100').max(100, 'expected 0–100');
 const money = z.string({ error: 'expected a decimal string such as "12.50"' }).regex(/^\d{1,9}(\.\d{1,4})?$/, 'expected a decimal string such as "12.50"');
 const email = z.email({ error: 'expected an e-mail address' });
-const duration = z.string({ error: 'expected a duration such as "30m", "4h" or "2d"' }).refine((value) => {
-  const millis = ms(value as ms.StringValue);
-  return typeof millis === 'number' && Number.isFinite(millis) && millis > 0;
-}, 'expected a duration such as "30m", "4h" or "2d"');
+const duration = z
+  .string({ error: 'expected a duration such as "30m", "4h" or "2d"' })
+  .refine((value) => parseDuration(value) !== null, 'expected a duration such as "30m", "4h" or "2d"');
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected a local time HH:mm (00:00–24:00)');
 const timeZone = z.string().refine((zone) => {
   try {
@@ -214,7 +215,7 @@ function referenceProblems(a: Agreement): AgreementProblem[] {
   for (const party of Object.keys(a.dataAccess)) partyMust(`dataAccess.${party}`, party);
   for (const [priority, target] of Object.entries(a.sla.targets)) {
     if (!calendars.includes(target.calendar)) problem(`sla.targets.${priority}.calendar`, `expected one of the calendars (${calendars.join(', ')})`, target.calendar);
-    if (ms(target.fixWithin as ms.StringValue) < ms(target.respondWithin as ms.StringValue)) {
+    if (durationMs(target.fixWithin) < durationMs(target.respondWithin)) {
       problem(`sla.targets.${priority}.fixWithin`, `expected at least the response time (${target.respondWithin})`, target.fixWithin);
     }
   }
@@ -266,7 +267,13 @@ function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
   return value;
 }
 
+/** Milliseconds of a positive duration such as "30m", "4h" or "2d"; null when it is not one. */
+export function parseDuration(value: string): number | null {
+  const millis = ms(value as ms.StringValue) as number | undefined;
+  return typeof millis === 'number' && Number.isFinite(millis) && millis > 0 ? millis : null;
+}
+
 /** Milliseconds of an agreement duration string ("4h"); the schema has already checked it. */
 export function durationMs(value: string): number {
-  return ms(value as ms.StringValue);
+  return parseDuration(value)!;
 }

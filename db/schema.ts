@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
 
 /** Timestamps are stored as timestamptz; we write ISO strings or Dates and read Dates. */
 type Timestamp = ColumnType<Date, Date | string, Date | string>;
@@ -154,7 +154,3 @@ export interface Database {
   agreementChargers: AgreementChargersTable;
   rejectedFrames: RejectedFramesTable;
 }
-
-export type Charger = Selectable<ChargersTable>;
-export type NewStatusLog = Insertable<StatusLogTable>;
-export type OutboxRow = Selectable<OutboxTable>;

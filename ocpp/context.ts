@@ -20,3 +20,24 @@ export function reportedAt(timestamp: unknown): string {
   }
   return new Date().toISOString();
 }
+
+/** What either protocol's BootNotification says about the charger. */
+export interface BootInfo {
+  vendor: string;
+  model: string;
+  serialNumber: string | null;
+  firmwareVersion: string | null;
+}
+
+/** Records a boot and accepts it, with our heartbeat interval (the answer is the same in 1.6 and 2.0.1). */
+export async function acceptBoot(ctx: HandlerContext, boot: BootInfo) {
+  await ctx.db
+    .updateTable('chargers')
+    .set({ ...boot, bootedAt: new Date() })
+    .where('id', '=', ctx.chargerId)
+    .execute();
+  return { status: 'Accepted', currentTime: new Date().toISOString(), interval: ctx.heartbeatIntervalSeconds };
+}
+
+/** The Heartbeat answer of both protocol versions. */
+export const heartbeat = async () => ({ currentTime: new Date().toISOString() });

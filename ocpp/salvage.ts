@@ -17,7 +17,7 @@ const text = (value: unknown, max = 50) => (typeof value === 'string' && value.l
  * needed; an unknown error code becomes OtherError with the sent code kept as the vendor code.
  * Null when nothing trustworthy is left.
  */
-export function salvageStatusNotification(chargerId: string, protocol: string, params: unknown): { event: ConnectorStatusChanged } | null {
+export function salvageStatusNotification(chargerId: string, protocol: string, params: unknown): ConnectorStatusChanged | null {
   if (!params || typeof params !== 'object') return null;
   const p = params as Record<string, unknown>;
   const is201 = protocol === 'ocpp2.0.1';
@@ -28,7 +28,7 @@ export function salvageStatusNotification(chargerId: string, protocol: string, p
   const sentCode = is201 ? null : text(p.errorCode);
   const errorCode = sentCode === null ? null : ERROR_CODES_16.has(sentCode) ? sentCode : 'OtherError';
   const vendorErrorCode = sentCode !== null && !ERROR_CODES_16.has(sentCode) ? sentCode : text(p.vendorErrorCode);
-  const event: ConnectorStatusChanged = {
+  return {
     chargerId,
     connectorId,
     status,
@@ -39,7 +39,6 @@ export function salvageStatusNotification(chargerId: string, protocol: string, p
     protocol,
     payload: params,
   };
-  return { event };
 }
 
 export interface RejectedCall {
@@ -68,7 +67,6 @@ export async function keepRejectedCall(ctx: HandlerContext, call: RejectedCall):
     })
     .execute();
   if (!salvaged) return;
-  const { event } = salvaged;
-  await recordConnectorStatus(ctx.db, event, assessConnectorStatus(event.connectorId, event.status, event.errorCode));
-  ctx.outboxChanged();
+  const queued = await recordConnectorStatus(ctx.db, salvaged, assessConnectorStatus(salvaged.connectorId, salvaged.status, salvaged.errorCode));
+  if (queued) ctx.outboxChanged();
 }

@@ -4,9 +4,10 @@ import type { ConnectorStatusChanged, FaultEvent } from './events.js';
 
 /**
  * Keeps a status report: appended to the status log, the connector's latest status updated, and —
- * when it is a fault — an outbox event for the incident workflow, all in one transaction.
+ * when it is a fault — an outbox event for the incident workflow, all in one transaction. Returns
+ * whether an outbox event was written.
  */
-export async function recordConnectorStatus(db: Db, event: ConnectorStatusChanged, fault: FaultAssessment | null): Promise<void> {
+export async function recordConnectorStatus(db: Db, event: ConnectorStatusChanged, fault: FaultAssessment | null): Promise<boolean> {
   await db.transaction().execute(async (trx) => {
     const { id } = await trx
       .insertInto('statusLog')
@@ -71,4 +72,5 @@ export async function recordConnectorStatus(db: Db, event: ConnectorStatusChange
         .execute();
     }
   });
+  return fault !== null;
 }

@@ -1,6 +1,6 @@
 import type { RPCServerClient } from './rpc.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
-import { reportedAt, type HandlerContext } from './context.js';
+import { acceptBoot, heartbeat, reportedAt, type HandlerContext } from './context.js';
 import { recordConnectorStatus } from './status.js';
 
 interface BootNotification16 {
@@ -25,25 +25,19 @@ interface StatusNotification16 {
 export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
   client.handle('BootNotification', async ({ params }) => {
     const boot = params as BootNotification16;
-    await ctx.db
-      .updateTable('chargers')
-      .set({
-        vendor: boot.chargePointVendor,
-        model: boot.chargePointModel,
-        serialNumber: boot.chargePointSerialNumber ?? boot.chargeBoxSerialNumber ?? null,
-        firmwareVersion: boot.firmwareVersion ?? null,
-        bootedAt: new Date(),
-      })
-      .where('id', '=', ctx.chargerId)
-      .execute();
-    return { status: 'Accepted', currentTime: new Date().toISOString(), interval: ctx.heartbeatIntervalSeconds };
+    return acceptBoot(ctx, {
+      vendor: boot.chargePointVendor,
+      model: boot.chargePointModel,
+      serialNumber: boot.chargePointSerialNumber ?? boot.chargeBoxSerialNumber ?? null,
+      firmwareVersion: boot.firmwareVersion ?? null,
+    });
   });
 
-  client.handle('Heartbeat', async () => ({ currentTime: new Date().toISOString() }));
+  client.handle('Heartbeat', heartbeat);
 
   client.handle('StatusNotification', async ({ params }) => {
     const report = params as StatusNotification16;
-    await recordConnectorStatus(
+    const queued = await recordConnectorStatus(
       ctx.db,
       {
         chargerId: ctx.chargerId,
@@ -58,7 +52,7 @@ export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
       },
       assessConnectorStatus(report.connectorId, report.status, report.errorCode),
     );
-    ctx.outboxChanged();
+    if (queued) ctx.outboxChanged();
     return {};
   });
 }

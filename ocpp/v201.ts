@@ -1,6 +1,6 @@
 import type { RPCServerClient } from './rpc.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
-import { reportedAt, type HandlerContext } from './context.js';
+import { acceptBoot, heartbeat, reportedAt, type HandlerContext } from './context.js';
 import { recordConnectorStatus } from './status.js';
 
 interface BootNotification201 {
@@ -23,25 +23,19 @@ interface StatusNotification201 {
 export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
   client.handle('BootNotification', async ({ params }) => {
     const { chargingStation } = params as BootNotification201;
-    await ctx.db
-      .updateTable('chargers')
-      .set({
-        vendor: chargingStation.vendorName,
-        model: chargingStation.model,
-        serialNumber: chargingStation.serialNumber ?? null,
-        firmwareVersion: chargingStation.firmwareVersion ?? null,
-        bootedAt: new Date(),
-      })
-      .where('id', '=', ctx.chargerId)
-      .execute();
-    return { status: 'Accepted', currentTime: new Date().toISOString(), interval: ctx.heartbeatIntervalSeconds };
+    return acceptBoot(ctx, {
+      vendor: chargingStation.vendorName,
+      model: chargingStation.model,
+      serialNumber: chargingStation.serialNumber ?? null,
+      firmwareVersion: chargingStation.firmwareVersion ?? null,
+    });
   });
 
-  client.handle('Heartbeat', async () => ({ currentTime: new Date().toISOString() }));
+  client.handle('Heartbeat', heartbeat);
 
   client.handle('StatusNotification', async ({ params }) => {
     const report = params as StatusNotification201;
-    await recordConnectorStatus(
+    const queued = await recordConnectorStatus(
       ctx.db,
       {
         chargerId: ctx.chargerId,
@@ -56,7 +50,7 @@ export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
       },
       assessConnectorStatus(report.evseId, report.connectorStatus, null),
     );
-    ctx.outboxChanged();
+    if (queued) ctx.outboxChanged();
     return {};
   });
 }

@@ -1,15 +1,15 @@
 import os from 'node:os';
 import path from 'node:path';
-import ms from 'ms';
 import { z } from 'zod';
+import { parseDuration } from '../contracts/agreement.js';
 
 const duration = (fallback: string) =>
   z
     .string()
     .default(fallback)
     .transform((value, ctx) => {
-      const millis = ms(value as ms.StringValue);
-      if (typeof millis !== 'number' || !Number.isFinite(millis) || millis <= 0) {
+      const millis = parseDuration(value);
+      if (millis === null) {
         ctx.addIssue({ code: 'custom', message: `expected a positive duration such as 30m, 4h or 2d, found "${value}"` });
         return z.NEVER;
       }

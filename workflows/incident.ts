@@ -165,7 +165,7 @@ class ProjectionSaver {
       const faultCount = faults.length;
       const stepCount = steps.length;
       await projection.saveIncident({
-        incident: { ...row },
+        incident: row,
         newFaults: faults.slice(this.savedFaults, faultCount),
         newSteps: steps.slice(this.savedSteps, stepCount),
       });
