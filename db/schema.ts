@@ -30,7 +30,13 @@ export interface ChargersTable {
   lastSeenAt: Timestamp | null;
   bootedAt: Timestamp | null;
   registeredAt: CreatedAt;
+  /** `pending` until commissioned: its BootNotification is answered Pending. */
+  state: Generated<ChargerState>;
+  /** Which socket holds the charger now; a stale socket's close does not match it. */
+  connectionId: string | null;
 }
+
+export type ChargerState = 'pending' | 'active';
 
 /** Latest known status per connector; connector 0 is the charger as a whole. */
 export interface ConnectorStatusTable {
@@ -141,6 +147,59 @@ export interface RejectedFramesTable {
   receivedAt: CreatedAt;
 }
 
+/** A charging session; energy comes from meter register readings, so a repeated message cannot add to it. */
+export interface SessionsTable {
+  id: Generated<string>;
+  chargerId: string;
+  connectorId: number;
+  transactionId: string;
+  startKey: string | null;
+  idTag: string | null;
+  status: 'active' | 'ended';
+  startedAt: Timestamp;
+  endedAt: Timestamp | null;
+  /** Wh as decimal strings. */
+  meterStartWh: string | null;
+  meterLastWh: string | null;
+  meterStopWh: string | null;
+  energyWh: Generated<string>;
+  stopReason: string | null;
+  lastSeqNo: number | null;
+  protocol: string;
+  updatedAt: Generated<Date>;
+}
+
+export interface MeterSamplesTable {
+  id: Generated<string>;
+  chargerId: string;
+  connectorId: number;
+  transactionId: string | null;
+  sampledAt: Timestamp;
+  measurand: string;
+  phase: Generated<string>;
+  location: Generated<string>;
+  unit: string | null;
+  context: string | null;
+  value: string;
+}
+
+/** Normalised events that are not a status or a session: connectivity, firmware, logs, security, data transfer, device events. */
+export interface ChargerEventsTable {
+  id: Generated<string>;
+  chargerId: string;
+  connectorId: number | null;
+  kind: string;
+  at: Timestamp;
+  data: Json;
+  receivedAt: CreatedAt;
+}
+
+export interface LeasesTable {
+  name: string;
+  holder: string;
+  expiresAt: Timestamp;
+}
+
 export interface Database {
   apiTokens: ApiTokensTable;
   chargers: ChargersTable;
@@ -153,4 +212,8 @@ export interface Database {
   agreementVersions: AgreementVersionsTable;
   agreementChargers: AgreementChargersTable;
   rejectedFrames: RejectedFramesTable;
+  sessions: SessionsTable;
+  meterSamples: MeterSamplesTable;
+  chargerEvents: ChargerEventsTable;
+  leases: LeasesTable;
 }

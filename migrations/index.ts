@@ -2,12 +2,14 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as skeleton from './0001_skeleton.js';
 import * as agreements from './0002_agreements.js';
 import * as rejectedFrames from './0003_rejected_frames.js';
+import * as sessionsAndConnectivity from './0004_sessions_and_connectivity.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
   '0001_skeleton': skeleton,
   '0002_agreements': agreements,
   '0003_rejected_frames': rejectedFrames,
+  '0004_sessions_and_connectivity': sessionsAndConnectivity,
 };
 
 export const migrationProvider: MigrationProvider = {
