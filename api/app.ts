@@ -1,5 +1,6 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { requireToken } from './auth.js';
+import { chargerCommandRoutes } from './charger-commands.js';
 import { chargerRoutes } from './chargers.js';
 import { docsRoutes } from './docs.js';
 import type { ApiDeps, ApiEnv } from './env.js';
@@ -7,8 +8,11 @@ import { healthRoutes } from './health.js';
 import { incidentRoutes } from './incidents.js';
 import { invalidRequest, Problem, renderProblem, toProblem } from './problem.js';
 
-/** The HTTP API: health and docs in the open, everything under /api behind a bearer token. */
-export function createApi(deps: ApiDeps) {
+/**
+ * The HTTP API: health and docs in the open, everything under /api behind a bearer token. A
+ * process without the api role serves /health only (and the OCPP upgrade on the same port).
+ */
+export function createApi(deps: ApiDeps, { withApi = true }: { withApi?: boolean } = {}) {
   const app = new OpenAPIHono<ApiEnv>({
     defaultHook: (result) => {
       if (!result.success) throw invalidRequest(result.error.issues, result.target);
@@ -25,8 +29,10 @@ export function createApi(deps: ApiDeps) {
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
   app.route('/health', healthRoutes(deps));
+  if (!withApi) return app;
   app.use('/api/*', requireToken(deps.db));
   app.route('/api/chargers', chargerRoutes(deps));
+  app.route('/api/chargers', chargerCommandRoutes(deps));
   app.route('/api/incidents', incidentRoutes(deps));
 
   app.doc31('/openapi.json', {

@@ -18,6 +18,8 @@ const NewCharger = z
     siteId: z.string().min(1).max(100).optional(),
     vendor: z.string().max(100).optional(),
     model: z.string().max(100).optional(),
+    /** false: the charger is installed but not yet commissioned; its boots are answered Pending until it is. */
+    commissioned: z.boolean().default(true),
   })
   .openapi('NewCharger');
 
@@ -39,6 +41,7 @@ const ChargerSchema = z
     serialNumber: z.string().nullable(),
     firmwareVersion: z.string().nullable(),
     protocol: z.string().nullable(),
+    state: z.enum(['pending', 'active']),
     connected: z.boolean(),
     connectedAt: z.string().nullable(),
     lastSeenAt: z.string().nullable(),
@@ -70,6 +73,18 @@ const show = createRoute({
   },
 });
 
+const commission = createRoute({
+  method: 'post',
+  path: '/{id}/commission',
+  summary: 'Commission a charger: from now on its boots are Accepted',
+  middleware: [requireRole('account-manager', 'dispatcher', 'technician')] as const,
+  request: { params: z.object({ id: ChargerId }) },
+  responses: {
+    200: { description: 'the commissioned charger', content: { 'application/json': { schema: ChargerSchema } } },
+    ...problemResponses(401, 403, 404),
+  },
+});
+
 export function chargerRoutes({ db }: ApiDeps) {
   async function loadCharger(id: string) {
     const charger = await db.selectFrom('chargers').selectAll().where('id', '=', id).executeTakeFirst();
@@ -83,6 +98,7 @@ export function chargerRoutes({ db }: ApiDeps) {
       serialNumber: charger.serialNumber,
       firmwareVersion: charger.firmwareVersion,
       protocol: charger.protocol,
+      state: charger.state,
       connected: charger.connected,
       connectedAt: charger.connectedAt?.toISOString() ?? null,
       lastSeenAt: charger.lastSeenAt?.toISOString() ?? null,
@@ -116,12 +132,19 @@ export function chargerRoutes({ db }: ApiDeps) {
           connectedAt: null,
           lastSeenAt: null,
           bootedAt: null,
+          state: body.commissioned ? 'active' : 'pending',
         })
         .onConflict((oc) => oc.column('id').doNothing())
         .returning('id')
         .executeTakeFirst();
       if (!inserted) throw conflict(`charger ${body.id} is already registered`);
       return c.json((await loadCharger(body.id))!, 201);
+    })
+    .openapi(commission, async (c) => {
+      const { id } = c.req.valid('param');
+      const updated = await db.updateTable('chargers').set({ state: 'active' }).where('id', '=', id).returning('id').executeTakeFirst();
+      if (!updated) throw notFound('charger');
+      return c.json((await loadCharger(id))!, 200);
     })
     .openapi(show, async (c) => {
       const charger = await loadCharger(c.req.valid('param').id);

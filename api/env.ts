@@ -8,6 +8,10 @@ export interface ApiDeps {
   db: Db;
   temporal: Client;
   log: Logger;
+  /** The workflow task queue. */
+  taskQueue: string;
+  /** How long a charger gets to answer a command. */
+  commandTimeoutMs: number;
 }
 
 export interface ApiEnv {

@@ -150,6 +150,8 @@ export const AgreementSchema = z.strictObject({
     driverTariffs: z.array(Tariff).min(1),
     access: z.enum(['free', 'public', 'whitelist']),
     voucherCodes: z.array(z.strictObject({ code: z.string().min(3), discountPercent: percent })).default([]),
+    /** With `whitelist` access: the RFID cards / id tokens allowed to charge (vouchers are allowed too). */
+    authorizedIdTags: z.array(z.string().min(1).max(36)).default([]),
     paymentProcessingFeePercent: percent,
     /** The venue's share of charging revenue after fees. */
     venueRevenueSharePercent: percent,

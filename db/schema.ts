@@ -162,7 +162,8 @@ export interface SessionsTable {
   meterStartWh: string | null;
   meterLastWh: string | null;
   meterStopWh: string | null;
-  energyWh: Generated<string>;
+  /** Generated: stop (or last) reading minus start reading. */
+  energyWh: ColumnType<string, never, never>;
   stopReason: string | null;
   lastSeqNo: number | null;
   protocol: string;

@@ -29,7 +29,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('meter_start_wh', 'numeric')
     .addColumn('meter_last_wh', 'numeric')
     .addColumn('meter_stop_wh', 'numeric')
-    .addColumn('energy_wh', 'numeric', (c) => c.notNull().defaultTo(0))
+    // Register readings are absolute, so energy is a function of them: no message can add to it twice.
+    .addColumn('energy_wh', 'numeric', (c) => c.generatedAlwaysAs(sql`greatest(0, coalesce(coalesce(meter_stop_wh, meter_last_wh) - meter_start_wh, 0))`).stored())
     .addColumn('stop_reason', 'text')
     .addColumn('last_seq_no', 'integer')
     .addColumn('protocol', 'text', (c) => c.notNull())

@@ -1,5 +1,8 @@
 import type { Db } from '../db/connect.js';
+import { authorizeIdTag, type AccessDecision } from '../contracts/access.js';
+import { agreementForCharger } from '../runtime/agreement-store.js';
 import type { Logger } from '../runtime/log.js';
+import type { MeterWriter } from './meter-writer.js';
 
 /** What a protocol handler needs to know about the charger it serves and where to put what it hears. */
 export interface HandlerContext {
@@ -10,6 +13,7 @@ export interface HandlerContext {
   heartbeatIntervalSeconds: number;
   /** Tells the outbox relay that new events are waiting. */
   outboxChanged(): void;
+  meters: MeterWriter;
 }
 
 /** The charger's timestamp when it sent a usable one, otherwise the time we received the message. */
@@ -29,14 +33,27 @@ export interface BootInfo {
   firmwareVersion: string | null;
 }
 
-/** Records a boot and accepts it, with our heartbeat interval (the answer is the same in 1.6 and 2.0.1). */
-export async function acceptBoot(ctx: HandlerContext, boot: BootInfo) {
-  await ctx.db
+/**
+ * Records a boot and answers it with our heartbeat interval (the same answer in 1.6 and 2.0.1):
+ * Accepted for an active charger, Pending for one registered but not yet commissioned.
+ */
+export async function answerBoot(ctx: HandlerContext, boot: BootInfo) {
+  const charger = await ctx.db
     .updateTable('chargers')
     .set({ ...boot, bootedAt: new Date() })
     .where('id', '=', ctx.chargerId)
-    .execute();
-  return { status: 'Accepted', currentTime: new Date().toISOString(), interval: ctx.heartbeatIntervalSeconds };
+    .returning('state')
+    .executeTakeFirst();
+  const status = charger?.state === 'active' ? 'Accepted' : 'Pending';
+  return { status, currentTime: new Date().toISOString(), interval: ctx.heartbeatIntervalSeconds };
+}
+
+/** Whether an id tag may charge here, under the agreement in force for the charger. */
+export async function authorize(ctx: HandlerContext, idTag: string): Promise<AccessDecision> {
+  const inForce = await agreementForCharger(ctx.db, ctx.chargerId);
+  const decision = authorizeIdTag(inForce?.agreement ?? null, idTag);
+  if (decision !== 'Accepted') ctx.log.info({ idTag }, 'id tag refused');
+  return decision;
 }
 
 /** The Heartbeat answer of both protocol versions. */

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RPCServer } from 'ocpp-rpc';
@@ -6,6 +6,8 @@ import type { Db } from '../db/connect.js';
 import type { Logger } from '../runtime/log.js';
 import { hashPassword, verifyPassword } from '../runtime/secrets.js';
 import type { HandlerContext } from './context.js';
+import type { ConnectivityEvent } from './events.js';
+import { createMeterWriter } from './meter-writer.js';
 import { SUPPORTED_PROTOCOLS, type RPCServerClient } from './rpc.js';
 import { handle16 } from './v16.js';
 import { handle201 } from './v201.js';
@@ -20,6 +22,13 @@ export interface GatewayOptions {
   outboxChanged(): void;
   /** Largest frame a charger may send; bigger ones close the socket (WebSocket 1009). */
   maxPayloadBytes?: number;
+  /** WebSocket ping interval: a charger that misses a pong is disconnected, so a dead link is seen within about two intervals. */
+  pingIntervalMs?: number;
+}
+
+/** The charger holds no socket on this gateway (or on any: it is offline). */
+export class ChargerOfflineError extends Error {
+  override name = 'ChargerOffline';
 }
 
 /** How often a charger's last-seen time is written, at most: every message proves it alive. */
@@ -36,7 +45,9 @@ export function createGateway(options: GatewayOptions) {
     strictMode: true,
     respondWithDetailedErrors: false,
     wssOptions: { maxPayload: options.maxPayloadBytes ?? 64 * 1024 },
+    pingIntervalMs: options.pingIntervalMs ?? 30_000,
   });
+  const meters = createMeterWriter(db);
   const clients = new Map<string, RPCServerClient>();
   let closing = false;
 
@@ -73,7 +84,9 @@ export function createGateway(options: GatewayOptions) {
       void previous.close({ code: 1000, reason: 'replaced by a new connection' });
     }
 
-    const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged };
+    const connectionId = randomUUID();
+    const connected = recordConnect(chargerId, connectionId, protocol);
+    const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters };
     if (protocol === 'ocpp2.0.1') handle201(client, ctx);
     else handle16(client, ctx);
 
@@ -91,33 +104,77 @@ export function createGateway(options: GatewayOptions) {
     client.on('badMessage', ({ error }: { error: Error }) => {
       ctx.log.warn({ reason: error.message }, 'malformed OCPP frame answered with CALLERROR');
     });
-    client.on('close', () => {
+    client.on('close', ({ code, reason }: { code: number; reason: unknown }) => {
       // Only the socket that still holds the charger may mark it gone: an old socket closing
       // after the charger reconnected must not make it look offline.
       if (clients.get(chargerId) !== client) return;
       clients.delete(chargerId);
       if (closing) return;
-      void db
-        .updateTable('chargers')
-        .set({ connected: false, lastSeenAt: new Date() })
-        .where('id', '=', chargerId)
-        .where('gatewayNode', '=', node)
-        .execute()
+      // A socket that drops at once must not be recorded gone before it is recorded connected.
+      void connected
+        .catch(() => undefined)
+        .then(() => recordDisconnect(chargerId, connectionId, { code, reason: String(reason ?? '') }))
         .catch((error: unknown) => ctx.log.error({ err: error }, 'could not record disconnect'));
     });
 
-    const now = new Date();
-    await db
-      .updateTable('chargers')
-      .set({ connected: true, gatewayNode: node, protocol, connectedAt: now, lastSeenAt: now })
-      .where('id', '=', chargerId)
-      .execute();
+    await connected;
     ctx.log.info({ protocol }, 'charger connected');
   }
 
-  /** Marks this node's chargers disconnected: at start after a crash (they reconnect if alive) and at shutdown. */
+  /** The charger row, the event log and the connectivity watch's outbox event, in one transaction. */
+  async function recordConnect(chargerId: string, connectionId: string, protocol: string) {
+    const now = new Date();
+    await db.transaction().execute(async (trx) => {
+      await trx
+        .updateTable('chargers')
+        .set({ connected: true, gatewayNode: node, connectionId, protocol, connectedAt: now, lastSeenAt: now })
+        .where('id', '=', chargerId)
+        .execute();
+      await queueConnectivity(trx, { kind: 'connected', chargerId, connectionId, at: now.toISOString() }, { node, protocol });
+    });
+    options.outboxChanged();
+  }
+
+  /**
+   * Marks a charger disconnected if this connection still holds it: a charger that reconnected,
+   * here or on another gateway, has a new connection id and stays connected.
+   */
+  async function recordDisconnect(chargerId: string, connectionId: string, detail: Record<string, unknown>) {
+    const now = new Date();
+    const marked = await db.transaction().execute(async (trx) => {
+      const row = await trx
+        .updateTable('chargers')
+        .set({ connected: false, lastSeenAt: now })
+        .where('id', '=', chargerId)
+        .where('connectionId', '=', connectionId)
+        .where('connected', '=', true)
+        .returning('id')
+        .executeTakeFirst();
+      if (row) await queueConnectivity(trx, { kind: 'disconnected', chargerId, connectionId, at: now.toISOString() }, { node, ...detail });
+      return row !== undefined;
+    });
+    if (marked) options.outboxChanged();
+  }
+
+  async function queueConnectivity(trx: Db, event: ConnectivityEvent, detail: Record<string, unknown>) {
+    await trx.insertInto('chargerEvents').values({ chargerId: event.chargerId, kind: event.kind, at: event.at, data: JSON.stringify({ connectionId: event.connectionId, ...detail }) }).execute();
+    await trx.insertInto('outbox').values({ chargerId: event.chargerId, kind: event.kind, payload: JSON.stringify(event) }).execute();
+  }
+
+  /**
+   * Marks this node's chargers disconnected, each with its disconnect event: at start after a crash
+   * (live chargers reconnect within the offline grace) and at shutdown (they reconnect elsewhere).
+   */
   async function forgetPreviousConnections() {
-    await db.updateTable('chargers').set({ connected: false }).where('gatewayNode', '=', node).where('connected', '=', true).execute();
+    const held = await db.selectFrom('chargers').select(['id', 'connectionId']).where('gatewayNode', '=', node).where('connected', '=', true).execute();
+    for (const { id, connectionId } of held) await recordDisconnect(id, connectionId ?? '', { reason: 'gateway restarted or stopped' });
+  }
+
+  /** Sends a command to a charger whose socket this gateway holds, and returns its answer. */
+  async function call(chargerId: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
+    const client = clients.get(chargerId);
+    if (!client) throw new ChargerOfflineError(`charger ${chargerId} is not connected to gateway ${node}`);
+    return client.call(method, params, { callTimeoutMs: timeoutMs });
   }
 
   return {
@@ -126,6 +183,9 @@ export function createGateway(options: GatewayOptions) {
     },
 
     forgetPreviousConnections,
+    call,
+    /** The chargers whose sockets this gateway holds. */
+    connectedChargers: () => [...clients.keys()],
 
     async close() {
       closing = true;

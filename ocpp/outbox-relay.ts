@@ -1,19 +1,26 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
+import { durationMs } from '../contracts/agreement.js';
 import { incidentTerms } from '../contracts/agreement-terms.js';
+import { connectivityWorkflowId } from '../contracts/connectivity.js';
 import { incidentWorkflowId, type IncidentInput } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
 import { agreementForCharger } from '../runtime/agreement-store.js';
 import type { Logger } from '../runtime/log.js';
+import { chargerConnected, chargerDisconnected, connectivityWatch } from '../workflows/connectivity.js';
 import { faultReported, incidentWorkflow } from '../workflows/incident.js';
-import type { FaultEvent, OutboxEvent } from './events.js';
+import type { ConnectivityEvent, FaultEvent, OutboxEvent } from './events.js';
 
 export interface OutboxRelayOptions {
   db: Db;
   temporal: Client;
   taskQueue: string;
   incidentSla: SlaTargets;
+  /** Offline grace for chargers no agreement covers. */
+  offlineGraceMs: number;
   log: Logger;
   batchSize?: number;
   /** Poll interval when nobody says events are waiting (other processes may write the outbox). */
@@ -23,34 +30,88 @@ export interface OutboxRelayOptions {
 const MAX_BACKOFF_MS = 60_000;
 /** A delivery that takes longer counts as failed: the client would otherwise retry for a long time while every other event waits. */
 const DELIVERY_TIMEOUT_MS = 5_000;
+/** Only the lease holder relays; a holder that stops renewing is replaced after this long. */
+const LEASE_SECONDS = 15;
+const LEASE_RENEW_MS = 5_000;
 
 /**
  * Delivers outbox events to Temporal, oldest first and in order per charger. An event that cannot
  * be delivered (Temporal down) stays, with exponential backoff; its charger's later events wait
- * behind it, other chargers' events go on.
+ * behind it, other chargers' events go on. Every process runs a relay; the one holding the lease
+ * in the database delivers, the others stand by, so per-charger order holds across processes.
  */
 export function startOutboxRelay(options: OutboxRelayOptions) {
   const { db, temporal, log } = options;
   const batchSize = options.batchSize ?? 100;
   const idleMs = options.idleMs ?? 1_000;
+  const holder = `relay:${randomUUID()}`;
+  let leaseRenewedAt = 0;
   let running = true;
   let wake: AbortController = new AbortController();
+
+  const withinDeadline = <T>(fn: () => Promise<T>) => temporal.withDeadline(Date.now() + DELIVERY_TIMEOUT_MS, fn);
 
   async function deliver(event: OutboxEvent): Promise<void> {
     switch (event.kind) {
       case 'fault': {
         const input = await incidentInput(event);
-        const start = () =>
+        await withinDeadline(() =>
           temporal.workflow.signalWithStart(incidentWorkflow, {
             workflowId: incidentWorkflowId(event.chargerId, event.connectorId),
             taskQueue: options.taskQueue,
             args: [input],
             signal: faultReported,
             signalArgs: [event.fault],
-          });
-        await temporal.withDeadline(Date.now() + DELIVERY_TIMEOUT_MS, start);
+          }),
+        );
+        return;
+      }
+      case 'disconnected': {
+        const graceMs = await offlineGraceMs(event);
+        const change = { chargerId: event.chargerId, connectionId: event.connectionId, at: event.at };
+        await withinDeadline(() =>
+          temporal.workflow.signalWithStart(connectivityWatch, {
+            workflowId: connectivityWorkflowId(event.chargerId),
+            taskQueue: options.taskQueue,
+            args: [{ chargerId: event.chargerId, graceMs }],
+            signal: chargerDisconnected,
+            signalArgs: [change],
+          }),
+        );
+        return;
+      }
+      case 'connected': {
+        // Ends a running watch; with none running there is nothing to end.
+        const change = { chargerId: event.chargerId, connectionId: event.connectionId, at: event.at };
+        await withinDeadline(() => temporal.workflow.getHandle(connectivityWorkflowId(event.chargerId)).signal(chargerConnected, change)).catch((error: unknown) => {
+          if (!(error instanceof WorkflowNotFoundError)) throw error;
+        });
+        return;
       }
     }
+  }
+
+  async function offlineGraceMs(event: ConnectivityEvent): Promise<number> {
+    const inForce = await agreementForCharger(db, event.chargerId);
+    return inForce ? durationMs(inForce.agreement.incidents.offlineGracePeriod) : options.offlineGraceMs;
+  }
+
+  /** Takes or renews the relay lease; false while another live process holds it. */
+  async function holdLease(): Promise<boolean> {
+    if (Date.now() - leaseRenewedAt < LEASE_RENEW_MS) return true;
+    const row = await db
+      .insertInto('leases')
+      .values({ name: 'outbox-relay', holder, expiresAt: sql<Date>`now() + make_interval(secs => ${LEASE_SECONDS})` })
+      .onConflict((oc) =>
+        oc
+          .column('name')
+          .doUpdateSet((eb) => ({ holder: eb.ref('excluded.holder'), expiresAt: eb.ref('excluded.expiresAt') }))
+          .where((eb) => eb.or([eb('leases.holder', '=', holder), eb('leases.expiresAt', '<', sql<Date>`now()`)])),
+      )
+      .returning('holder')
+      .executeTakeFirst();
+    leaseRenewedAt = row ? Date.now() : 0;
+    return row !== undefined;
   }
 
   /**
@@ -61,13 +122,15 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
   async function incidentInput(event: FaultEvent): Promise<IncidentInput> {
     const base = { chargerId: event.chargerId, connectorId: event.connectorId };
     const inForce = await agreementForCharger(db, event.chargerId);
-    const terms = inForce && incidentTerms(inForce.agreement, inForce.version, event.chargerId, { status: event.fault.status, errorCode: event.fault.errorCode, event: 'faulted' });
+    const signal = { status: event.fault.status, errorCode: event.fault.errorCode, techCode: event.techCode ?? null, event: event.event ?? 'faulted' };
+    const terms = inForce && incidentTerms(inForce.agreement, inForce.version, event.chargerId, signal);
     if (!terms) return { ...base, priority: event.priority, sla: options.incidentSla, agreement: null };
     return { ...base, priority: terms.priority, sla: terms.sla, agreement: { id: terms.agreementId, version: terms.agreementVersion, faultClass: terms.faultClass } };
   }
 
   /** One pass over the pending events; returns how many were delivered. */
   async function relayOnce(): Promise<number> {
+    if (!(await holdLease())) return 0;
     // Each charger's oldest pending event only, so one charger's backlog never fills the batch.
     const heads = db.selectFrom('outbox').distinctOn('chargerId').selectAll().where('deliveredAt', 'is', null).orderBy('chargerId').orderBy('id');
     const due = await db
@@ -79,7 +142,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       .execute();
     let delivered = 0;
     for (const row of due) {
-      if (!running) break;
+      if (!running || !(await holdLease())) break;
       try {
         await deliver(row.payload as OutboxEvent);
         await db.updateTable('outbox').set({ deliveredAt: new Date() }).where('id', '=', row.id).execute();
@@ -123,6 +186,8 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       running = false;
       wake.abort();
       await loop;
+      // Hand over at once instead of after the lease runs out.
+      await db.deleteFrom('leases').where('name', '=', 'outbox-relay').where('holder', '=', holder).execute().catch(() => undefined);
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Db } from '../db/connect.js';
 import type { FaultAssessment } from '../contracts/faults.js';
-import type { ConnectorStatusChanged, FaultEvent } from './events.js';
+import { assessConnectorStatus } from '../contracts/faults.js';
+import type { ConnectorStatusChanged, DeviceProblem, FaultEvent } from './events.js';
 
 /**
  * Keeps a status report: appended to the status log, the connector's latest status updated, and —
@@ -71,6 +72,40 @@ export async function recordConnectorStatus(db: Db, event: ConnectorStatusChange
         .values({ chargerId: event.chargerId, kind: outboxEvent.kind, payload: JSON.stringify(outboxEvent) })
         .execute();
     }
+  });
+  return fault !== null;
+}
+
+/**
+ * Keeps a problem a 2.0.1 charger reported through NotifyEvent: always in the charger event log;
+ * a raised (not cleared) problem also queues a fault for the connector's incident, in the same
+ * transaction. Returns whether an outbox event was written.
+ */
+export async function recordDeviceProblem(db: Db, chargerId: string, problem: DeviceProblem, payload: unknown): Promise<boolean> {
+  const fault = problem.cleared ? null : assessConnectorStatus(problem.connectorId, 'Faulted', problem.errorCode);
+  await db.transaction().execute(async (trx) => {
+    const { id } = await trx
+      .insertInto('chargerEvents')
+      .values({ chargerId, connectorId: problem.connectorId, kind: 'device-event', at: problem.at, data: JSON.stringify({ ...problem, payload }) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    if (!fault) return;
+    const outboxEvent: FaultEvent = {
+      kind: 'fault',
+      chargerId,
+      connectorId: problem.connectorId,
+      priority: fault.priority,
+      techCode: problem.mrecCode ?? problem.errorCode,
+      fault: {
+        eventId: `device-event:${id}`,
+        status: 'Faulted',
+        errorCode: problem.errorCode,
+        vendorErrorCode: problem.mrecCode,
+        info: problem.info,
+        at: problem.at,
+      },
+    };
+    await trx.insertInto('outbox').values({ chargerId, kind: outboxEvent.kind, payload: JSON.stringify(outboxEvent) }).execute();
   });
   return fault !== null;
 }

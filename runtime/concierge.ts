@@ -3,10 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { createChargerCommandActivities } from '../activities/charger-commands.js';
 import { createActivities } from '../activities/index.js';
 import { createApi } from '../api/app.js';
 import { ensureAdminToken } from '../api/auth.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
+import { gatewayTaskQueue } from '../ocpp/commands.js';
 import { createGateway } from '../ocpp/gateway.js';
 import { startOutboxRelay } from '../ocpp/outbox-relay.js';
 import { syncAgreements } from './agreement-store.js';
@@ -37,7 +39,8 @@ export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', impo
 
 /**
  * One process: Temporal dev server (unless TEMPORAL_ADDRESS is set), database and migrations,
- * worker, HTTP API and the OCPP gateway on the same port. Stops in reverse order.
+ * then its roles — the workflow worker, the HTTP API, the OCPP gateway (on the same port, with a
+ * worker on its own task queue for commands) — and the outbox relay. Stops in reverse order.
  */
 export async function startConcierge(config: Config, options: StartOptions = {}): Promise<RunningConcierge> {
   const log = options.log ?? createLogger(config.logLevel);
@@ -56,6 +59,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
 
   routeTemporalLogs(log);
   try {
+    const { roles } = config;
     let address = config.temporal.address;
     let temporalUiUrl: string | null = null;
     if (!address) {
@@ -82,34 +86,55 @@ export async function startConcierge(config: Config, options: StartOptions = {})
 
     const workerConnection = await NativeConnection.connect({ address });
     cleanups.push(() => workerConnection.close());
-    const worker = await Worker.create({
-      connection: workerConnection,
-      namespace: config.temporal.namespace,
-      taskQueue: config.temporal.taskQueue,
-      workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger })),
-      activities: createActivities(db),
-    });
-    const workerRun = worker.run();
-    workerRun.catch((error: unknown) => (options.onWorkerFailure ?? ((e: unknown) => log.fatal({ err: e }, 'the Temporal worker failed')))(error));
-    cleanups.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
-      await workerRun.catch(() => undefined);
-    });
+    const runWorker = async (worker: Worker) => {
+      const running = worker.run();
+      running.catch((error: unknown) => (options.onWorkerFailure ?? ((e: unknown) => log.fatal({ err: e }, 'a Temporal worker failed')))(error));
+      cleanups.push(async () => {
+        if (worker.getState() === 'RUNNING') worker.shutdown();
+        await running.catch(() => undefined);
+      });
+    };
 
-    const relay = startOutboxRelay({ db, temporal, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, log });
+    if (roles.has('worker')) {
+      await runWorker(
+        await Worker.create({
+          connection: workerConnection,
+          namespace: config.temporal.namespace,
+          taskQueue: config.temporal.taskQueue,
+          workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger })),
+          activities: createActivities(db),
+        }),
+      );
+    }
+
+    // Every process relays the outbox; a lease in the database lets one deliver at a time.
+    const relay = startOutboxRelay({ db, temporal, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, offlineGraceMs: config.offlineGraceMs, log });
     cleanups.push(relay.stop);
 
-    const gateway = createGateway({ db, log, node: config.gatewayNode, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, outboxChanged: relay.kick });
-    await gateway.forgetPreviousConnections();
+    const gateway = roles.has('gateway')
+      ? createGateway({ db, log, node: config.gatewayNode, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, pingIntervalMs: config.pingIntervalMs, outboxChanged: relay.kick })
+      : null;
+    if (gateway) {
+      await gateway.forgetPreviousConnections();
+      // Commands for the chargers this process holds arrive on its own task queue.
+      await runWorker(
+        await Worker.create({
+          connection: workerConnection,
+          namespace: config.temporal.namespace,
+          taskQueue: gatewayTaskQueue(config.temporal.taskQueue, config.gatewayNode),
+          activities: createChargerCommandActivities(db, gateway, config.commandTimeoutMs),
+        }),
+      );
+    }
 
-    const api = createApi({ db, temporal, log });
+    const api = createApi({ db, temporal, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs }, { withApi: roles.has('api') });
     const server = await listen(api.fetch, config.port, config.host);
     server.on('upgrade', (request, socket, head) => {
-      if (request.url?.startsWith('/ocpp/')) gateway.handleUpgrade(request, socket, head);
+      if (gateway && request.url?.startsWith('/ocpp/')) gateway.handleUpgrade(request, socket, head);
       else socket.destroy();
     });
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
-    cleanups.push(gateway.close);
+    if (gateway) cleanups.push(gateway.close);
 
     const port = (server.address() as AddressInfo).port;
     return {

@@ -18,7 +18,24 @@ const duration = (fallback: string) =>
 
 const port = z.coerce.number().int().min(0).max(65535);
 
+export const PROCESS_ROLES = ['gateway', 'api', 'worker'] as const;
+export type ProcessRole = (typeof PROCESS_ROLES)[number];
+
+const roles = z
+  .string()
+  .default(PROCESS_ROLES.join(','))
+  .transform((value, ctx) => {
+    const names = value.split(',').map((r) => r.trim()).filter((r) => r.length > 0);
+    const unknown = names.filter((r) => !(PROCESS_ROLES as readonly string[]).includes(r));
+    if (names.length === 0 || unknown.length > 0) {
+      ctx.addIssue({ code: 'custom', message: `expected a comma-separated list of ${PROCESS_ROLES.join(', ')}, found "${value}"` });
+      return z.NEVER;
+    }
+    return new Set(names as ProcessRole[]);
+  });
+
 const environment = z.object({
+  CONCIERGE_ROLES: roles,
   PORT: port.default(8080),
   HOST: z.string().default('0.0.0.0'),
   PUBLIC_URL: z.url().optional(),
@@ -35,6 +52,9 @@ const environment = z.object({
   SMTP_URL: z.string().min(1).optional(),
   GATEWAY_NODE: z.string().min(1).default(os.hostname()),
   OCPP_HEARTBEAT_INTERVAL: z.coerce.number().int().positive().default(300),
+  OCPP_PING_INTERVAL: duration('30s'),
+  OCPP_COMMAND_TIMEOUT: duration('30s'),
+  OFFLINE_GRACE: duration('10m'),
   INCIDENT_RESPOND_WITHIN: duration('1h'),
   INCIDENT_FIX_WITHIN: duration('8h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -46,6 +66,7 @@ function toConfig(env: z.infer<typeof environment>) {
   const dataDir = path.resolve(env.DATA_DIR);
   const temporalUiPort = env.TEMPORAL_DEV_UI_PORT ?? env.TEMPORAL_DEV_PORT + 1000;
   return {
+    roles: env.CONCIERGE_ROLES,
     port: env.PORT,
     host: env.HOST,
     publicUrl: env.PUBLIC_URL,
@@ -63,6 +84,9 @@ function toConfig(env: z.infer<typeof environment>) {
     smtpUrl: env.SMTP_URL,
     gatewayNode: env.GATEWAY_NODE,
     heartbeatIntervalSeconds: env.OCPP_HEARTBEAT_INTERVAL,
+    pingIntervalMs: env.OCPP_PING_INTERVAL,
+    commandTimeoutMs: env.OCPP_COMMAND_TIMEOUT,
+    offlineGraceMs: env.OFFLINE_GRACE,
     incidentSla: { respondWithinMs: env.INCIDENT_RESPOND_WITHIN, fixWithinMs: env.INCIDENT_FIX_WITHIN },
     logLevel: env.LOG_LEVEL,
   };

@@ -1,1 +1,3 @@
 export { incidentWorkflow } from './incident.js';
+export { connectivityWatch } from './connectivity.js';
+export { chargerCommand } from './charger-command.js';
