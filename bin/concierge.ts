@@ -10,6 +10,7 @@ import { agreementsDir, formatProblems, loadAgreements } from '../runtime/agreem
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
+import { chargerIds, formatProgress, httpBaseOf, registerChargers, SIMULATED_PROTOCOLS, SIMULATOR_DEFAULTS, startSimulation, type SimulatedProtocol } from '../ocpp/simulator.js';
 
 const program = new Command('concierge').description('The service engine behind destination EV charging.');
 
@@ -150,6 +151,106 @@ program
       await db.destroy();
     }
   });
+
+const numberOption =
+  (what: string, test: (n: number) => boolean) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || !test(n)) throw new InvalidArgumentError(`expected ${what}`);
+    return n;
+  };
+const wholeNumber = numberOption('a whole number from 1', (n) => Number.isInteger(n) && n >= 1);
+const positive = numberOption('a number above 0', (n) => n > 0);
+const zeroOrMore = numberOption('a number from 0', (n) => n >= 0);
+
+program
+  .command('simulate')
+  .description('Simulated chargers for demos and load tests: boot, statuses, heartbeats, meter values, sessions and faults (Ctrl-C stops)')
+  .requiredOption('--url <ws-url>', "the gateway's OCPP endpoint; each charger connects to <url>/<id>, e.g. ws://localhost:8080/ocpp")
+  .option('--chargers <n>', 'how many chargers', wholeNumber, 10)
+  .addOption(new Option('--protocol <version>', 'OCPP version').choices(SIMULATED_PROTOCOLS).default('1.6'))
+  .option('--fault-rate <per-hour>', 'faults per charger per hour, at random times (0 = none); each is cleared after 30 s to 5 min', zeroOrMore, SIMULATOR_DEFAULTS.faultRatePerHour)
+  .option('--sessions-per-hour <n>', 'charging sessions per charger per hour, at random times (0 = none)', zeroOrMore, SIMULATOR_DEFAULTS.sessionsPerHour)
+  .option('--password <password>', "every simulated charger's Basic-auth password (16–40 characters)", SIMULATOR_DEFAULTS.password)
+  .option('--id-prefix <prefix>', 'charger ids are the prefix and a number: SIM-00001, SIM-00002, ...', SIMULATOR_DEFAULTS.idPrefix)
+  .option('--register-token <token>', 'first register every charger with POST /api/chargers using this API token (409, already registered, is fine)')
+  .option('--connectors <n>', 'connectors (1.6) or EVSEs (2.0.1) per charger', wholeNumber, SIMULATOR_DEFAULTS.connectors)
+  .option('--interval <seconds>', 'heartbeat and meter values interval', positive, SIMULATOR_DEFAULTS.heartbeatIntervalMs / 1000)
+  .option('--ramp <per-second>', 'chargers that start connecting each second, so thousands do not stampede', positive, SIMULATOR_DEFAULTS.connectRatePerSecond)
+  .option('--duration <seconds>', 'stop after this long (default: run until Ctrl-C)', positive)
+  .action(async (options: SimulateOptions) => {
+    if (!/^wss?:\/\//.test(options.url) || !URL.canParse(options.url)) fail(`--url: expected a ws:// or wss:// URL such as ws://localhost:8080/ocpp, found "${options.url}"`);
+    if (options.password.length < 16 || options.password.length > 40) fail('--password: expected 16 to 40 characters');
+    let ids: string[];
+    try {
+      ids = chargerIds(options.idPrefix, options.chargers);
+    } catch (error) {
+      fail(`--id-prefix: ${(error as Error).message}`);
+    }
+    if (options.registerToken) {
+      const base = httpBaseOf(options.url);
+      console.error(`registering ${ids.length} chargers at ${base}/api/chargers`);
+      const { created, existing } = await registerChargers(base, options.registerToken, ids, options.password, (done) => {
+        if (process.stderr.isTTY) process.stderr.write(`\r\x1b[Kregistered ${done}/${ids.length}`);
+      }).catch((error: unknown) => fail((error as Error).message));
+      if (process.stderr.isTTY) process.stderr.write('\r\x1b[K');
+      console.error(`registered ${created} new, ${existing} already known`);
+    }
+
+    const simulation = startSimulation({
+      url: options.url,
+      chargers: options.chargers,
+      protocol: options.protocol,
+      faultRatePerHour: options.faultRate,
+      sessionsPerHour: options.sessionsPerHour,
+      password: options.password,
+      idPrefix: options.idPrefix,
+      connectors: options.connectors,
+      heartbeatIntervalMs: options.interval * 1000,
+      meterIntervalMs: options.interval * 1000,
+      connectRatePerSecond: options.ramp,
+    });
+    console.error(`simulating ${options.chargers} OCPP ${options.protocol} chargers against ${options.url}/<id> (Ctrl-C stops)`);
+    const line = () => formatProgress(simulation.counters, options.chargers);
+    const tty = process.stderr.isTTY;
+    let ticks = 0;
+    const progress = setInterval(() => {
+      if (tty) process.stderr.write(`\r\x1b[K${line()}`);
+      else if (++ticks % 10 === 0) console.error(line());
+    }, 1000);
+    let stopping = false;
+    const stop = async () => {
+      if (stopping) {
+        console.error('\nstopping immediately');
+        process.exit(130);
+      }
+      stopping = true;
+      clearInterval(progress);
+      if (tty) process.stderr.write(`\r\x1b[K${line()}\n`);
+      console.error('stopping: waiting for calls in flight, then closing every socket');
+      await simulation.stop();
+      console.error(line());
+      process.exit(0);
+    };
+    process.on('SIGINT', () => void stop());
+    process.on('SIGTERM', () => void stop());
+    if (options.duration) setTimeout(() => void stop(), options.duration * 1000);
+  });
+
+interface SimulateOptions {
+  url: string;
+  chargers: number;
+  protocol: SimulatedProtocol;
+  faultRate: number;
+  sessionsPerHour: number;
+  password: string;
+  idPrefix: string;
+  registerToken?: string;
+  connectors: number;
+  interval: number;
+  ramp: number;
+  duration?: number;
+}
 
 function parseInstant(value: string, option: string): Date {
   const instant = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value) ? new Date(value) : new Date(NaN);
