@@ -104,7 +104,7 @@ export default defineAgreement({
     driverTariffs: [{ kind: 'per-kwh', price: '0.35' }, { kind: 'idle-fee', pricePerMinute: '0.40', graceMinutes: 30 }],
     access: 'whitelist',
     voucherCodes: [],
-    authorizedIdTags: ['HARBOUR-RESIDENT-0001', 'HARBOUR-RESIDENT-0002', 'HARBOUR-FLEET-0001'],
+    authorizedIdTags: ['HARBOUR-RES-0001', 'HARBOUR-RES-0002', 'HARBOUR-FLEET-01'],
     paymentProcessingFeePercent: 3,
     venueRevenueSharePercent: 100,
     energyCostPassThroughPerKwh: '0.21',
