@@ -24,6 +24,14 @@ interface Step {
   [field: string]: unknown;
 }
 
+function parseStep(line: string): Step {
+  try {
+    return JSON.parse(line) as Step;
+  } catch {
+    return { step: 'unparsed', line };
+  }
+}
+
 /** A peer script running as a child process; its stdout lines are the steps it reports. */
 class Peer {
   readonly steps: Step[] = [];
@@ -31,7 +39,7 @@ class Peer {
   readonly exitCode: Promise<number | null>;
 
   private constructor(private readonly child: ChildProcess) {
-    createInterface({ input: child.stdout! }).on('line', (line) => this.steps.push(JSON.parse(line) as Step));
+    createInterface({ input: child.stdout! }).on('line', (line) => this.steps.push(parseStep(line)));
     child.stderr!.on('data', (chunk: Buffer) => (this.stderr += chunk.toString()));
     this.exitCode = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
@@ -64,8 +72,8 @@ class Peer {
 }
 
 const peers = [
-  { protocol: 'ocpp1.6', script: 'charge_point_16.py', model: 'ocpp-1.6' },
-  { protocol: 'ocpp2.0.1', script: 'charge_point_201.py', model: 'ocpp-2.0.1' },
+  { protocol: 'ocpp1.6', script: 'charge_point_16.py', model: 'ocpp-1.6', reset: { type: 'Soft' } },
+  { protocol: 'ocpp2.0.1', script: 'charge_point_201.py', model: 'ocpp-2.0.1', reset: { type: 'Immediate' } },
 ] as const;
 
 describe.each(databaseKinds)('Python ocpp peers on %s', (kind) => {
@@ -87,7 +95,7 @@ describe.each(databaseKinds)('Python ocpp peers on %s', (kind) => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  describe.each(peers)('$protocol charge point', ({ protocol, script, model }) => {
+  describe.each(peers)('$protocol charge point', ({ protocol, script, model, reset }) => {
     let chargerId: string;
     let peer: Peer;
 
@@ -109,9 +117,58 @@ describe.each(databaseKinds)('Python ocpp peers on %s', (kind) => {
 
     it('reports a fault on connector 1, which opens an incident', async () => {
       expect(await peer.waitFor('faulted')).not.toHaveProperty('error');
+      if (protocol === 'ocpp2.0.1') expect(await peer.waitFor('event-notified')).toEqual({ step: 'event-notified', techCode: 'CX002' });
+      expect(await peer.waitFor('recovered')).not.toHaveProperty('error');
       const incident = await eventually(async () => (await api().get(`/api/incidents?chargerId=${chargerId}`)).body.incidents[0], 15_000, 'the incident');
       expect(incident).toMatchObject({ chargerId, connectorId: 1, priority: 'P2' });
       expect(incident.faults[0]).toMatchObject({ status: 'Faulted', ...(protocol === 'ocpp1.6' ? { errorCode: 'GroundFailure', vendorErrorCode: 'E-GF-32mA', info: 'RCD tripped' } : {}) });
+      if (protocol === 'ocpp2.0.1') {
+        // 2.0.1's StatusNotification has no error code: the NotifyEvent's problem adds it to the incident.
+        const detailed = await eventually(async () => {
+          const { body } = await api().get(`/api/incidents/${incident.id}`);
+          return body.faults.find((fault: { errorCode: string }) => fault.errorCode === 'CX002');
+        }, 15_000, 'the NotifyEvent problem on the incident');
+        expect(detailed).toMatchObject({ info: 'Ground fault: residual current 32 mA on connector 1' });
+      }
+    });
+
+    it('charges one session of 7500 Wh, though it resent its transaction messages', async () => {
+      await peer.waitFor('waiting');
+      expect(peer.steps.filter((line) => line.error)).toEqual([]);
+      expect(await peer.waitFor('authorized')).toEqual({ step: 'authorized', status: 'Accepted' });
+      const [started, ...restarted] = peer.all('started');
+      const [stopped] = peer.all('stopped');
+      expect(started).toMatchObject({ authorization: 'Accepted' });
+      // 1.6: the resent StartTransaction is the same session, so it gets the same transaction id.
+      for (const again of restarted) expect(again).toMatchObject({ transactionId: started!.transactionId, authorization: 'Accepted' });
+      expect(peer.all('metered').map((line) => line.resent)).toEqual([false, true]);
+      expect(peer.all('stopped').map((line) => line.resent)).toEqual([false, true]);
+
+      const session = await eventually(
+        async () => (await app.db.selectFrom('sessions').selectAll().where('chargerId', '=', chargerId).execute()).find((row) => row.status === 'ended'),
+        10_000,
+        'the ended session',
+      );
+      expect(session).toMatchObject({ connectorId: 1, transactionId: String(started!.transactionId), idTag: '04A1B2C3D4E5F6', protocol, stopReason: 'Local' });
+      expect(session.startedAt.toISOString()).toBe(started!.at);
+      expect(session.endedAt?.toISOString()).toBe(stopped!.at);
+      expect([session.meterStartWh, session.meterStopWh, session.energyWh].map(Number)).toEqual([1000, 8500, 7500]);
+      expect(await app.db.selectFrom('sessions').select('id').where('chargerId', '=', chargerId).execute()).toHaveLength(1);
+
+      const [metered] = peer.all('metered');
+      const samples = await app.db.selectFrom('meterSamples').selectAll().where('chargerId', '=', chargerId).where('sampledAt', '=', new Date(metered!.at as string)).execute();
+      expect(samples).toEqual([expect.objectContaining({ connectorId: 1, transactionId: String(started!.transactionId), measurand: 'Energy.Active.Import.Register', unit: 'Wh' })]);
+      expect(Number(samples[0]!.value)).toBe(4000);
+    });
+
+    it('answers a Reset sent through the API, and goes', async () => {
+      await peer.waitFor('waiting');
+      const response = await api().post(`/api/chargers/${chargerId}/commands/Reset`, reset);
+      expect(response.status).toBe(200);
+      expect(response.body).toMatchObject({ response: { status: 'Accepted' } });
+      expect(await peer.waitFor('reset')).toEqual({ step: 'reset', type: reset.type });
+      expect(await peer.exitCode).toBe(0);
+      await eventually(async () => (await api().get(`/api/chargers/${chargerId}`)).body.connected === false, 10_000, 'the disconnect');
     });
   });
 });

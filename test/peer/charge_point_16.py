@@ -57,9 +57,9 @@ async def script(cp):
     started_at = timestamp()
     start = call.StartTransaction(connector_id=1, id_tag=ID_TAG, meter_start=METER_START_WH, timestamp=started_at)
     started = await send(cp, "started", start)
-    emit("started", transactionId=started.transaction_id, idTagStatus=started.id_tag_info["status"], at=started_at, meterStartWh=METER_START_WH)
+    emit("started", transactionId=started.transaction_id, authorization=started.id_tag_info["status"], at=started_at, meterStartWh=METER_START_WH)
     again = await send(cp, "started", start, resent=True)
-    emit("started", transactionId=again.transaction_id, idTagStatus=again.id_tag_info["status"], resent=True)
+    emit("started", transactionId=again.transaction_id, authorization=again.id_tag_info["status"], resent=True)
     transaction_id = started.transaction_id
     await status(cp, "status", "Charging")
 

@@ -80,7 +80,7 @@ async def script(cp):
         transaction_info={"transactionId": transaction_id, "chargingState": "Charging"},
         evse=EVSE, id_token=ID_TOKEN, meter_value=energy(METER_START_WH, "Transaction.Begin", started_at),
     ))
-    emit("started", transactionId=transaction_id, idTokenStatus=(started.id_token_info or {}).get("status"), at=started_at, meterStartWh=METER_START_WH)
+    emit("started", transactionId=transaction_id, authorization=(started.id_token_info or {}).get("status"), at=started_at, meterStartWh=METER_START_WH)
     await status(cp, "status", "Occupied")
 
     # Each message is built once, so a resend is the same message, seqNo and timestamps and all.
