@@ -29,11 +29,14 @@ export class RawCharger {
     });
   }
 
-  /** Connects with HTTP Basic auth; rejects with the HTTP status when the handshake is refused. */
-  static connect(url: string, id: string, password: string | null, protocols: string[] = ['ocpp1.6']): Promise<RawCharger> {
+  /**
+   * Connects with HTTP Basic auth; rejects with the HTTP status when the handshake is refused.
+   * `answerPings: false` plays a dead link: the server's pings go unanswered.
+   */
+  static connect(url: string, id: string, password: string | null, protocols: string[] = ['ocpp1.6'], { answerPings = true } = {}): Promise<RawCharger> {
     const headers: Record<string, string> = {};
     if (password !== null) headers.authorization = `Basic ${Buffer.from(`${id}:${password}`).toString('base64')}`;
-    const ws = new WebSocket(`${url}/ocpp/${encodeURIComponent(id)}`, protocols, { headers });
+    const ws = new WebSocket(`${url}/ocpp/${encodeURIComponent(id)}`, protocols, { headers, autoPong: answerPings });
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(new RawCharger(ws, id)));
       ws.once('unexpected-response', (_request, response) => {
@@ -82,6 +85,17 @@ export class RawCharger {
         resolve(frame);
       });
     });
+  }
+
+  /** Resolves when the server closes the socket. */
+  closed(): Promise<void> {
+    if (this.ws.readyState === WebSocket.CLOSED) return Promise.resolve();
+    return new Promise((resolve) => this.ws.once('close', () => resolve()));
+  }
+
+  /** Answers a CALL the server sent, with a result or (given an error code) a CALLERROR. */
+  answer(call: Frame, result: unknown, errorCode?: string): void {
+    this.ws.send(JSON.stringify(errorCode ? [4, call[1], errorCode, 'refused by the test charger', {}] : [3, call[1], result]));
   }
 
   close(): Promise<void> {

@@ -1,0 +1,110 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
+import { connectivityWorkflowId } from '../contracts/connectivity.js';
+import type { RunningConcierge } from '../runtime/concierge.js';
+import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { RawCharger } from './support/raw-charger.js';
+
+const PASSWORD = 'correct-horse-battery';
+const GRACE_MS = 2_000;
+
+describe('connectivity: offline from the socket and pings, a watch per disconnect, reconnect races', () => {
+  let dataDir: string;
+  let database: TestDatabase;
+  let app: RunningConcierge;
+  let ws: string;
+  let connection: Connection;
+  let temporal: Client;
+  const api = () => apiClient(app.url);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-conn-'));
+    database = await createTestDatabase('pglite');
+    app = await startTestApp({ dataDir, database, taskQueue: uniqueId('connectivity'), env: { OFFLINE_GRACE: `${GRACE_MS}ms`, OCPP_PING_INTERVAL: '1s' } });
+    ws = app.url.replace('http', 'ws');
+    connection = await Connection.connect({ address: inject('temporalAddress') });
+    temporal = new Client({ connection });
+  });
+
+  afterAll(async () => {
+    await connection?.close();
+    await app?.stop();
+    await database?.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function connect(id = uniqueId('CP'), options = {}) {
+    if (!(await app.db.selectFrom('chargers').select('id').where('id', '=', id).executeTakeFirst())) {
+      expect((await api().post('/api/chargers', { id, password: PASSWORD })).status).toBe(201);
+    }
+    const charger = await RawCharger.connect(ws, id, PASSWORD, ['ocpp1.6'], options);
+    await eventually(async () => (await charger0(id))?.connected, 5_000, 'the charger to be recorded connected');
+    return charger;
+  }
+
+  const charger0 = (id: string) => app.db.selectFrom('chargers').select(['connected', 'connectionId']).where('id', '=', id).executeTakeFirst();
+  const eventKinds = async (id: string) =>
+    (await app.db.selectFrom('chargerEvents').select('kind').where('chargerId', '=', id).where('kind', 'in', ['connected', 'disconnected']).orderBy('id').execute()).map((e) => e.kind);
+  const incidents = async (id: string) =>
+    (await api().get(`/api/incidents?chargerId=${id}`)).body as { incidents: Array<{ connectorId: number; priority: string; faults: Array<{ errorCode: string }> }> };
+  const watchStatus = async (id: string) => {
+    try {
+      return (await temporal.workflow.getHandle(connectivityWorkflowId(id)).describe()).status.name;
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) return 'NONE';
+      throw error;
+    }
+  };
+
+  it('opens an offline incident for the whole charger when it stays away past the grace period', async () => {
+    const charger = await connect();
+    await charger.close();
+    await eventually(async () => (await charger0(charger.id))?.connected === false, 5_000, 'the disconnect');
+    const { incidents: [incident] } = await eventually(async () => ((await incidents(charger.id)).incidents.length > 0 ? incidents(charger.id) : null), 15_000, 'the offline incident');
+    expect(incident).toMatchObject({ connectorId: 0, priority: 'P1' });
+    expect(incident!.faults[0]!.errorCode).toBe('Offline');
+    expect(await eventKinds(charger.id)).toEqual(['connected', 'disconnected']);
+    // The watch stays until the charger is back, then ends.
+    expect(await watchStatus(charger.id)).toBe('RUNNING');
+    const back = await connect(charger.id);
+    await eventually(async () => (await watchStatus(charger.id)) === 'COMPLETED', 10_000, 'the watch to end');
+    await back.close();
+  });
+
+  it('opens nothing when the charger is back within the grace period', async () => {
+    const charger = await connect();
+    await charger.close();
+    await eventually(async () => (await watchStatus(charger.id)) === 'RUNNING', 5_000, 'the watch to start');
+    const back = await connect(charger.id);
+    await eventually(async () => (await watchStatus(charger.id)) === 'COMPLETED', 10_000, 'the watch to end');
+    // Well past the grace period: still no incident and no offline fault queued.
+    await new Promise((resolve) => setTimeout(resolve, GRACE_MS + 1_000));
+    expect((await incidents(charger.id)).incidents).toEqual([]);
+    expect(await app.db.selectFrom('outbox').select('id').where('chargerId', '=', charger.id).where('kind', '=', 'fault').execute()).toEqual([]);
+    await back.close();
+  });
+
+  it('keeps one live socket per charger; the replaced socket closing does not mark it offline', async () => {
+    const first = await connect();
+    const before = await charger0(first.id);
+    const second = await RawCharger.connect(ws, first.id, PASSWORD);
+    await first.closed();
+    await eventually(async () => (await charger0(first.id))?.connectionId !== before?.connectionId, 5_000, 'the new connection');
+    expect((await second.call('Heartbeat', {}))[0]).toBe(3);
+    expect((await charger0(first.id))?.connected).toBe(true);
+    expect(await eventKinds(first.id)).toEqual(['connected', 'connected']);
+    expect(await watchStatus(first.id)).toBe('NONE');
+    await second.close();
+  });
+
+  it('sees a dead link from unanswered WebSocket pings, heartbeats or not', async () => {
+    const charger = await connect(uniqueId('DEAD'), { answerPings: false });
+    await charger.closed();
+    await eventually(async () => (await charger0(charger.id))?.connected === false, 10_000, 'the dead link to be noticed');
+    expect(await eventKinds(charger.id)).toEqual(['connected', 'disconnected']);
+  });
+});
