@@ -1,0 +1,91 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { sql } from 'kysely';
+import { migrateToLatest, openDatabase } from '../db/connect.js';
+import { chargerIds } from '../ocpp/simulator.js';
+import { loadConfig } from '../runtime/config.js';
+import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
+import { createLogger } from '../runtime/log.js';
+import { hashPassword } from '../runtime/secrets.js';
+import { freePort } from '../test/support/ports.js';
+import { cpuMs, measuredHeap, serveParent, tellParent, type ServerReply, type ServerRequest } from './ipc.js';
+
+/**
+ * Concierge as `concierge start` runs it — Temporal dev server (unless TEMPORAL_ADDRESS is set),
+ * database, worker, API and gateway in this one process — with the benchmark's chargers
+ * registered straight into the database first.
+ */
+export interface ConciergeServerSetup {
+  chargerIds: { prefix: string; first: number; count: number };
+  password: string;
+  /** PostgreSQL; unset = PGlite under a temporary DATA_DIR. */
+  databaseUrl?: string;
+  logLevel: string;
+}
+
+const setup = JSON.parse(process.argv[2] ?? '{}') as ConciergeServerSetup;
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-bench-'));
+let app: RunningConcierge | null = null;
+
+const stop = async () => {
+  await app?.stop().catch((error: unknown) => console.error('concierge did not stop cleanly', error));
+  app = null;
+  rmSync(dataDir, { recursive: true, force: true });
+};
+// The benchmark stops this process; a Ctrl-C meant for it must not kill the server before its Temporal dev server.
+process.on('SIGINT', () => undefined);
+
+serveParent<ServerRequest, ServerReply>(async (request) => {
+  switch (request.type) {
+    case 'heap':
+      return { type: 'heap', ...(await measuredHeap()) };
+    case 'stats': {
+      const row = await app!.db.selectFrom('chargers').select(sql<string>`count(*)`.as('n')).where('connected', '=', true).executeTakeFirstOrThrow();
+      return { type: 'stats', connected: Number(row.n), cpuMs: cpuMs() };
+    }
+    case 'stop':
+      await stop();
+      tellParent({ type: 'stopped' });
+      process.exit(0);
+  }
+}, stop);
+
+try {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    GATEWAY_NODE: 'bench',
+    LOG_LEVEL: setup.logLevel,
+    TEMPORAL_DEV_PORT: String(await freePort()),
+    TEMPORAL_DEV_UI_PORT: String(await freePort()),
+    ...pick(process.env, ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_CLI']),
+    ...(setup.databaseUrl ? { DATABASE_URL: setup.databaseUrl } : {}),
+  });
+
+  // Registered before the start, one scrypt hash for all: hashing 10,000 passwords would take minutes.
+  const db = openDatabase(config.database);
+  await migrateToLatest(db);
+  const passwordHash = await hashPassword(setup.password);
+  const { prefix, first, count } = setup.chargerIds;
+  const ids = chargerIds(prefix, count, first);
+  for (let offset = 0; offset < ids.length; offset += 1000) {
+    await db
+      .insertInto('chargers')
+      .values(ids.slice(offset, offset + 1000).map((id) => ({ id, passwordHash })))
+      .execute();
+  }
+  await db.destroy();
+
+  app = await startConcierge(config, { log: createLogger(setup.logLevel) });
+  tellParent({ type: 'ready', url: `ws://127.0.0.1:${app.port}/ocpp` } satisfies ServerReply);
+} catch (error) {
+  tellParent({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ServerReply);
+  await stop();
+  process.exit(1);
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] ? [[name, env[name]]] : [])));
+}

@@ -1,0 +1,297 @@
+import { randomBytes } from 'node:crypto';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import pg from 'pg';
+import { SIMULATED_PROTOCOLS, type SimulatedProtocol } from '../ocpp/simulator.js';
+import type { ConciergeServerSetup } from './concierge-server.js';
+import { Child, type GeneratorReply, type GeneratorRequest, type GeneratorSetup, type MeasuredAction, type ServerReply, type ServerRequest } from './ipc.js';
+
+/**
+ * The gateway benchmark: simulated chargers in load-generator processes against one server
+ * process — first a bare ocpp-rpc server (the yardstick), then Concierge — measuring connections
+ * held, heap per idle charger, saturated throughput and response times at a steady rate.
+ * `npm run bench -- --help` for the options; results are appended to docs/benchmarks.md.
+ */
+
+type ServerKind = 'bare' | 'concierge';
+
+interface BenchOptions {
+  chargers?: number;
+  quick?: boolean;
+  protocol: SimulatedProtocol;
+  databaseUrl?: string;
+  message: MeasuredAction;
+  inFlight: number;
+  steadyRate: number;
+  perGenerator: number;
+  faultRate: number;
+  sessionsPerHour: number;
+  only?: ServerKind;
+  out: string;
+  write: boolean;
+}
+
+interface Phases {
+  holdMs: number;
+  warmupMs: number;
+  saturateMs: number;
+  steadyMs: number;
+}
+
+interface Latency {
+  count: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+interface ServerResult {
+  kind: ServerKind;
+  chargers: number;
+  connectSeconds: number;
+  connectFailures: number;
+  /** Chargers the server itself counted as connected after the hold phase, and at the very end. */
+  heldAfterHold: number;
+  heldAtEnd: number;
+  heapPerChargerKB: number;
+  rssPerChargerKB: number;
+  hold: { ratePerSecond: number; latency: Latency; errors: number };
+  saturated: { perSecond: number; errors: number; serverCpuPercent: number };
+  steady: { ratePerSecond: number; latency: Latency; errors: number };
+  lastErrors: string[];
+}
+
+const PASSWORD = 'benchmark-charger-secret';
+const ID_PREFIX = 'BENCH-';
+
+const positiveInteger = (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number from 1');
+  return n;
+};
+const zeroOrMore = (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number from 0');
+  return n;
+};
+
+const program = new Command('bench')
+  .description('Simulated chargers against one Concierge gateway process and against a bare ocpp-rpc server')
+  .option('--chargers <n>', 'simulated chargers (default 10000; 1000 with --quick)', positiveInteger)
+  .option('--quick', 'a smoke run: 1,000 chargers and short phases')
+  .addOption(new Option('--protocol <version>', 'OCPP version of the simulated chargers').choices(SIMULATED_PROTOCOLS).default('1.6'))
+  .option('--database-url <url>', 'run Concierge on PostgreSQL: a scratch database is created through this URL and dropped afterwards (default: embedded PGlite)')
+  .addOption(new Option('--message <action>', 'the message measured for throughput and response time').choices(['MeterValues', 'Heartbeat']).default('MeterValues'))
+  .option('--in-flight <n>', 'chargers sending back to back in the saturation phase', positiveInteger, 1000)
+  .option('--steady-rate <n>', 'messages per second in the response-time phase', positiveInteger, 1000)
+  .option('--per-generator <n>', 'chargers per load-generator process (a process may hold about 19,900 sockets)', positiveInteger, 5000)
+  .option('--fault-rate <per-hour>', 'faults per charger per hour during the hold phase (each opens an incident in Concierge)', zeroOrMore, 0)
+  .option('--sessions-per-hour <n>', 'charging sessions per charger per hour during the hold phase (status changes)', zeroOrMore, 6)
+  .addOption(new Option('--only <server>', 'measure one server only').choices(['bare', 'concierge']))
+  .option('--out <file>', 'the Markdown file results are appended to', 'docs/benchmarks.md')
+  .option('--no-write', 'print the results only')
+  .parse();
+
+const options = program.opts<BenchOptions>();
+const chargers = options.chargers ?? (options.quick ? 1000 : 10_000);
+const phases: Phases = options.quick ? { holdMs: 15_000, warmupMs: 3_000, saturateMs: 8_000, steadyMs: 10_000 } : { holdMs: 60_000, warmupMs: 5_000, saturateMs: 20_000, steadyMs: 30_000 };
+// At least two generators: one process alone cannot keep a server busy (each client checks its calls against the schemas too).
+const generatorCount = Math.max(2, Math.ceil(chargers / options.perGenerator));
+const children = new Set<{ stop(): Promise<void> }>();
+
+let interrupted = false;
+process.on('SIGINT', () => {
+  if (interrupted) process.exit(130);
+  interrupted = true;
+  console.error('\nstopping the benchmark: children first');
+  void Promise.all([...children].map((c) => c.stop())).finally(() => process.exit(130));
+});
+
+const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+
+const results: ServerResult[] = [];
+const kinds: ServerKind[] = options.only ? [options.only] : ['bare', 'concierge'];
+log(`${chargers} OCPP ${options.protocol} chargers in ${generatorCount} load-generator process(es); measured message ${options.message}; ${options.quick ? 'quick phases' : 'full phases'}`);
+for (const kind of kinds) results.push(await measure(kind));
+
+const report = formatReport(results);
+console.log(report);
+if (options.write) {
+  if (!existsSync(options.out)) writeFileSync(options.out, '# Benchmarks\n\nRuns of `npm run bench` (bench/gateway.ts), newest last. See [How the benchmark works](#how-the-benchmark-works).\n');
+  appendFileSync(options.out, `\n${report}`);
+  log(`appended to ${options.out}`);
+}
+process.exit(0);
+
+async function measure(kind: ServerKind): Promise<ServerResult> {
+  log(`── ${kind === 'bare' ? 'bare ocpp-rpc server' : 'Concierge'} ──`);
+  const scratch = kind === 'concierge' && options.databaseUrl ? await scratchDatabase(options.databaseUrl) : null;
+  const setup: ConciergeServerSetup = { chargerIds: { prefix: ID_PREFIX, first: 1, count: chargers }, password: PASSWORD, databaseUrl: scratch?.url, logLevel: 'warn' };
+  const server = new Child<ServerRequest, ServerReply>(kind === 'bare' ? './bare-server.ts' : './concierge-server.ts', { exposeGc: true, args: [JSON.stringify(setup)] });
+  const serverHandle = { stop: () => server.stop({ type: 'stop' }) };
+  children.add(serverHandle);
+  const generators: Array<Child<GeneratorRequest, GeneratorReply>> = [];
+  try {
+    const { url } = await server.next('ready', 300_000);
+    log(`server ready at ${url}`);
+    await sleep(2_000);
+    const baseline = await server.request({ type: 'heap' }, 'heap');
+
+    const share = Math.ceil(chargers / generatorCount);
+    for (let g = 0; g < generatorCount; g++) {
+      const child = new Child<GeneratorRequest, GeneratorReply>('./load-generator.ts');
+      generators.push(child);
+      children.add({ stop: () => child.stop({ type: 'stop' }) });
+      const first = 1 + g * share;
+      const count = Math.min(share, chargers - g * share);
+      const start: GeneratorSetup = {
+        url,
+        protocol: options.protocol,
+        password: PASSWORD,
+        idPrefix: ID_PREFIX,
+        firstNumber: first,
+        chargers: count,
+        intervalMs: 10_000,
+        sessionsPerHour: options.sessionsPerHour,
+        faultRatePerHour: options.faultRate,
+        connectRatePerSecond: 2_000 / generatorCount,
+        maxConnecting: 500,
+      };
+      child.send({ type: 'start', ...start });
+    }
+    const all = <T>(run: (child: Child<GeneratorRequest, GeneratorReply>) => Promise<T>) => Promise.all(generators.map(run));
+
+    log(`connecting ${chargers} chargers`);
+    const started = await all((g) => g.next('started', 120_000 + chargers * 100));
+    const connectSeconds = Math.max(...started.map((s) => s.elapsedMs)) / 1000;
+    const booted = sum(started.map((s) => s.booted));
+    log(`${booted} booted in ${connectSeconds.toFixed(1)} s (${sum(started.map((s) => s.connectFailures))} refused)`);
+
+    log(`hold: periodic traffic (heartbeat and meter values every 10 s, sessions) for ${phases.holdMs / 1000} s`);
+    const held = await all((g) => g.request({ type: 'hold', durationMs: phases.holdMs }, 'held', phases.holdMs + 120_000));
+    const afterHold = await server.request({ type: 'stats' }, 'stats');
+    const holdLatency = latency(held.flatMap((h) => h.latenciesMs));
+    log(`hold: ${afterHold.connected} connected by the server's count; p50 ${holdLatency.p50} ms, p99 ${holdLatency.p99} ms; ${sum(held.map((h) => h.errors))} errors`);
+
+    await sleep(5_000); // writes queued by the hold phase drain
+    const idle = await server.request({ type: 'heap' }, 'heap');
+    const heapPerChargerKB = (idle.heapUsed - baseline.heapUsed) / booted / 1024;
+    log(`idle heap: ${(idle.heapUsed / 2 ** 20).toFixed(1)} MB (baseline ${(baseline.heapUsed / 2 ** 20).toFixed(1)} MB) = ${heapPerChargerKB.toFixed(1)} KB per charger`);
+
+    log(`saturate: ${options.inFlight} chargers send ${options.message} back to back for ${phases.saturateMs / 1000} s`);
+    const cpuBefore = (await server.request({ type: 'stats' }, 'stats')).cpuMs;
+    const saturate = { type: 'saturate', action: options.message, inFlight: Math.ceil(options.inFlight / generatorCount), warmupMs: phases.warmupMs, durationMs: phases.saturateMs } as const;
+    const saturated = await all((g) => g.request(saturate, 'saturated', phases.warmupMs + phases.saturateMs + 120_000));
+    const cpuAfter = (await server.request({ type: 'stats' }, 'stats')).cpuMs;
+    const perSecond = sum(saturated.map((s) => s.answered)) / (phases.saturateMs / 1000);
+    const serverCpuPercent = ((cpuAfter - cpuBefore) / (phases.warmupMs + phases.saturateMs)) * 100;
+    log(`saturate: ${Math.round(perSecond)} ${options.message}/s, ${sum(saturated.map((s) => s.errors))} errors, server CPU ${Math.round(serverCpuPercent)} %`);
+
+    log(`steady: ${options.steadyRate} ${options.message}/s for ${phases.steadyMs / 1000} s`);
+    const steady = { type: 'steady', action: options.message, ratePerSecond: options.steadyRate / generatorCount, warmupMs: phases.warmupMs, durationMs: phases.steadyMs } as const;
+    const steadied = await all((g) => g.request(steady, 'steadied', phases.warmupMs + phases.steadyMs + 120_000));
+    const steadyLatency = latency(steadied.flatMap((s) => s.latenciesMs));
+    log(`steady: p50 ${steadyLatency.p50} ms, p99 ${steadyLatency.p99} ms, ${sum(steadied.map((s) => s.errors))} errors`);
+
+    const end = await server.request({ type: 'stats' }, 'stats');
+    const lastErrors = [...started, ...held, ...saturated, ...steadied].map((r) => r.lastError).filter((e): e is string => !!e);
+    return {
+      kind,
+      chargers,
+      connectSeconds,
+      connectFailures: sum(started.map((s) => s.connectFailures)),
+      heldAfterHold: afterHold.connected,
+      heldAtEnd: end.connected,
+      heapPerChargerKB,
+      rssPerChargerKB: (idle.rss - baseline.rss) / booted / 1024,
+      hold: { ratePerSecond: sum(held.map((h) => h.answered + h.errors)) / (phases.holdMs / 1000), latency: holdLatency, errors: sum(held.map((h) => h.errors)) },
+      saturated: { perSecond, errors: sum(saturated.map((s) => s.errors)), serverCpuPercent },
+      steady: { ratePerSecond: sum(steadied.map((s) => s.answered + s.errors)) / (phases.steadyMs / 1000), latency: steadyLatency, errors: sum(steadied.map((s) => s.errors)) },
+      lastErrors: [...new Set(lastErrors.map((e) => e.replace(/^BENCH-\d+: /, '')))].slice(0, 5),
+    };
+  } finally {
+    log('stopping load generators and the server');
+    await Promise.all(generators.map((g) => g.stop({ type: 'stop' })));
+    await serverHandle.stop();
+    children.clear();
+    await scratch?.drop();
+  }
+}
+
+/** A fresh PostgreSQL database for one run, dropped afterwards. */
+async function scratchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `concierge_bench_${randomBytes(4).toString('hex')}`;
+  const admin = async (statement: string) => {
+    const client = new pg.Client({ connectionString: adminUrl });
+    await client.connect();
+    try {
+      await client.query(statement);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+function latency(samples: number[]): Latency {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
+  return { count: sorted.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.length ? sorted[sorted.length - 1]! : NaN) };
+}
+
+function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+function round(n: number, digits = 1): number {
+  return Math.round(n * 10 ** digits) / 10 ** digits;
+}
+
+function int(n: number): string {
+  return Math.round(n).toLocaleString('en-US');
+}
+
+function formatReport(measured: ServerResult[]): string {
+  const concierge = measured.find((r) => r.kind === 'concierge');
+  const bare = measured.find((r) => r.kind === 'bare');
+  const cpus = os.cpus();
+  const database = options.databaseUrl ? 'PostgreSQL' : 'PGlite (embedded)';
+  const lines = [
+    `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${int(chargers)} OCPP ${options.protocol} chargers${options.quick ? ' (quick)' : ''}, Concierge on ${database}`,
+    '',
+    `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.arch()}. ` +
+      `Load: ${generatorCount} load-generator process(es) on the same machine. Measured message: ${options.message}; saturation with ${int(options.inFlight)} chargers in flight; ` +
+      `phases: hold ${phases.holdMs / 1000} s, saturate ${phases.saturateMs / 1000} s and steady ${phases.steadyMs / 1000} s after ${phases.warmupMs / 1000} s warm-up each.`,
+    '',
+    '| measure | target (Concierge) | Concierge | bare ocpp-rpc |',
+    '| --- | --- | --- | --- |',
+  ];
+  const cell = (r: ServerResult | undefined, f: (r: ServerResult) => string) => (r ? f(r) : '—');
+  const verdict = (ok: boolean | undefined) => (ok === undefined ? '' : ok ? ' ✅' : ' ❌');
+  const ratio = concierge && bare ? concierge.saturated.perSecond / bare.saturated.perSecond : undefined;
+  const row = (measure: string, target: string, c: string, b: string) => lines.push(`| ${measure} | ${target} | ${c} | ${b} |`);
+  row('chargers connected and held (server count, after hold / at end)', '≥ 10,000', cell(concierge, (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}${(chargers >= 10_000 ? verdict(r.heldAtEnd >= 10_000) : "")}`), cell(bare, (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}`));
+  row('time to connect and boot them all', '—', cell(concierge, (r) => `${r.connectSeconds.toFixed(1)} s`), cell(bare, (r) => `${r.connectSeconds.toFixed(1)} s`));
+  row('heap per idle charger (heapUsed after GC, delta / chargers)', '< 40 KB', cell(concierge, (r) => `${r.heapPerChargerKB.toFixed(1)} KB${verdict(r.heapPerChargerKB < 40)}`), cell(bare, (r) => `${r.heapPerChargerKB.toFixed(1)} KB`));
+  row('RSS per idle charger (for reference)', '—', cell(concierge, (r) => `${r.rssPerChargerKB.toFixed(1)} KB`), cell(bare, (r) => `${r.rssPerChargerKB.toFixed(1)} KB`));
+  row(
+    `saturated ${options.message}/s`,
+    '≥ 80 % of bare',
+    cell(concierge, (r) => `${int(r.saturated.perSecond)}${ratio === undefined ? '' : ` (${Math.round(ratio * 100)} %)${verdict(ratio >= 0.8)}`}${r.saturated.errors ? `, ${int(r.saturated.errors)} errors` : ''}`),
+    cell(bare, (r) => `${int(r.saturated.perSecond)}${r.saturated.errors ? `, ${int(r.saturated.errors)} errors` : ''}`),
+  );
+  row('server CPU while saturated (100 % = one core)', '—', cell(concierge, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`), cell(bare, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`));
+  const steadyCell = (r: ServerResult) => `${r.steady.latency.p50} / ${r.steady.latency.p99} ms at ${int(r.steady.ratePerSecond)}/s${r.steady.errors ? `, ${int(r.steady.errors)} errors` : ''}`;
+  row(`p50 / p99 response at a steady ${int(options.steadyRate)} ${options.message}/s`, 'p99 < 50 ms', cell(concierge, (r) => `${steadyCell(r)}${verdict(r.steady.latency.p99 < 50 && r.steady.errors === 0)}`), cell(bare, steadyCell));
+  const holdCell = (r: ServerResult) => `${r.hold.latency.p50} / ${r.hold.latency.p99} ms at ${int(r.hold.ratePerSecond)} msg/s${r.hold.errors ? `, ${int(r.hold.errors)} errors` : ''}`;
+  row('p50 / p99 response of the periodic traffic (hold phase)', '—', cell(concierge, holdCell), cell(bare, holdCell));
+  for (const r of measured) {
+    if (r.lastErrors.length) lines.push('', `Errors seen on ${r.kind === 'bare' ? 'the bare server' : 'Concierge'} (last of each generator): ${r.lastErrors.map((e) => `\`${e}\``).join('; ')}`);
+  }
+  return lines.join('\n') + '\n';
+}

@@ -1,0 +1,166 @@
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+/** Messages between the benchmark and its child processes (servers and load generators). */
+
+export interface HeapReport {
+  heapUsed: number;
+  rss: number;
+  external: number;
+}
+
+export interface ServerStats {
+  /** Chargers the server holds a socket for, by its own count. */
+  connected: number;
+  /** CPU time the server process used so far, in ms. */
+  cpuMs: number;
+}
+
+export type ServerRequest = { type: 'heap' } | { type: 'stats' } | { type: 'stop' };
+export type ServerReply = { type: 'ready'; url: string } | ({ type: 'heap' } & HeapReport) | ({ type: 'stats' } & ServerStats) | { type: 'stopped' } | { type: 'failed'; message: string };
+
+export interface GeneratorSetup {
+  url: string;
+  protocol: '1.6' | '2.0.1';
+  password: string;
+  idPrefix: string;
+  firstNumber: number;
+  chargers: number;
+  intervalMs: number;
+  sessionsPerHour: number;
+  faultRatePerHour: number;
+  connectRatePerSecond: number;
+  maxConnecting: number;
+}
+
+export type MeasuredAction = 'MeterValues' | 'Heartbeat';
+
+export type GeneratorRequest =
+  | ({ type: 'start' } & GeneratorSetup)
+  /** Periodic traffic on, recording its round-trip times, for `durationMs`. */
+  | { type: 'hold'; durationMs: number }
+  | { type: 'pause' }
+  /** `inFlight` chargers each send `action` back to back; answers inside the window after `warmupMs` are counted. */
+  | { type: 'saturate'; action: MeasuredAction; inFlight: number; warmupMs: number; durationMs: number }
+  /** `ratePerSecond` calls of `action` spread over all chargers; round-trip times after `warmupMs` are kept. */
+  | { type: 'steady'; action: MeasuredAction; ratePerSecond: number; warmupMs: number; durationMs: number }
+  | { type: 'stop' };
+
+export interface CallTally {
+  sent: number;
+  answered: number;
+  errors: number;
+  lastError: string | null;
+}
+
+export type GeneratorReply =
+  | { type: 'started'; connected: number; booted: number; connectFailures: number; elapsedMs: number; lastError: string | null }
+  | ({ type: 'held'; latenciesMs: number[]; connected: number } & CallTally)
+  | { type: 'paused' }
+  | ({ type: 'saturated'; windowMs: number } & CallTally)
+  | ({ type: 'steadied'; latenciesMs: number[]; windowMs: number } & CallTally)
+  | { type: 'stopped' }
+  | { type: 'failed'; message: string };
+
+/** A child process running a TypeScript file of this folder, with a typed request/reply channel. */
+export class Child<Request extends { type: string }, Reply extends { type: string }> {
+  readonly process: ChildProcess;
+  private readonly inbox: Reply[] = [];
+  private readonly waiters: Array<{ type: string; resolve: (reply: Reply) => void; reject: (error: Error) => void }> = [];
+  private exited: Error | null = null;
+
+  constructor(file: string, options: { args?: string[]; exposeGc?: boolean; env?: NodeJS.ProcessEnv } = {}) {
+    const execArgv = ['--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : [])];
+    this.process = fork(fileURLToPath(new URL(file, import.meta.url)), options.args ?? [], { execArgv, env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    this.process.on('message', (message) => {
+      const reply = message as Reply;
+      if (reply.type === 'failed') return this.fail(new Error(`${file}: ${(reply as unknown as { message: string }).message}`));
+      const index = this.waiters.findIndex((w) => w.type === reply.type);
+      if (index >= 0) this.waiters.splice(index, 1)[0]!.resolve(reply);
+      else this.inbox.push(reply);
+    });
+    this.process.once('exit', (code, signal) => this.fail(new Error(`${file} exited (code ${code}, signal ${signal})`)));
+  }
+
+  send(request: Request): void {
+    this.process.send(request);
+  }
+
+  /** The next reply of `type` (already received or still to come). */
+  next<T extends Reply['type']>(type: T, timeoutMs = 600_000): Promise<Extract<Reply, { type: T }>> {
+    const index = this.inbox.findIndex((r) => r.type === type);
+    if (index >= 0) return Promise.resolve(this.inbox.splice(index, 1)[0] as Extract<Reply, { type: T }>);
+    if (this.exited) return Promise.reject(this.exited);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no "${type}" reply within ${timeoutMs} ms`)), timeoutMs);
+      this.waiters.push({
+        type,
+        resolve: (reply) => {
+          clearTimeout(timer);
+          resolve(reply as Extract<Reply, { type: T }>);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
+      });
+    });
+  }
+
+  async request<T extends Reply['type']>(request: Request, replyType: T, timeoutMs?: number): Promise<Extract<Reply, { type: T }>> {
+    const reply = this.next(replyType, timeoutMs);
+    this.send(request);
+    return reply;
+  }
+
+  /** Asks the child to stop and waits for it to exit; kills it if it does not within `graceMs`. */
+  async stop(request: Request, graceMs = 60_000): Promise<void> {
+    if (this.exited) return;
+    const exit = new Promise<void>((resolve) => this.process.once('exit', () => resolve()));
+    this.send(request);
+    const timer = setTimeout(() => this.process.kill('SIGKILL'), graceMs);
+    await exit;
+    clearTimeout(timer);
+  }
+
+  private fail(error: Error) {
+    this.exited ??= error;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+  }
+}
+
+/** In a child: answers the parent's requests with `handle`; a thrown error is reported as `failed`. */
+export function serveParent<Request extends { type: string }, Reply extends { type: string }>(
+  handle: (request: Request) => Promise<Reply | void>,
+  onOrphaned: () => Promise<void> = async () => undefined,
+): void {
+  if (!process.send) throw new Error('run this file through bench/gateway.ts (it needs an IPC channel)');
+  process.on('message', (message) => {
+    handle(message as Request)
+      .then((reply) => reply && tellParent(reply))
+      .catch((error: unknown) => tellParent({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) }));
+  });
+  // Without a parent there is nothing left to serve: clean up and go.
+  process.on('disconnect', () => void onOrphaned().finally(() => process.exit(1)));
+}
+
+export function tellParent<T extends { type: string }>(message: T): void {
+  process.send?.(message);
+}
+
+/** heapUsed after full collections (needs --expose-gc). */
+export async function measuredHeap(): Promise<HeapReport> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('start this process with --expose-gc');
+  for (let i = 0; i < 4; i++) {
+    gc();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const { heapUsed, rss, external } = process.memoryUsage();
+  return { heapUsed, rss, external };
+}
+
+export function cpuMs(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1000;
+}

@@ -1,0 +1,149 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startSimulation, type SimulatedCharger, type Simulation } from '../ocpp/simulator.js';
+import { serveParent, tellParent, type CallTally, type GeneratorReply, type GeneratorRequest, type MeasuredAction } from './ipc.js';
+
+/**
+ * One load-generator process: a share of the simulated chargers (a process may hold about 19,900
+ * sockets here), driven phase by phase by bench/gateway.ts.
+ */
+let simulation: Simulation | null = null;
+/** Round-trip times of the periodic traffic, recorded only while a hold phase runs. */
+let holdLatencies: number[] | null = null;
+
+const running = () => {
+  if (!simulation) throw new Error('no chargers yet: send "start" first');
+  return simulation;
+};
+
+const tally = (): CallTally => {
+  const { sent, answered, errors, lastError } = running().counters;
+  return { sent, answered, errors, lastError };
+};
+
+const since = (before: CallTally): CallTally => {
+  const now = tally();
+  return { sent: now.sent - before.sent, answered: now.answered - before.answered, errors: now.errors - before.errors, lastError: now.lastError };
+};
+
+const send = (charger: SimulatedCharger, action: MeasuredAction) => (action === 'MeterValues' ? charger.meterValues(1) : charger.heartbeat());
+
+// The benchmark stops this process; a Ctrl-C meant for the benchmark must not cut it short.
+process.on('SIGINT', () => undefined);
+
+serveParent<GeneratorRequest, GeneratorReply>(async (request) => {
+  switch (request.type) {
+    case 'start': {
+      const begin = Date.now();
+      simulation = startSimulation({
+        url: request.url,
+        chargers: request.chargers,
+        protocol: request.protocol,
+        password: request.password,
+        idPrefix: request.idPrefix,
+        firstNumber: request.firstNumber,
+        connectors: 1,
+        heartbeatIntervalMs: request.intervalMs,
+        meterIntervalMs: request.intervalMs,
+        sessionsPerHour: request.sessionsPerHour,
+        faultRatePerHour: request.faultRatePerHour,
+        connectRatePerSecond: request.connectRatePerSecond,
+        maxConnecting: request.maxConnecting,
+        callTimeoutMs: 60_000,
+        startPaused: true,
+        onCall: (_action, ms) => holdLatencies?.push(Math.round(ms * 100) / 100),
+      });
+      await simulation.started;
+      const { connected, booted, connectFailures, lastError } = simulation.counters;
+      return { type: 'started', connected, booted, connectFailures, elapsedMs: Date.now() - begin, lastError };
+    }
+
+    case 'hold': {
+      const before = tally();
+      holdLatencies = [];
+      running().resume();
+      await sleep(request.durationMs);
+      running().pause();
+      await sleep(2_000); // calls still in flight finish and are counted
+      const latenciesMs = holdLatencies;
+      holdLatencies = null;
+      return { type: 'held', latenciesMs, connected: running().counters.connected, ...since(before) };
+    }
+
+    case 'pause':
+      running().pause();
+      return { type: 'paused' };
+
+    case 'saturate': {
+      const chargers = spread(running().chargers, request.inFlight);
+      const before = tally();
+      const windowStart = Date.now() + request.warmupMs;
+      const windowEnd = windowStart + request.durationMs;
+      let answered = 0;
+      let errors = 0;
+      await Promise.all(
+        chargers.map(async (charger) => {
+          while (Date.now() < windowEnd) {
+            const ok = await send(charger, request.action).then(
+              () => true,
+              () => false,
+            );
+            const at = Date.now();
+            if (at < windowStart || at > windowEnd) continue;
+            if (ok) answered++;
+            else errors++;
+          }
+        }),
+      );
+      const { lastError, sent } = since(before);
+      return { type: 'saturated', windowMs: request.durationMs, sent, answered, errors, lastError };
+    }
+
+    case 'steady': {
+      const chargers = running().chargers;
+      const before = tally();
+      const latenciesMs: number[] = [];
+      const begin = Date.now();
+      const windowStart = begin + request.warmupMs;
+      const end = windowStart + request.durationMs;
+      let issued = 0;
+      let answered = 0;
+      let errors = 0;
+      const outstanding = new Set<Promise<void>>();
+      while (Date.now() < end) {
+        const due = Math.floor(((Date.now() - begin) * request.ratePerSecond) / 1000);
+        for (; issued < due; issued++) {
+          const charger = chargers[issued % chargers.length]!;
+          const measured = Date.now() >= windowStart;
+          const t0 = performance.now();
+          const call: Promise<void> = send(charger, request.action).then(
+            () => {
+              if (!measured) return;
+              answered++;
+              latenciesMs.push(Math.round((performance.now() - t0) * 100) / 100);
+            },
+            () => {
+              if (measured) errors++;
+            },
+          );
+          outstanding.add(call);
+          void call.finally(() => outstanding.delete(call));
+        }
+        await sleep(2);
+      }
+      await Promise.all(outstanding);
+      const { lastError, sent } = since(before);
+      return { type: 'steadied', windowMs: request.durationMs, latenciesMs, sent, answered, errors, lastError };
+    }
+
+    case 'stop':
+      await simulation?.stop();
+      tellParent({ type: 'stopped' });
+      process.exit(0);
+  }
+});
+
+/** `count` chargers spread evenly over the list. */
+function spread<T>(items: readonly T[], count: number): T[] {
+  const n = Math.min(count, items.length);
+  return Array.from({ length: n }, (_, i) => items[Math.floor((i * items.length) / n)]!);
+}
