@@ -1,9 +1,12 @@
 import { ApplicationFailure } from '@temporalio/activity';
-import { RPCError, TimeoutError } from 'ocpp-rpc';
+import ocppRpc from 'ocpp-rpc';
 import type { Db } from '../db/connect.js';
 import { recordChargerEvent } from '../ocpp/charger-events.js';
 import type { ChargerCommand } from '../ocpp/commands.js';
 import { ChargerOfflineError, type Gateway } from '../ocpp/gateway.js';
+
+// ocpp-rpc spreads its error classes into module.exports, which Node's ESM loader cannot see as named exports.
+const { RPCError, TimeoutError } = ocppRpc;
 
 /**
  * The activities a gateway process runs on its own task queue: they need the charger's socket,

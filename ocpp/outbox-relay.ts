@@ -19,6 +19,8 @@ export interface OutboxRelayOptions {
   temporal: Client;
   taskQueue: string;
   incidentSla: SlaTargets;
+  /** Names this process in the lease (e.g. its gateway node), for operators and tests. */
+  processName: string;
   /** Offline grace for chargers no agreement covers. */
   offlineGraceMs: number;
   log: Logger;
@@ -44,7 +46,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
   const { db, temporal, log } = options;
   const batchSize = options.batchSize ?? 100;
   const idleMs = options.idleMs ?? 1_000;
-  const holder = `relay:${randomUUID()}`;
+  const holder = `${options.processName}:${process.pid}:${randomUUID()}`;
   let leaseRenewedAt = 0;
   let running = true;
   let wake: AbortController = new AbortController();

@@ -108,7 +108,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     }
 
     // Every process relays the outbox; a lease in the database lets one deliver at a time.
-    const relay = startOutboxRelay({ db, temporal, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, offlineGraceMs: config.offlineGraceMs, log });
+    const relay = startOutboxRelay({ db, temporal, processName: config.gatewayNode, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, offlineGraceMs: config.offlineGraceMs, log });
     cleanups.push(relay.stop);
 
     const gateway = roles.has('gateway')
