@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Agreement } from '../contracts/agreement.js';
+import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 
 export class AgreementSyncError extends Error {}
@@ -17,6 +18,8 @@ export interface SyncResult {
  */
 export async function syncAgreements(db: Db, agreements: Agreement[], now = new Date()): Promise<SyncResult> {
   return db.transaction().execute(async (trx) => {
+    // Processes starting together sync one after the other; the later one finds nothing to change.
+    await sql`select pg_advisory_xact_lock(hashtext('concierge:agreement-sync'))`.execute(trx);
     const latest = await trx
       .selectFrom('agreementVersions as v')
       .select(['v.agreementId', 'v.version', 'v.contentHash', 'v.removedAt'])

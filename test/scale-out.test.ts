@@ -32,11 +32,10 @@ describe.each(databaseKinds.filter((kind) => kind === 'postgres'))('two gateways
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-scale-'));
     database = await createTestDatabase(kind);
-    // One after the other: each start migrates and syncs agreements before it serves. Gateway B
-    // starts first, so it takes the outbox relay lease.
+    // Gateway B starts first, so it takes the outbox relay lease; the other two start together
+    // (both migrate and sync agreements at once).
     await start('gateway-b', 'gateway,api');
-    await start('gateway-a', 'gateway,api');
-    await start('worker', 'worker');
+    await Promise.all([start('gateway-a', 'gateway,api'), start('worker', 'worker')]);
   }, 240_000);
 
   afterAll(async () => {
