@@ -31,7 +31,7 @@ export class ChargerOfflineError extends Error {
   override name = 'ChargerOffline';
 }
 
-/** How often a charger's last-seen time is written, at most: every message proves it alive. */
+/** How often chargers' last-seen times are written. */
 const LAST_SEEN_RESOLUTION_MS = 5_000;
 
 /** scrypt hash of a random password nobody knows, checked for unknown charger ids. */
@@ -48,6 +48,21 @@ export function createGateway(options: GatewayOptions) {
     pingIntervalMs: options.pingIntervalMs ?? 30_000,
   });
   const meters = createMeterWriter(db);
+
+  // Every message proves a charger alive; last-seen times are written for all of them at once.
+  let seenSinceLastWrite = new Set<string>();
+  const lastSeenTimer = setInterval(() => {
+    if (seenSinceLastWrite.size === 0) return;
+    const seen = [...seenSinceLastWrite];
+    seenSinceLastWrite = new Set();
+    void db
+      .updateTable('chargers')
+      .set({ lastSeenAt: new Date() })
+      .where('id', 'in', seen)
+      .execute()
+      .catch((error: unknown) => log.warn({ err: error, chargers: seen.length }, 'could not write last-seen times'));
+  }, LAST_SEEN_RESOLUTION_MS);
+  lastSeenTimer.unref();
   const clients = new Map<string, RPCServerClient>();
   let closing = false;
 
@@ -90,11 +105,8 @@ export function createGateway(options: GatewayOptions) {
     if (protocol === 'ocpp2.0.1') handle201(client, ctx);
     else handle16(client, ctx);
 
-    let lastSeenWritten = Date.now();
     client.on('message', ({ outbound }: { outbound: boolean }) => {
-      if (outbound || Date.now() - lastSeenWritten < LAST_SEEN_RESOLUTION_MS) return;
-      lastSeenWritten = Date.now();
-      void db.updateTable('chargers').set({ lastSeenAt: new Date() }).where('id', '=', chargerId).execute().catch(() => undefined);
+      if (!outbound) seenSinceLastWrite.add(chargerId);
     });
     client.on('strictValidationFailure', (failure: { messageId: string; method: string; params: unknown; error: Error; outbound: boolean; isCall: boolean }) => {
       ctx.log.warn({ method: failure.method, outbound: failure.outbound, reason: failure.error.message }, 'OCPP message failed schema validation');
@@ -189,6 +201,7 @@ export function createGateway(options: GatewayOptions) {
 
     async close() {
       closing = true;
+      clearInterval(lastSeenTimer);
       await server.close({ code: 1001, reason: 'server shutting down', awaitPending: false, force: false });
       await forgetPreviousConnections();
     },
