@@ -239,6 +239,8 @@ interface Connector {
   /** 2.0.1: the NotifyEvent eventId of the open Problem, referred to when it clears. */
   problemEventId: number | null;
   clearTimer: NodeJS.Timeout | undefined;
+  /** The last meter reading's time: readings of one connector never share an instant, as with a real meter. */
+  readAt: number;
 }
 
 const FAULT_CODES_16 = ['GroundFailure', 'HighTemperature', 'InternalError', 'OverCurrentFailure', 'PowerMeterFailure', 'PowerSwitchFailure', 'ReaderFailure', 'UnderVoltage', 'OverVoltage', 'ConnectorLockFailure'];
@@ -286,6 +288,7 @@ export class SimulatedCharger {
       session: null,
       problemEventId: null,
       clearTimer: undefined,
+      readAt: 0,
     }));
     const protocol = this.v201 ? 'ocpp2.0.1' : 'ocpp1.6';
     this.client = new RPCClient({
@@ -697,7 +700,7 @@ export class SimulatedCharger {
 
   private meterValuesPayload(connector: Connector) {
     this.accrue(connector);
-    const meterValue = [{ timestamp: now(), sampledValue: this.sampledValues(connector, 'Sample.Periodic') }];
+    const meterValue = [{ timestamp: this.readingTime(connector), sampledValue: this.sampledValues(connector, 'Sample.Periodic') }];
     if (this.v201) return { evseId: connector.id, meterValue };
     const transactionId = connector.session?.transactionId;
     return { connectorId: connector.id, ...(typeof transactionId === 'number' ? { transactionId } : {}), meterValue };
@@ -715,7 +718,7 @@ export class SimulatedCharger {
         ...(stoppedReason ? { stoppedReason } : {}),
       },
       ...(eventType === 'Started' ? { evse: { id: connector.id, connectorId: 1 }, idToken: { idToken: session.idTag, type: 'ISO14443' } } : {}),
-      meterValue: [{ timestamp: now(), sampledValue: this.sampledValues(connector, context) }],
+      meterValue: [{ timestamp: this.readingTime(connector), sampledValue: this.sampledValues(connector, context) }],
     };
   }
 
@@ -727,6 +730,11 @@ export class SimulatedCharger {
     } else {
       void this.send('MeterValues', this.meterValuesPayload(connector));
     }
+  }
+
+  private readingTime(connector: Connector): string {
+    connector.readAt = Math.max(Date.now(), connector.readAt + 1);
+    return new Date(connector.readAt).toISOString();
   }
 
   private accrue(connector: Connector) {
