@@ -33,7 +33,7 @@ const IncidentSchema = z
     acknowledgedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
     faults: z.array(FaultSchema),
-    sla: z.object({ respondBy: z.string(), fixBy: z.string(), responseBreached: z.boolean(), fixBreached: z.boolean() }),
+    sla: z.object({ respondBy: z.string().nullable(), fixBy: z.string().nullable(), responseBreached: z.boolean(), fixBreached: z.boolean() }),
     steps: z.array(StepSchema),
   })
   .openapi('Incident');
@@ -158,7 +158,7 @@ async function withDetails(db: Db, rows: IncidentRow[]): Promise<IncidentView[]>
     faults: faults
       .filter((f) => f.incidentId === row.id)
       .map((f) => ({ status: f.status, errorCode: f.errorCode, vendorErrorCode: f.vendorErrorCode, info: f.info, at: f.at.toISOString() })),
-    sla: { respondBy: row.respondBy.toISOString(), fixBy: row.fixBy.toISOString(), responseBreached: row.responseBreached, fixBreached: row.fixBreached },
+    sla: { respondBy: row.respondBy?.toISOString() ?? null, fixBy: row.fixBy?.toISOString() ?? null, responseBreached: row.responseBreached, fixBreached: row.fixBreached },
     steps: steps
       .filter((s) => s.incidentId === row.id)
       .map((s) => ({ seq: s.seq, step: s.step, actor: s.actor, note: s.note, at: s.at.toISOString() })),

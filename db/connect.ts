@@ -28,7 +28,11 @@ export async function migrateToLatest(db: Db): Promise<void> {
 
 function postgresDialect(url: string) {
   // bigint ids come back as strings from pg; PGlite is configured to match.
-  return new PostgresDialect({ pool: new pg.Pool({ connectionString: url, max: 10 }) });
+  const pool = new pg.Pool({ connectionString: url, max: 10 });
+  // An idle connection PostgreSQL closes (restart, failover, admin terminate) is dropped from the
+  // pool and replaced on next use; without a listener the pool's 'error' event would end the process.
+  pool.on('error', (error) => console.warn(`database connection lost (it will be replaced): ${error.message}`));
+  return new PostgresDialect({ pool });
 }
 
 function pgliteDialect(dir: string | null) {

@@ -13,6 +13,13 @@ export interface ApiTokensTable {
   role: Role;
   name: string;
   createdAt: CreatedAt;
+  /** What the token may see: a technician's agreements, a venue's sites; null = everything its role may see. */
+  scope: ColumnType<TokenScope | null, string | null | undefined, string | null>;
+}
+
+export interface TokenScope {
+  agreements?: string[];
+  sites?: string[];
 }
 
 export interface ChargersTable {
@@ -89,14 +96,22 @@ export interface IncidentsTable {
   openedAt: Timestamp;
   acknowledgedAt: Timestamp | null;
   resolvedAt: Timestamp | null;
-  respondBy: Timestamp;
-  fixBy: Timestamp;
+  respondBy: Timestamp | null;
+  fixBy: Timestamp | null;
   responseBreached: boolean;
   fixBreached: boolean;
   revision: number;
   updatedAt: Timestamp;
   agreementId: string | null;
   agreementVersion: number | null;
+  siteId: string | null;
+  source: Generated<string>;
+  assigneeId: string | null;
+  cycle: Generated<number>;
+  responseEverBreached: Generated<boolean>;
+  fixEverBreached: Generated<boolean>;
+  /** The incident as its workflow holds it (clocks, cycles, tasks, root cause), minus faults and steps. */
+  state: Json | null;
 }
 
 export interface IncidentFaultsTable {
@@ -114,8 +129,41 @@ export interface IncidentStepsTable {
   seq: number;
   step: string;
   actor: string;
+  actorRole: string | null;
   note: string | null;
+  data: Json | null;
   at: Timestamp;
+}
+
+/** A field-crew task, projected from the incident that owns it. */
+export interface TasksTable {
+  id: string;
+  incidentId: string;
+  kind: string;
+  status: 'open' | 'claimed' | 'done' | 'cancelled';
+  agreementId: string | null;
+  siteId: string | null;
+  chargerId: string;
+  connectorId: number;
+  assigneeId: string | null;
+  assigneeName: string | null;
+  dueAt: Timestamp | null;
+  detail: Json;
+  createdAt: Timestamp;
+  updatedAt: Timestamp;
+  completedAt: Timestamp | null;
+}
+
+/** An escalation e-mail as sent; the key makes a retried send a no-op. */
+export interface NotificationsTable {
+  key: string;
+  incidentId: string;
+  level: number;
+  trigger: string;
+  recipients: Json;
+  subject: string;
+  messageId: string | null;
+  sentAt: Timestamp;
 }
 
 /** Every version of every agreement ever loaded; the newest not removed is in force. */
@@ -217,4 +265,6 @@ export interface Database {
   meterSamples: MeterSamplesTable;
   chargerEvents: ChargerEventsTable;
   leases: LeasesTable;
+  tasks: TasksTable;
+  notifications: NotificationsTable;
 }

@@ -3,6 +3,7 @@ import * as skeleton from './0001_skeleton.js';
 import * as agreements from './0002_agreements.js';
 import * as rejectedFrames from './0003_rejected_frames.js';
 import * as sessionsAndConnectivity from './0004_sessions_and_connectivity.js';
+import * as incidentEngine from './0005_incident_engine.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -10,6 +11,7 @@ const migrations: Record<string, Migration> = {
   '0002_agreements': agreements,
   '0003_rejected_frames': rejectedFrames,
   '0004_sessions_and_connectivity': sessionsAndConnectivity,
+  '0005_incident_engine': incidentEngine,
 };
 
 export const migrationProvider: MigrationProvider = {
