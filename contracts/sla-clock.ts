@@ -1,0 +1,158 @@
+import { addBusinessTime, businessTimeBetween, type BusinessCalendar, type Interval } from './calendar.js';
+
+/**
+ * SLA clocks the way service desks run them: a clock counts business time on its calendar from a
+ * start, may pause (with a reason) and resume, stops when its goal is met, and can be cancelled.
+ * A reopen starts a new cycle with the full target; each cycle remembers whether it breached.
+ * Plain data plus pure functions, so the incident workflow can hold a clock in its state and the
+ * API can report on it.
+ */
+
+export type PauseReason = 'venue-access' | 'parts' | 'utility';
+
+export interface ClockPause {
+  from: string;
+  to: string | null;
+  reason: PauseReason;
+}
+
+export interface ClockCycle {
+  startedAt: string;
+  stoppedAt: string | null;
+  pauses: ClockPause[];
+  breachedAt: string | null;
+}
+
+export interface SlaClock {
+  name: 'response' | 'fix';
+  targetMs: number;
+  /** None = 24/7 wall-clock time. */
+  calendar: BusinessCalendar | null;
+  cycles: ClockCycle[];
+  cancelledAt: string | null;
+}
+
+export interface ClockState {
+  name: SlaClock['name'];
+  cycle: number;
+  running: boolean;
+  paused: boolean;
+  pauseReason: PauseReason | null;
+  stopped: boolean;
+  cancelled: boolean;
+  targetMs: number;
+  elapsedWallMs: number;
+  elapsedBusinessMs: number;
+  pausedBusinessMs: number;
+  remainingMs: number;
+  percent: number;
+  /** When the current cycle breaches (or breached); null while paused, stopped before breaching, or cancelled. */
+  breachAt: string | null;
+  /** The last cycle breached. */
+  breached: boolean;
+  everBreached: boolean;
+}
+
+const ALWAYS_OPEN: BusinessCalendar = { timeZone: 'UTC', alwaysOpen: true, weekly: {}, holidays: [] };
+
+export function newClock(name: SlaClock['name'], targetMs: number, calendar: BusinessCalendar | null, startedAt: Date): SlaClock {
+  return { name, targetMs, calendar, cycles: [{ startedAt: startedAt.toISOString(), stoppedAt: null, pauses: [], breachedAt: null }], cancelledAt: null };
+}
+
+const current = (clock: SlaClock) => clock.cycles[clock.cycles.length - 1]!;
+const calendarOf = (clock: SlaClock) => clock.calendar ?? ALWAYS_OPEN;
+const openPause = (cycle: ClockCycle) => cycle.pauses.find((p) => p.to === null) ?? null;
+const isRunning = (clock: SlaClock) => clock.cancelledAt === null && current(clock).stoppedAt === null;
+
+function pauseIntervals(cycle: ClockCycle, now: Date): Interval[] {
+  return cycle.pauses.map((p) => ({ start: new Date(p.from), end: p.to ? new Date(p.to) : now }));
+}
+
+/** Pauses a running clock; a paused, stopped or cancelled clock is left as it is (returns false). */
+export function pauseClock(clock: SlaClock, at: Date, reason: PauseReason): boolean {
+  const cycle = current(clock);
+  if (!isRunning(clock) || openPause(cycle)) return false;
+  cycle.pauses.push({ from: at.toISOString(), to: null, reason });
+  return true;
+}
+
+export function resumeClock(clock: SlaClock, at: Date): boolean {
+  const pause = openPause(current(clock));
+  if (!pause || clock.cancelledAt !== null) return false;
+  pause.to = at.toISOString();
+  return true;
+}
+
+/** Stops the current cycle: its goal is met (responded, fixed). An open pause ends with it. */
+export function stopClock(clock: SlaClock, at: Date): boolean {
+  if (!isRunning(clock)) return false;
+  resumeClock(clock, at);
+  current(clock).stoppedAt = at.toISOString();
+  return true;
+}
+
+export function cancelClock(clock: SlaClock, at: Date): boolean {
+  if (clock.cancelledAt !== null) return false;
+  resumeClock(clock, at);
+  clock.cancelledAt = at.toISOString();
+  return true;
+}
+
+/** A reopen: a new cycle with the full target, from `at`. */
+export function restartClock(clock: SlaClock, at: Date): void {
+  stopClock(clock, at);
+  clock.cancelledAt = null;
+  clock.cycles.push({ startedAt: at.toISOString(), stoppedAt: null, pauses: [], breachedAt: null });
+}
+
+/** Business time counted in the current cycle up to `now`. */
+export function elapsedBusinessMs(clock: SlaClock, now: Date): number {
+  const cycle = current(clock);
+  const end = cycle.stoppedAt ? new Date(cycle.stoppedAt) : clock.cancelledAt ? new Date(clock.cancelledAt) : now;
+  return businessTimeBetween(new Date(cycle.startedAt), end, calendarOf(clock), pauseIntervals(cycle, end));
+}
+
+/**
+ * The instant at which the current cycle will have counted `elapsedMs` of business time, if it is
+ * not paused again; null while paused, stopped or cancelled. The breach instant is `instantAt(clock,
+ * clock.targetMs)`; an escalation at 75 % is `instantAt(clock, 0.75 * targetMs)`. Pauses move it.
+ */
+export function instantAt(clock: SlaClock, elapsedMs: number): Date | null {
+  const cycle = current(clock);
+  if (!isRunning(clock) || openPause(cycle)) return null;
+  return addBusinessTime(new Date(cycle.startedAt), elapsedMs, calendarOf(clock), pauseIntervals(cycle, new Date(cycle.startedAt)));
+}
+
+/** Records a breach of the current cycle (the workflow calls this when the breach instant is reached). */
+export function markBreached(clock: SlaClock, at: Date): void {
+  const cycle = current(clock);
+  if (cycle.breachedAt === null) cycle.breachedAt = at.toISOString();
+}
+
+export function clockState(clock: SlaClock, now: Date): ClockState {
+  const cycle = current(clock);
+  const pause = openPause(cycle);
+  const end = cycle.stoppedAt ? new Date(cycle.stoppedAt) : clock.cancelledAt ? new Date(clock.cancelledAt) : now;
+  const elapsed = elapsedBusinessMs(clock, now);
+  const wall = Math.max(0, end.getTime() - new Date(cycle.startedAt).getTime());
+  const grossBusiness = businessTimeBetween(new Date(cycle.startedAt), end, calendarOf(clock));
+  const breachInstant = cycle.breachedAt ?? instantAt(clock, clock.targetMs)?.toISOString() ?? null;
+  return {
+    name: clock.name,
+    cycle: clock.cycles.length,
+    running: isRunning(clock) && !pause,
+    paused: pause !== null,
+    pauseReason: pause?.reason ?? null,
+    stopped: cycle.stoppedAt !== null,
+    cancelled: clock.cancelledAt !== null,
+    targetMs: clock.targetMs,
+    elapsedWallMs: wall,
+    elapsedBusinessMs: elapsed,
+    pausedBusinessMs: grossBusiness - elapsed,
+    remainingMs: Math.max(0, clock.targetMs - elapsed),
+    percent: clock.targetMs === 0 ? 100 : Math.round((elapsed / clock.targetMs) * 10_000) / 100,
+    breachAt: breachInstant,
+    breached: cycle.breachedAt !== null || elapsed >= clock.targetMs,
+    everBreached: clock.cycles.some((c) => c.breachedAt !== null) || elapsed >= clock.targetMs,
+  };
+}
