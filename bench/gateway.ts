@@ -114,7 +114,12 @@ const log = (message: string) => console.error(`[bench ${new Date().toISOString(
 const results: ServerResult[] = [];
 const kinds: ServerKind[] = options.only ? [options.only] : ['bare', 'concierge'];
 log(`${chargers} OCPP ${options.protocol} chargers in ${generatorCount} load-generator process(es); measured message ${options.message}; ${options.quick ? 'quick phases' : 'full phases'}`);
-for (const kind of kinds) results.push(await measure(kind));
+try {
+  for (const kind of kinds) results.push(await measure(kind));
+} catch (error) {
+  log(`failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
 
 const report = formatReport(results);
 console.log(report);

@@ -39,7 +39,13 @@ export interface SimulatorOptions {
   connectRatePerSecond: number;
   /** At most this many chargers are in their first connection and boot at once. */
   maxConnecting: number;
+  /** How long a call may wait for its answer; 0 = forever (saves a timer per call: load generators use it). */
   callTimeoutMs: number;
+  /**
+   * Check every payload sent and received against the official schemas (ocpp-rpc strict mode). On
+   * by default; a load generator may turn it off to spend its CPU on load (the server still checks).
+   */
+  strictMode: boolean;
   /** WebSocket pings from the charger (the server pings too); 0 = none. */
   pingIntervalMs: number;
   /** Start with periodic traffic, sessions and faults paused (benchmarks drive the load themselves). */
@@ -64,6 +70,7 @@ export const SIMULATOR_DEFAULTS = {
   connectRatePerSecond: 50,
   maxConnecting: 200,
   callTimeoutMs: 30_000,
+  strictMode: true,
   pingIntervalMs: 30_000,
   startPaused: false,
   random: Math.random,
@@ -267,6 +274,8 @@ export class SimulatedCharger {
   /** Scenario steps (sessions, faults, availability) run one after another, so their messages never interleave. */
   private steps: Promise<void> = Promise.resolve();
   private bootReason: string = 'PowerUp';
+  /** How long to wait for calls in flight when stopping or rebooting. */
+  private readonly patienceMs: number;
   /** Aborts waits and retries when the charger stops. */
   private readonly stopped = new AbortController();
   private firstBooted!: () => void;
@@ -278,6 +287,7 @@ export class SimulatedCharger {
     private readonly counters: SimulatorCounters,
   ) {
     this.v201 = options.protocol === '2.0.1';
+    this.patienceMs = options.callTimeoutMs > 0 ? options.callTimeoutMs : 60_000;
     this.paused = options.startPaused;
     const random = options.random;
     this.connectors = Array.from({ length: options.connectors }, (_, i) => ({
@@ -296,11 +306,11 @@ export class SimulatedCharger {
       endpoint: options.url.replace(/\/+$/, ''),
       password: options.password,
       protocols: [protocol],
-      strictMode: true,
+      strictMode: options.strictMode,
       strictModeValidators: [],
       reconnect: true,
       maxReconnects: Infinity,
-      callTimeoutMs: options.callTimeoutMs,
+      callTimeoutMs: options.callTimeoutMs > 0 ? options.callTimeoutMs : Infinity,
       pingIntervalMs: options.pingIntervalMs > 0 ? options.pingIntervalMs : Infinity,
       deferPingsOnActivity: true,
       respondWithDetailedErrors: false,
@@ -322,7 +332,7 @@ export class SimulatedCharger {
   /** Connects (retrying a refused connection with backoff) and resolves once the first attempt has connected and booted, or failed. */
   async start(): Promise<void> {
     const connected = await this.connectOnce();
-    if (connected) await Promise.race([this.firstBoot, this.wait(this.options.callTimeoutMs * 2).catch(() => undefined)]);
+    if (connected) await Promise.race([this.firstBoot, this.wait(this.patienceMs * 2).catch(() => undefined)]);
     else void this.keepConnecting().catch(() => undefined);
   }
 
@@ -343,7 +353,7 @@ export class SimulatedCharger {
       clearTimeout(connector.session?.timer);
       clearTimeout(connector.clearTimer);
     }
-    await this.idle(this.options.callTimeoutMs);
+    await this.idle(this.patienceMs);
     await this.client.close({ code: 1000, reason: 'simulator stopping', awaitPending: true });
   }
 
@@ -521,7 +531,7 @@ export class SimulatedCharger {
     this.rebooting = true;
     this.step(async () => {
       for (const connector of this.connectors) await this.endSession(connector, reason);
-      await this.idle(this.options.callTimeoutMs);
+      await this.idle(this.patienceMs);
       await this.client.close({ code: 1000, reason: 'rebooting' });
       await this.wait(1_000 + this.options.random() * 1_000);
       this.rebooting = false;
