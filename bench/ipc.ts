@@ -51,6 +51,8 @@ export interface CallTally {
   answered: number;
   errors: number;
   lastError: string | null;
+  /** The generator's own event-loop delay (99th percentile, ms) over the phase: its share of the measured times. */
+  loopDelayP99Ms: number;
 }
 
 export type GeneratorReply =

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulation, type SimulatedCharger, type Simulation } from '../ocpp/simulator.js';
 import { serveParent, tellParent, type CallTally, type GeneratorReply, type GeneratorRequest, type MeasuredAction } from './ipc.js';
@@ -15,14 +16,25 @@ const running = () => {
   return simulation;
 };
 
+const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+loopDelay.enable();
+
+/** The counters now; starts a new event-loop delay measurement. */
 const tally = (): CallTally => {
   const { sent, answered, errors, lastError } = running().counters;
-  return { sent, answered, errors, lastError };
+  loopDelay.reset();
+  return { sent, answered, errors, lastError, loopDelayP99Ms: 0 };
 };
 
 const since = (before: CallTally): CallTally => {
-  const now = tally();
-  return { sent: now.sent - before.sent, answered: now.answered - before.answered, errors: now.errors - before.errors, lastError: now.lastError };
+  const now = running().counters;
+  return {
+    sent: now.sent - before.sent,
+    answered: now.answered - before.answered,
+    errors: now.errors - before.errors,
+    lastError: now.lastError,
+    loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+  };
 };
 
 const send = (charger: SimulatedCharger, action: MeasuredAction) => (action === 'MeterValues' ? charger.meterValues(1) : charger.heartbeat());
@@ -97,8 +109,8 @@ serveParent<GeneratorRequest, GeneratorReply>(async (request) => {
           }
         }),
       );
-      const { lastError, sent } = since(before);
-      return { type: 'saturated', windowMs: request.durationMs, sent, answered, errors, lastError };
+      const { lastError, sent, loopDelayP99Ms } = since(before);
+      return { type: 'saturated', windowMs: request.durationMs, sent, answered, errors, lastError, loopDelayP99Ms };
     }
 
     case 'steady': {
@@ -134,8 +146,8 @@ serveParent<GeneratorRequest, GeneratorReply>(async (request) => {
         await sleep(2);
       }
       await Promise.all(outstanding);
-      const { lastError, sent } = since(before);
-      return { type: 'steadied', windowMs: request.durationMs, latenciesMs, sent, answered, errors, lastError };
+      const { lastError, sent, loopDelayP99Ms } = since(before);
+      return { type: 'steadied', windowMs: request.durationMs, latenciesMs, sent, answered, errors, lastError, loopDelayP99Ms };
     }
 
     case 'stop':
