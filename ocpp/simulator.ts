@@ -268,6 +268,8 @@ export class SimulatedCharger {
   private stopping = false;
   private rebooting = false;
   private inFlight = 0;
+  /** Counts the sockets opened, so that a boot knows whether its socket is still the current one. */
+  private socket = 0;
   private idleWaiters: Array<() => void> = [];
   private timers = new Set<NodeJS.Timeout>();
   private nextEventId = 1;
@@ -392,7 +394,8 @@ export class SimulatedCharger {
 
   private onOpen() {
     this.counters.connected++;
-    this.boot().catch((error: unknown) => {
+    const socket = ++this.socket;
+    this.boot(socket).catch((error: unknown) => {
       if (!this.stopping) this.noteError(`${this.id}: boot failed: ${describe(error)}`);
     });
   }
@@ -408,9 +411,11 @@ export class SimulatedCharger {
   }
 
   /** BootNotification until Accepted (Pending and Rejected are retried after the interval the server gives), then every connector's status. */
-  private async boot() {
+  private async boot(socket: number) {
+    // A boot belongs to one socket: after a reconnect, the new socket's boot takes over.
+    const current = () => socket === this.socket && this.client.state === RPCClient.OPEN && !this.stopping;
     for (;;) {
-      if (this.client.state !== RPCClient.OPEN || this.stopping) return;
+      if (!current()) return;
       let result: BootResult;
       try {
         result = (await this.call('BootNotification', this.bootPayload())) as BootResult;
@@ -429,6 +434,7 @@ export class SimulatedCharger {
       connector.session = null;
       await this.send('StatusNotification', this.statusPayload(connector));
     }
+    if (!current()) return;
     this.booted = true;
     this.counters.booted++;
     this.firstBooted();
