@@ -13,7 +13,7 @@ const { RPCError, TimeoutError } = ocppRpc;
  * which only this process holds. None is retried by Temporal: a Reset sent twice reboots twice.
  */
 export function createChargerCommandActivities(db: Db, gateway: Gateway, timeoutMs: number) {
-  return {
+  const activities = {
     async sendChargerCommand(command: ChargerCommand): Promise<unknown> {
       const record = (data: Record<string, unknown>) =>
         recordChargerEvent(db, command.chargerId, { kind: 'command', at: new Date().toISOString(), data: { command: command.command, params: command.params, ...data } });
@@ -31,7 +31,19 @@ export function createChargerCommandActivities(db: Db, gateway: Gateway, timeout
         throw error;
       }
     },
+
+    /**
+     * A soft or hard reset in the charger's protocol version: 1.6 Soft/Hard; 2.0.1 OnIdle (the
+     * charger resets once it is not charging) / Immediate. Answers the charger's status.
+     */
+    async resetCharger({ chargerId, kind }: { chargerId: string; kind: 'soft' | 'hard' }): Promise<{ status: string }> {
+      const protocol = gateway.protocolOf(chargerId);
+      const params = protocol === 'ocpp2.0.1' ? { type: kind === 'soft' ? 'OnIdle' : 'Immediate' } : { type: kind === 'soft' ? 'Soft' : 'Hard' };
+      const answer = (await activities.sendChargerCommand({ chargerId, command: 'Reset', params })) as { status?: string };
+      return { status: answer.status ?? 'Unknown' };
+    },
   };
+  return activities;
 }
 
 export type ChargerCommandActivities = ReturnType<typeof createChargerCommandActivities>;

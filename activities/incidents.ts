@@ -4,7 +4,8 @@ import type { IncidentChange } from '../contracts/incident.js';
 /** Writes the incident projection the API reads. Safe to run twice: older revisions never overwrite newer ones. */
 export function createIncidentActivities(db: Db) {
   return {
-    async saveIncident({ incident, newFaults, newSteps }: IncidentChange): Promise<void> {
+    async saveIncident({ incident, sla, newFaults, newSteps }: IncidentChange): Promise<void> {
+      const now = new Date();
       const row = {
         id: incident.id,
         workflowId: incident.workflowId,
@@ -15,38 +16,47 @@ export function createIncidentActivities(db: Db) {
         priority: incident.priority,
         agreementId: incident.agreement?.id ?? null,
         agreementVersion: incident.agreement?.version ?? null,
+        siteId: incident.site?.id ?? null,
+        source: incident.source,
+        assigneeId: incident.assignee?.id ?? null,
         openedAt: incident.openedAt,
         acknowledgedAt: incident.acknowledgedAt,
-        resolvedAt: incident.resolvedAt,
-        respondBy: incident.respondBy,
-        fixBy: incident.fixBy,
-        responseBreached: incident.responseBreached,
-        fixBreached: incident.fixBreached,
+        resolvedAt: incident.resolvedAt ?? incident.cancelledAt,
+        ...sla,
+        cycle: incident.clocks.fix.cycles.length,
+        state: JSON.stringify(incident),
         revision: incident.revision,
-        updatedAt: new Date(),
+        updatedAt: now,
       };
       await db.transaction().execute(async (trx) => {
-        await trx
+        const saved = await trx
           .insertInto('incidents')
           .values(row)
           .onConflict((oc) =>
             oc
               .column('id')
               .doUpdateSet((eb) => ({
+                runId: eb.ref('excluded.runId'),
                 status: eb.ref('excluded.status'),
                 priority: eb.ref('excluded.priority'),
+                assigneeId: eb.ref('excluded.assigneeId'),
                 acknowledgedAt: eb.ref('excluded.acknowledgedAt'),
                 resolvedAt: eb.ref('excluded.resolvedAt'),
                 respondBy: eb.ref('excluded.respondBy'),
                 fixBy: eb.ref('excluded.fixBy'),
                 responseBreached: eb.ref('excluded.responseBreached'),
                 fixBreached: eb.ref('excluded.fixBreached'),
+                responseEverBreached: eb.ref('excluded.responseEverBreached'),
+                fixEverBreached: eb.ref('excluded.fixEverBreached'),
+                cycle: eb.ref('excluded.cycle'),
+                state: eb.ref('excluded.state'),
                 revision: eb.ref('excluded.revision'),
                 updatedAt: eb.ref('excluded.updatedAt'),
               }))
-              .where('incidents.revision', '<', eb => eb.ref('excluded.revision')),
+              .where('incidents.revision', '<', (eb) => eb.ref('excluded.revision')),
           )
-          .execute();
+          .returning('id')
+          .executeTakeFirst();
         if (newFaults.length > 0) {
           await trx
             .insertInto('incidentFaults')
@@ -57,8 +67,44 @@ export function createIncidentActivities(db: Db) {
         if (newSteps.length > 0) {
           await trx
             .insertInto('incidentSteps')
-            .values(newSteps.map((s) => ({ incidentId: incident.id, ...s })))
+            .values(newSteps.map((s) => ({ incidentId: incident.id, ...s, data: s.data === null ? null : JSON.stringify(s.data) })))
             .onConflict((oc) => oc.columns(['incidentId', 'seq']).doNothing())
+            .execute();
+        }
+        // Tasks follow the incident row: an older revision (a retried save) leaves them alone.
+        if (!saved) return;
+        for (const task of incident.tasks) {
+          const values = {
+            id: task.id,
+            incidentId: incident.id,
+            kind: task.kind,
+            status: task.status,
+            agreementId: incident.agreement?.id ?? null,
+            siteId: incident.site?.id ?? null,
+            chargerId: incident.chargerId,
+            connectorId: incident.connectorId,
+            assigneeId: task.assignee?.id ?? null,
+            assigneeName: task.assignee?.name ?? null,
+            dueAt: task.dueAt,
+            detail: JSON.stringify({ checklist: task.checklist, site: incident.site, priority: incident.priority }),
+            createdAt: task.createdAt,
+            updatedAt: task.updatedAt,
+            completedAt: task.completedAt,
+          };
+          await trx
+            .insertInto('tasks')
+            .values(values)
+            .onConflict((oc) =>
+              oc.column('id').doUpdateSet((eb) => ({
+                status: eb.ref('excluded.status'),
+                assigneeId: eb.ref('excluded.assigneeId'),
+                assigneeName: eb.ref('excluded.assigneeName'),
+                dueAt: eb.ref('excluded.dueAt'),
+                detail: eb.ref('excluded.detail'),
+                updatedAt: eb.ref('excluded.updatedAt'),
+                completedAt: eb.ref('excluded.completedAt'),
+              })),
+            )
             .execute();
         }
       });

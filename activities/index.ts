@@ -1,8 +1,16 @@
 import type { Db } from '../db/connect.js';
+import type { Mailer } from '../runtime/mailer.js';
+import { createChargerActivities } from './chargers.js';
 import { createConnectivityActivities } from './connectivity.js';
 import { createIncidentActivities } from './incidents.js';
+import { createNotificationActivities } from './notifications.js';
 
 /** Every activity the worker registers, bound to its dependencies. */
-export function createActivities(db: Db) {
-  return { ...createIncidentActivities(db), ...createConnectivityActivities(db) };
+export function createActivities(db: Db, { mailer }: { mailer: Mailer }) {
+  return {
+    ...createIncidentActivities(db),
+    ...createConnectivityActivities(db),
+    ...createChargerActivities(db),
+    ...createNotificationActivities(db, mailer),
+  };
 }

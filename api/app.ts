@@ -6,6 +6,8 @@ import { docsRoutes } from './docs.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { healthRoutes } from './health.js';
 import { incidentRoutes } from './incidents.js';
+import { taskRoutes } from './tasks.js';
+import { tokenRoutes } from './tokens.js';
 import { invalidRequest, Problem, renderProblem, toProblem } from './problem.js';
 
 /**
@@ -34,6 +36,8 @@ export function createApi(deps: ApiDeps, { withApi = true }: { withApi?: boolean
   app.route('/api/chargers', chargerRoutes(deps));
   app.route('/api/chargers', chargerCommandRoutes(deps));
   app.route('/api/incidents', incidentRoutes(deps));
+  app.route('/api/tasks', taskRoutes(deps));
+  app.route('/api/tokens', tokenRoutes(deps));
 
   app.doc31('/openapi.json', {
     openapi: '3.1.0',

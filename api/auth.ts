@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 import type { Db } from '../db/connect.js';
-import type { Role } from '../db/schema.js';
+import type { Role, TokenScope } from '../db/schema.js';
 import { hashToken, newToken } from '../runtime/secrets.js';
 import type { ApiEnv } from './env.js';
 import { forbidden, Problem } from './problem.js';
@@ -14,11 +14,12 @@ export function requireToken(db: Db) {
     if (!match) throw unauthorized('send Authorization: Bearer <token>');
     const token = await db
       .selectFrom('apiTokens')
-      .select(['id', 'name', 'role'])
+      .select(['id', 'name', 'role', 'scope'])
       .where('tokenHash', '=', hashToken(match[1]!))
       .executeTakeFirst();
     if (!token) throw unauthorized('the token is not valid');
     c.set('actor', { id: token.id, name: token.name, role: token.role });
+    c.set('scope', token.scope);
     await next();
   });
 }
@@ -60,9 +61,12 @@ export async function ensureAdminToken(db: Db, configured: string | undefined): 
 
 const ADMIN = 'admin';
 
-/** Issues a token for a role (used by tests and, later, the token API). */
-export async function issueToken(db: Db, role: Role, name: string): Promise<string> {
+/** Issues a token for a role, optionally limited to some agreements or sites; returns the token, shown once. */
+export async function issueToken(db: Db, role: Role, name: string, scope: TokenScope | null = null, id: string = randomUUID()): Promise<string> {
   const token = newToken();
-  await db.insertInto('apiTokens').values({ id: randomUUID(), tokenHash: hashToken(token), role, name }).execute();
+  await db
+    .insertInto('apiTokens')
+    .values({ id, tokenHash: hashToken(token), role, name, scope: scope ? JSON.stringify(scope) : null })
+    .execute();
   return token;
 }

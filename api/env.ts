@@ -1,5 +1,7 @@
 import type { Client } from '@temporalio/client';
+import type { SlaTargets } from '../contracts/sla.js';
 import type { Db } from '../db/connect.js';
+import type { TokenScope } from '../db/schema.js';
 import type { Actor } from '../contracts/incident.js';
 import type { Logger } from '../runtime/log.js';
 
@@ -12,8 +14,11 @@ export interface ApiDeps {
   taskQueue: string;
   /** How long a charger gets to answer a command. */
   commandTimeoutMs: number;
+  /** SLA targets of incidents on chargers no agreement covers. */
+  incidentSla: SlaTargets;
 }
 
 export interface ApiEnv {
-  Variables: { actor: Actor };
+  /** Who is calling, and what their token lets them see (null: everything their role may see). */
+  Variables: { actor: Actor; scope: TokenScope | null };
 }

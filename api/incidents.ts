@@ -1,25 +1,55 @@
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { ApplicationFailure } from '@temporalio/common';
+import { randomUUID } from 'node:crypto';
+import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
+import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
+import { CHARGER_ID } from '../contracts/agreement.js';
+import { INCIDENT_STATUSES, ROOT_CAUSES, incidentWorkflowId, type Actor, type Incident, type StepRequest } from '../contracts/incident.js';
+import { clockState } from '../contracts/sla-clock.js';
 import type { Db } from '../db/connect.js';
-import type { IncidentsTable } from '../db/schema.js';
-import type { StepRequest } from '../contracts/incident.js';
-import { acknowledge, resolve } from '../workflows/incident.js';
+import type { IncidentsTable, TokenScope } from '../db/schema.js';
+import { incidentInputFor } from '../runtime/incident-input.js';
+import * as steps from '../workflows/incident.js';
+import { faultReported, incidentQuery, incidentWorkflow } from '../workflows/incident.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, forbidden, notFound, Problem, problemResponses } from './problem.js';
+import { scoped } from './scope.js';
 
-const IncidentStatus = z.enum(['opened', 'acknowledged', 'resolved']);
+const IncidentStatus = z.enum(INCIDENT_STATUSES);
 
-const FaultSchema = z.object({
-  status: z.string(),
-  errorCode: z.string(),
-  vendorErrorCode: z.string().nullable(),
-  info: z.string().nullable(),
-  at: z.string(),
-});
+const ClockSchema = z
+  .object({
+    cycle: z.number().int(),
+    startedAt: z.string(),
+    running: z.boolean(),
+    paused: z.boolean(),
+    pauseReason: z.string().nullable(),
+    stopped: z.boolean(),
+    cancelled: z.boolean(),
+    targetMs: z.number(),
+    elapsedWallMs: z.number(),
+    elapsedBusinessMs: z.number(),
+    pausedBusinessMs: z.number(),
+    remainingMs: z.number(),
+    percent: z.number(),
+    breachAt: z.string().nullable(),
+    breached: z.boolean().openapi({ description: 'the current (last) cycle breached' }),
+    everBreached: z.boolean(),
+  })
+  .openapi('SlaClock');
 
-const StepSchema = z.object({ seq: z.number().int(), step: z.string(), actor: z.string(), note: z.string().nullable(), at: z.string() });
+const TimelineEntry = z
+  .object({
+    at: z.string(),
+    kind: z.enum(['fault', 'step']),
+    what: z.string().openapi({ description: 'the fault code, or the step: acknowledged, paused, remote-fix-attempt, escalated, charger-status, …' }),
+    actor: z.string().nullable(),
+    note: z.string().nullable(),
+    data: z.unknown(),
+  })
+  .openapi('TimelineEntry');
+
+const Person = z.object({ id: z.string(), name: z.string() });
 
 const IncidentSchema = z
   .object({
@@ -28,29 +58,69 @@ const IncidentSchema = z
     connectorId: z.number().int(),
     status: IncidentStatus,
     priority: z.string(),
-    agreement: z.object({ id: z.string(), version: z.number().int() }).nullable(),
+    source: z.string(),
+    agreement: z.object({ id: z.string(), version: z.number().int(), faultClass: z.string().nullable() }).nullable(),
+    site: z.object({ id: z.string(), name: z.string(), address: z.string() }).nullable(),
     openedAt: z.string(),
     acknowledgedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
-    faults: z.array(FaultSchema),
-    sla: z.object({ respondBy: z.string().nullable(), fixBy: z.string().nullable(), responseBreached: z.boolean(), fixBreached: z.boolean() }),
-    steps: z.array(StepSchema),
+    cancelledAt: z.string().nullable(),
+    outcome: z.string().nullable(),
+    assignee: Person.nullable(),
+    rootCause: z.object({ cause: z.string(), evidence: z.string().nullable() }).nullable(),
+    report: z.object({ description: z.string(), reporter: z.object({ name: z.string(), contact: z.string().nullable() }) }).nullable(),
+    faults: z.array(z.object({ status: z.string(), errorCode: z.string(), vendorErrorCode: z.string().nullable(), info: z.string().nullable(), at: z.string() })),
+    sla: z.object({
+      respondBy: z.string().nullable(),
+      fixBy: z.string().nullable(),
+      responseBreached: z.boolean(),
+      fixBreached: z.boolean(),
+      responseEverBreached: z.boolean(),
+      fixEverBreached: z.boolean(),
+      cycle: z.number().int(),
+      response: ClockSchema.nullable(),
+      fix: ClockSchema.nullable(),
+    }),
+    steps: z.array(z.object({ seq: z.number().int(), step: z.string(), actor: z.string(), actorRole: z.string().nullable(), note: z.string().nullable(), data: z.unknown(), at: z.string() })),
+    timeline: z.array(TimelineEntry),
   })
   .openapi('Incident');
 
 type IncidentView = z.infer<typeof IncidentSchema>;
 
 const IncidentId = z.object({ id: z.uuid() });
-const StepBody = z.object({ note: z.string().max(2000).optional() }).openapi('StepNote');
+const Note = z.string().max(2000).optional();
+const Photo = z.object({ name: z.string().min(1).max(200), contentType: z.string().min(1).max(100), sizeBytes: z.number().int().min(0) });
+
+/** Each human step: its body, who may take it (the workflow's validator has the final word) and what it does. */
+const STEP_BODIES = {
+  acknowledge: { body: z.object({ note: Note }), summary: 'Acknowledge: stops the response clock' },
+  assign: { body: z.object({ note: Note, technician: Person }), summary: 'Assign (dispatch) to a technician' },
+  claim: { body: z.object({ note: Note }), summary: 'A technician takes the incident’s task' },
+  unclaim: { body: z.object({ note: Note }), summary: 'Hand the task back' },
+  accept: { body: z.object({ note: Note }), summary: 'The assigned technician accepts' },
+  arrive: { body: z.object({ note: Note }), summary: 'The technician is on site' },
+  diagnose: { body: z.object({ note: Note, rootCause: z.enum(ROOT_CAUSES), evidence: z.string().max(2000).optional() }), summary: 'Record the root cause, with evidence' },
+  fix: {
+    body: z.object({ note: Note, partsUsed: z.array(z.string().min(1).max(200)).max(50).optional(), checklist: z.record(z.string(), z.union([z.boolean(), z.string().max(500)])).optional(), photos: z.array(Photo).max(20).optional() }),
+    summary: 'Fixed: stops the fix clock; verification starts',
+  },
+  pause: { body: z.object({ note: Note, reason: z.enum(['venue-access', 'parts', 'utility']) }), summary: 'Pause the SLA clocks (for a reason the agreement allows)' },
+  resume: { body: z.object({ note: Note }), summary: 'Resume the SLA clocks' },
+  cancel: { body: z.object({ note: Note, reason: z.string().min(1).max(500) }), summary: 'Cancel (e.g. false alarm)' },
+  resolve: { body: z.object({ note: Note }), summary: 'Close now, without waiting for verification' },
+} as const;
+export type StepName = keyof typeof STEP_BODIES;
 
 const list = createRoute({
   method: 'get',
   path: '/',
-  summary: 'Incidents, newest first',
+  summary: 'Incidents you may see, newest first',
   request: {
     query: z.object({
       chargerId: z.string().optional(),
       status: IncidentStatus.optional(),
+      open: z.enum(['true', 'false']).optional().openapi({ description: 'true: only incidents not yet resolved or cancelled' }),
       limit: z.coerce.number().int().min(1).max(500).default(100),
     }),
   },
@@ -63,7 +133,7 @@ const list = createRoute({
 const show = createRoute({
   method: 'get',
   path: '/{id}',
-  summary: 'One incident with its faults, SLA clocks and steps',
+  summary: 'One incident: SLA clocks now, tasks, and the full timeline',
   request: { params: IncidentId },
   responses: {
     200: { description: 'the incident', content: { 'application/json': { schema: IncidentSchema } } },
@@ -71,65 +141,119 @@ const show = createRoute({
   },
 });
 
-const step = (name: 'acknowledge' | 'resolve', summary: string) =>
-  createRoute({
-    method: 'post',
-    path: `/{id}/${name}`,
-    summary,
-    request: { params: IncidentId, body: { required: false, content: { 'application/json': { schema: StepBody } } } },
-    responses: {
-      200: { description: 'the incident after the step', content: { 'application/json': { schema: IncidentSchema } } },
-      ...problemResponses(400, 401, 403, 404, 409),
+const report = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Report a problem by hand: a driver’s hotline call or a maintenance finding',
+  description: 'Opens the connector’s incident, or adds the report to the one already open.',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'application/json': {
+          schema: z
+            .object({
+              chargerId: z.string().regex(CHARGER_ID.pattern, CHARGER_ID.rule),
+              connectorId: z.number().int().min(0).max(16),
+              source: z.enum(['driver-report', 'maintenance-finding']).default('driver-report'),
+              description: z.string().min(3).max(2000),
+              reporter: z.object({ name: z.string().min(1).max(200), contact: z.string().max(200).nullable().default(null) }),
+            })
+            .openapi('ProblemReport'),
+        },
+      },
     },
-  });
+  },
+  responses: {
+    202: { description: 'reported; the incident id', content: { 'application/json': { schema: z.object({ incidentId: z.string(), workflowId: z.string() }) } } },
+    ...problemResponses(400, 401, 403, 404),
+  },
+});
 
-export function incidentRoutes({ db, temporal }: ApiDeps) {
-  const steps = { acknowledge, resolve };
-
+export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps) {
   const app = new OpenAPIHono<ApiEnv>()
     .openapi(list, async (c) => {
-      const { chargerId, status, limit } = c.req.valid('query');
-      let query = db.selectFrom('incidents').selectAll().orderBy('openedAt', 'desc').orderBy('id').limit(limit);
+      const { chargerId, status, open, limit } = c.req.valid('query');
+      let query = scoped(db.selectFrom('incidents').selectAll(), 'incidents', c.get('actor'), c.get('scope')).orderBy('openedAt', 'desc').orderBy('id').limit(limit);
       if (chargerId) query = query.where('chargerId', '=', chargerId);
       if (status) query = query.where('status', '=', status);
+      if (open === 'true') query = query.where('status', 'not in', ['resolved', 'cancelled']);
+      if (open === 'false') query = query.where('status', 'in', ['resolved', 'cancelled']);
       return c.json({ incidents: await withDetails(db, await query.execute()) }, 200);
     })
     .openapi(show, async (c) => {
-      const incident = await loadIncident(db, c.req.valid('param').id);
+      const incident = await loadIncident(db, c.req.valid('param').id, c.get('actor'), c.get('scope'));
       if (!incident) throw notFound('incident');
       return c.json(incident, 200);
+    })
+    .openapi(report, async (c) => {
+      const body = c.req.valid('json');
+      const actor = c.get('actor');
+      if (actor.role === 'venue') throw forbidden('a venue reports problems through its account manager or the driver hotline');
+      const charger = await db.selectFrom('chargers').select('id').where('id', '=', body.chargerId).executeTakeFirst();
+      if (!charger) throw notFound('charger');
+      const fault = {
+        eventId: `report:${randomUUID()}`,
+        status: 'Reported',
+        errorCode: body.source === 'driver-report' ? 'DriverReport' : 'MaintenanceFinding',
+        vendorErrorCode: null,
+        info: body.description.slice(0, 500),
+        at: new Date().toISOString(),
+      };
+      const input = await incidentInputFor(
+        db,
+        { chargerId: body.chargerId, connectorId: body.connectorId, source: body.source, fault, defaultPriority: 'P3', report: { description: body.description, reporter: body.reporter } },
+        incidentSla,
+      );
+      const workflowId = incidentWorkflowId(body.chargerId, body.connectorId);
+      const handle = await temporal.workflow.signalWithStart(incidentWorkflow, { workflowId, taskQueue, args: [input], signal: faultReported, signalArgs: [fault] });
+      const incident = await handle.query(incidentQuery);
+      return c.json({ incidentId: incident.id, workflowId }, 202);
     });
 
-  for (const name of ['acknowledge', 'resolve'] as const) {
-    app.openapi(step(name, name === 'acknowledge' ? 'Acknowledge: stops the response clock' : 'Resolve: stops the fix clock'), async (c) => {
+  for (const name of Object.keys(STEP_BODIES) as StepName[]) {
+    const { body, summary } = STEP_BODIES[name];
+    const route = createRoute({
+      method: 'post',
+      path: `/{id}/${name}`,
+      summary,
+      request: { params: IncidentId, body: { required: false, content: { 'application/json': { schema: body } } } },
+      responses: {
+        200: { description: 'the incident after the step', content: { 'application/json': { schema: IncidentSchema } } },
+        ...problemResponses(400, 401, 403, 404, 409),
+      },
+    });
+    app.openapi(route, async (c) => {
       const { id } = c.req.valid('param');
-      const body = c.req.header('content-type')?.includes('json') ? c.req.valid('json') : {};
-      const row = await db.selectFrom('incidents').select(['workflowId', 'runId', 'status']).where('id', '=', id).executeTakeFirst();
-      if (!row) throw notFound('incident');
-      const request: StepRequest = { actor: c.get('actor'), note: body.note ?? null };
-      try {
-        await temporal.workflow.getHandle(row.workflowId, row.runId).executeUpdate(steps[name], { args: [request] });
-      } catch (error) {
-        throw stepRefused(error, name, row.status);
-      }
-      return c.json((await loadIncident(db, id))!, 200);
+      const parsed = body.safeParse(c.req.header('content-type')?.includes('json') ? await c.req.json() : {});
+      if (!parsed.success) throw new Problem(400, 'Bad Request', `invalid body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
+      await takeStep(db, temporal, id, name, { ...parsed.data, actor: c.get('actor') }, c.get('scope'));
+      return c.json((await loadIncident(db, id, c.get('actor'), c.get('scope')))!, 200);
     });
   }
   return app;
 }
 
-/** A refused step becomes 403 (role) or 409 (state), with the workflow's reason. */
-function stepRefused(error: unknown, step: string, status: string): Problem | unknown {
-  if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-    if (error.cause.type === 'Forbidden') return forbidden(error.cause.message);
-    if (error.cause.type === 'InvalidTransition') return conflict(error.cause.message);
+/** Runs a human step on the incident's workflow run; a refused step becomes 403 (role), 409 (state) or 400 (request). */
+export async function takeStep(db: Db, temporal: Client, incidentId: string, name: StepName, request: StepRequest, scope: TokenScope | null): Promise<void> {
+  const row = await scoped(db.selectFrom('incidents').select(['workflowId', 'runId', 'status']), 'incidents', request.actor, scope).where('id', '=', incidentId).executeTakeFirst();
+  if (!row) throw notFound('incident');
+  const update = steps[name] as UpdateDefinition<Incident, [StepRequest]>;
+  try {
+    await temporal.workflow.getHandle(row.workflowId, row.runId).executeUpdate(update, { args: [request] });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      if (error.cause.type === 'Forbidden') throw forbidden(error.cause.message);
+      if (error.cause.type === 'InvalidTransition') throw conflict(error.cause.message);
+      if (error.cause.type === 'InvalidRequest') throw new Problem(400, 'Bad Request', error.cause.message);
+    }
+    if (error instanceof WorkflowNotFoundError) throw conflict(`cannot ${name} an incident that is ${row.status} and closed`);
+    throw error;
   }
-  if (error instanceof WorkflowNotFoundError) return conflict(`cannot ${step} an incident that is ${status} and closed`);
-  return error;
 }
 
-async function loadIncident(db: Db, id: string): Promise<IncidentView | null> {
-  const row = await db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirst();
+async function loadIncident(db: Db, id: string, actor: Actor, scope: TokenScope | null): Promise<IncidentView | null> {
+  const row = await scoped(db.selectFrom('incidents').selectAll(), 'incidents', actor, scope).where('id', '=', id).executeTakeFirst();
   if (!row) return null;
   const [incident] = await withDetails(db, [row]);
   return incident!;
@@ -137,30 +261,63 @@ async function loadIncident(db: Db, id: string): Promise<IncidentView | null> {
 
 type IncidentRow = Selectable<IncidentsTable>;
 
-/** Attaches faults and steps to incident rows with one query each, not one per incident. */
+/** Attaches faults, steps and the live clock state to incident rows with one query each, not one per incident. */
 async function withDetails(db: Db, rows: IncidentRow[]): Promise<IncidentView[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [faults, steps] = await Promise.all([
+  const [faults, stepRows] = await Promise.all([
     db.selectFrom('incidentFaults').selectAll().where('incidentId', 'in', ids).orderBy('at').orderBy('eventId').execute(),
     db.selectFrom('incidentSteps').selectAll().where('incidentId', 'in', ids).orderBy('seq').execute(),
   ]);
-  return rows.map((row) => ({
-    id: row.id,
-    chargerId: row.chargerId,
-    connectorId: row.connectorId,
-    status: IncidentStatus.parse(row.status),
-    priority: row.priority,
-    agreement: row.agreementId && row.agreementVersion ? { id: row.agreementId, version: row.agreementVersion } : null,
-    openedAt: row.openedAt.toISOString(),
-    acknowledgedAt: row.acknowledgedAt?.toISOString() ?? null,
-    resolvedAt: row.resolvedAt?.toISOString() ?? null,
-    faults: faults
+  const now = new Date();
+  return rows.map((row) => {
+    const state = row.state as Omit<Incident, 'faults' | 'steps'> | null;
+    const clock = (name: 'response' | 'fix') => {
+      if (!state) return null;
+      const c = state.clocks[name];
+      return { ...clockState(c, now), startedAt: c.cycles.at(-1)!.startedAt };
+    };
+    const myFaults = faults
       .filter((f) => f.incidentId === row.id)
-      .map((f) => ({ status: f.status, errorCode: f.errorCode, vendorErrorCode: f.vendorErrorCode, info: f.info, at: f.at.toISOString() })),
-    sla: { respondBy: row.respondBy?.toISOString() ?? null, fixBy: row.fixBy?.toISOString() ?? null, responseBreached: row.responseBreached, fixBreached: row.fixBreached },
-    steps: steps
+      .map((f) => ({ status: f.status, errorCode: f.errorCode, vendorErrorCode: f.vendorErrorCode, info: f.info, at: f.at.toISOString() }));
+    const mySteps = stepRows
       .filter((s) => s.incidentId === row.id)
-      .map((s) => ({ seq: s.seq, step: s.step, actor: s.actor, note: s.note, at: s.at.toISOString() })),
-  }));
+      .map((s) => ({ seq: s.seq, step: s.step, actor: s.actor, actorRole: s.actorRole, note: s.note, data: s.data ?? null, at: s.at.toISOString() }));
+    const timeline = [
+      ...myFaults.map((f) => ({ at: f.at, kind: 'fault' as const, what: f.errorCode, actor: null, note: f.info, data: { status: f.status, vendorErrorCode: f.vendorErrorCode } })),
+      ...mySteps.map((s) => ({ at: s.at, kind: 'step' as const, what: s.step, actor: s.actor, note: s.note, data: s.data })),
+    ].sort((a, b) => a.at.localeCompare(b.at));
+    return {
+      id: row.id,
+      chargerId: row.chargerId,
+      connectorId: row.connectorId,
+      status: IncidentStatus.parse(row.status),
+      priority: row.priority,
+      source: row.source,
+      agreement: row.agreementId && row.agreementVersion ? { id: row.agreementId, version: row.agreementVersion, faultClass: state?.agreement?.faultClass ?? null } : null,
+      site: state?.site ?? null,
+      openedAt: row.openedAt.toISOString(),
+      acknowledgedAt: row.acknowledgedAt?.toISOString() ?? null,
+      resolvedAt: state?.resolvedAt ?? (row.status === 'resolved' ? (row.resolvedAt?.toISOString() ?? null) : null),
+      cancelledAt: state?.cancelledAt ?? null,
+      outcome: state?.outcome ?? null,
+      assignee: state?.assignee ?? null,
+      rootCause: state?.rootCause ?? null,
+      report: state?.report ?? null,
+      faults: myFaults,
+      sla: {
+        respondBy: row.respondBy?.toISOString() ?? null,
+        fixBy: row.fixBy?.toISOString() ?? null,
+        responseBreached: row.responseBreached,
+        fixBreached: row.fixBreached,
+        responseEverBreached: row.responseEverBreached,
+        fixEverBreached: row.fixEverBreached,
+        cycle: row.cycle,
+        response: clock('response'),
+        fix: clock('fix'),
+      },
+      steps: mySteps,
+      timeline,
+    };
+  });
 }

@@ -1,6 +1,7 @@
 import { durationMs, type Agreement } from './agreement.js';
 import type { Priority } from './faults.js';
 import type { BusinessCalendar } from './calendar.js';
+import type { EngineTerms, SiteRef } from './incident.js';
 import type { SlaTargets } from './sla.js';
 
 /** What a charger reports, in the words fault classes match on. */
@@ -72,4 +73,30 @@ export function targetsFor(agreement: Agreement, priority: Priority, siteId?: st
     fixWithinMs: durationMs(target.fixWithin),
     calendar: calendarFor(agreement, target.calendar, site?.timeZone ?? zones[0]!),
   };
+}
+
+/** The agreement's rules for running an incident of a fault class: remote fix, verification, flapping, pauses, escalation, checklist. */
+export function engineTerms(agreement: Agreement, remoteFix: boolean): EngineTerms {
+  return {
+    agreementName: agreement.name,
+    remoteFix,
+    remoteFixWaitMs: durationMs(agreement.incidents.remoteFixWait),
+    verificationWindowMs: durationMs(agreement.sla.verificationWindow),
+    flappingWindowMs: durationMs(agreement.incidents.flappingWindow),
+    retroactiveStartUpToMs: agreement.sla.retroactiveStartUpTo ? durationMs(agreement.sla.retroactiveStartUpTo) : null,
+    pauseReasons: [...agreement.sla.pauseReasons],
+    escalation: agreement.escalation.map((level) => ({
+      level: level.level,
+      trigger: level.trigger.kind === 'unacknowledged-for' ? { kind: 'unacknowledged-for', afterMs: durationMs(level.trigger.after) } : level.trigger,
+      recipients: level.contacts.map((c) => ({ name: c.name, email: c.email })),
+      repeatEveryMs: level.repeatEvery ? durationMs(level.repeatEvery) : null,
+    })),
+    checklist: [...agreement.maintenance.checklist],
+  };
+}
+
+/** The site a charger is at under an agreement, as incidents and tasks show it. */
+export function siteRef(agreement: Agreement, chargerId: string): SiteRef | null {
+  const site = siteOf(agreement, chargerId);
+  return site ? { id: site.id, name: site.name, address: site.address } : null;
 }

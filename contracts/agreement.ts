@@ -120,6 +120,8 @@ export const AgreementSchema = z.strictObject({
   incidents: z.strictObject({
     faultClasses: z.array(FaultClass).min(1),
     offlineGracePeriod: duration,
+    /** How long a remote fix waits for the charger to recover after each reset. */
+    remoteFixWait: duration.default('5m'),
     /** Settle window: a fault that clears and returns within it is the same incident. */
     flappingWindow: duration,
     wholeSiteDown: z.strictObject({ offlinePercentAtLeast: percent, priority: z.enum(PRIORITIES) }),

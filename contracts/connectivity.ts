@@ -13,3 +13,6 @@ export interface ConnectivityWatchInput {
 }
 
 export const connectivityWorkflowId = (chargerId: string) => `connectivity:${chargerId}`;
+
+/** The task queue of one gateway process: commands run where the charger's socket is. */
+export const gatewayTaskQueue = (taskQueue: string, node: string) => `${taskQueue}:gateway:${node}`;

@@ -1,7 +1,25 @@
 import type { Priority } from './faults.js';
+import type { Recipient } from './notifications.js';
+import type { PauseReason, SlaClock } from './sla-clock.js';
 import type { SlaTargets } from './sla.js';
 
-export type IncidentStatus = 'opened' | 'acknowledged' | 'resolved';
+/**
+ * The incident engine's vocabulary, shared by the workflow, its activities and the API.
+ *
+ * Status is the phase of the work: `opened` (nobody has answered), `acknowledged` (answered,
+ * waiting for dispatch), `remote-fix` (the charger is being reset from afar), `dispatched`
+ * (a technician is assigned), `accepted` (they took it), `on-site`, `verifying` (fixed; the
+ * charger must now stay healthy), then `resolved` or `cancelled`. Acknowledgement is recorded
+ * apart from the phase (`acknowledgedAt`), since a remote fix may run before anyone answers.
+ */
+export const INCIDENT_STATUSES = ['opened', 'acknowledged', 'remote-fix', 'dispatched', 'accepted', 'on-site', 'verifying', 'resolved', 'cancelled'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+export const CLOSED_STATUSES: readonly IncidentStatus[] = ['resolved', 'cancelled'];
+
+export type IncidentSource = 'fault' | 'offline' | 'driver-report' | 'maintenance-finding';
+
+export const ROOT_CAUSES = ['hardware', 'installation', 'misuse', 'connectivity', 'utility', 'vandalism', 'vehicle', 'unknown'] as const;
+export type RootCause = (typeof ROOT_CAUSES)[number];
 
 export type ActorRole = 'account-manager' | 'dispatcher' | 'technician' | 'venue' | 'system';
 
@@ -12,6 +30,14 @@ export interface FaultReport {
   errorCode: string;
   vendorErrorCode: string | null;
   info: string | null;
+  at: string;
+}
+
+/** What the charger said about the incident's connector since: statuses, reconnects, completed sessions. */
+export interface ChargerSignal {
+  eventId: string;
+  kind: 'status' | 'online' | 'session-completed';
+  status: string;
   at: string;
 }
 
@@ -26,11 +52,45 @@ export interface StepRequest {
   note?: string | null;
 }
 
+export interface AssignRequest extends StepRequest {
+  technician: { id: string; name: string };
+}
+
+export interface DiagnoseRequest extends StepRequest {
+  rootCause: RootCause;
+  /** What shows it: readings, photos' names, the vendor's case number. */
+  evidence?: string | null;
+}
+
+export interface Photo {
+  name: string;
+  contentType: string;
+  sizeBytes: number;
+}
+
+export interface FixRequest extends StepRequest {
+  partsUsed?: string[];
+  /** Answers to the agreement's checklist, by item. */
+  checklist?: Record<string, boolean | string>;
+  photos?: Photo[];
+}
+
+export interface PauseRequest extends StepRequest {
+  reason: PauseReason;
+}
+
+export interface CancelRequest extends StepRequest {
+  reason: string;
+}
+
+/** An entry of the incident's timeline (besides its faults): steps, clock events, remote-fix attempts, escalations, charger statuses. */
 export interface IncidentStep {
   seq: number;
   step: string;
   actor: string;
+  actorRole: ActorRole;
   note: string | null;
+  data: Record<string, unknown> | null;
   at: string;
 }
 
@@ -40,6 +100,40 @@ export interface AgreementRef {
   faultClass: string;
 }
 
+export interface SiteRef {
+  id: string;
+  name: string;
+  address: string;
+}
+
+export interface EscalationLevel {
+  level: number;
+  trigger: { kind: 'response-elapsed' | 'fix-elapsed'; percent: number } | { kind: 'response-breached' | 'fix-breached' } | { kind: 'unacknowledged-for'; afterMs: number };
+  recipients: Recipient[];
+  repeatEveryMs: number | null;
+}
+
+/** The agreement's rules for running one incident, resolved when it opens and kept for its life. */
+export interface EngineTerms {
+  agreementName: string | null;
+  remoteFix: boolean;
+  /** How long to wait for the charger to recover after each reset. */
+  remoteFixWaitMs: number;
+  verificationWindowMs: number;
+  /** A fault returning within this long after resolution reopens the incident. */
+  flappingWindowMs: number;
+  /** Clocks may start at the fault's reported time, at most this long before the incident opened. */
+  retroactiveStartUpToMs: number | null;
+  pauseReasons: PauseReason[];
+  escalation: EscalationLevel[];
+  checklist: string[];
+}
+
+export interface DriverReport {
+  description: string;
+  reporter: { name: string; contact: string | null };
+}
+
 export interface IncidentInput {
   chargerId: string;
   connectorId: number;
@@ -47,8 +141,34 @@ export interface IncidentInput {
   sla: SlaTargets;
   /** The agreement version the incident runs under (it keeps it even if the agreement changes); null when no agreement covers the charger. */
   agreement: AgreementRef | null;
+  site?: SiteRef | null;
+  source?: IncidentSource;
+  terms?: EngineTerms;
+  report?: DriverReport | null;
   /** Faults carried over when a closed incident's late faults start the next one. */
   faults?: FaultReport[];
+  /** Set when the workflow continues as new: the incident carries on from this state. */
+  resume?: { incident: Incident; savedFaults: number; savedSteps: number };
+}
+
+export interface Task {
+  id: string;
+  kind: 'dispatch';
+  status: 'open' | 'claimed' | 'done' | 'cancelled';
+  assignee: { id: string; name: string } | null;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  /** The fix clock's breach instant when last saved. */
+  dueAt: string | null;
+  checklist: string[];
+}
+
+export interface RemoteFixAttempt {
+  kind: 'soft' | 'hard';
+  at: string;
+  answer: string;
+  recovered: boolean;
 }
 
 /** The incident as its workflow holds it; the database row is a projection of this. */
@@ -60,24 +180,59 @@ export interface Incident {
   connectorId: number;
   priority: Priority;
   agreement: AgreementRef | null;
+  site: SiteRef | null;
+  source: IncidentSource;
+  report: DriverReport | null;
   status: IncidentStatus;
   openedAt: string;
   acknowledgedAt: string | null;
   resolvedAt: string | null;
-  respondBy: string;
-  fixBy: string;
-  responseBreached: boolean;
-  fixBreached: boolean;
+  cancelledAt: string | null;
+  /** How it ended: 'verified', 'session-completed', 'closed-by-dispatcher', 'cancelled: <reason>'. */
+  outcome: string | null;
+  clocks: { response: SlaClock; fix: SlaClock };
+  assignee: { id: string; name: string } | null;
+  rootCause: { cause: RootCause; evidence: string | null } | null;
+  verification: { startedAt: string; endsAt: string } | null;
+  remoteFix: RemoteFixAttempt[];
+  tasks: Task[];
+  /** Escalation notices sent, by key. */
+  escalations: string[];
+  terms: EngineTerms;
   faults: FaultReport[];
   steps: IncidentStep[];
   revision: number;
 }
 
-/** What changed since the last save: the row, plus faults and steps not yet written. */
+/** The SLA columns of the projection, computed by the workflow on its own clock when it saves. */
+export interface SlaSummary {
+  respondBy: string | null;
+  fixBy: string | null;
+  responseBreached: boolean;
+  fixBreached: boolean;
+  responseEverBreached: boolean;
+  fixEverBreached: boolean;
+}
+
+/** What changed since the last save: the state, plus faults and steps not yet written. */
 export interface IncidentChange {
   incident: Omit<Incident, 'faults' | 'steps'>;
+  sla: SlaSummary;
   newFaults: FaultReport[];
   newSteps: IncidentStep[];
 }
 
 export const incidentWorkflowId = (chargerId: string, connectorId: number) => `incident:${chargerId}:${connectorId}`;
+
+/** Terms for chargers no agreement covers: no remote fix, no escalation, every pause reason. */
+export const DEFAULT_ENGINE_TERMS: EngineTerms = {
+  agreementName: null,
+  remoteFix: false,
+  remoteFixWaitMs: 5 * 60_000,
+  verificationWindowMs: 15 * 60_000,
+  flappingWindowMs: 10 * 60_000,
+  retroactiveStartUpToMs: null,
+  pauseReasons: ['venue-access', 'parts', 'utility'],
+  escalation: [],
+  checklist: ['Connector and cable inspected', 'Test charge completed'],
+};

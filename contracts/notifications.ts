@@ -31,3 +31,8 @@ export interface EscalationNotice {
   percentElapsed: number;
   faultSummary: string;
 }
+
+/** The activity the incident workflow calls to send a notice; implemented in activities/notifications.ts. */
+export interface NotificationActivities {
+  sendEscalation(notice: EscalationNotice): Promise<{ sent: boolean; messageId: string | null }>;
+}

@@ -64,8 +64,13 @@ const calendarOf = (clock: SlaClock) => clock.calendar ?? ALWAYS_OPEN;
 const openPause = (cycle: ClockCycle) => cycle.pauses.find((p) => p.to === null) ?? null;
 const isRunning = (clock: SlaClock) => clock.cancelledAt === null && current(clock).stoppedAt === null;
 
+/** The cycle's pauses as intervals; an open one runs to `now` (never before its own start, whatever clock `now` came from). */
 function pauseIntervals(cycle: ClockCycle, now: Date): Interval[] {
-  return cycle.pauses.map((p) => ({ start: new Date(p.from), end: p.to ? new Date(p.to) : now }));
+  return cycle.pauses.map((p) => {
+    const start = new Date(p.from);
+    const end = p.to ? new Date(p.to) : now;
+    return { start, end: end < start ? start : end };
+  });
 }
 
 /** Pauses a running clock; a paused, stopped or cancelled clock is left as it is (returns false). */
@@ -108,8 +113,13 @@ export function restartClock(clock: SlaClock, at: Date): void {
 /** Business time counted in the current cycle up to `now`. */
 export function elapsedBusinessMs(clock: SlaClock, now: Date): number {
   const cycle = current(clock);
-  const end = cycle.stoppedAt ? new Date(cycle.stoppedAt) : clock.cancelledAt ? new Date(clock.cancelledAt) : now;
-  return businessTimeBetween(new Date(cycle.startedAt), end, calendarOf(clock), pauseIntervals(cycle, end));
+  return businessTimeBetween(new Date(cycle.startedAt), cycleEnd(clock, now), calendarOf(clock), pauseIntervals(cycle, cycleEnd(clock, now)));
+}
+
+/** Where counting ends: the stop, the cancellation, or now. */
+function cycleEnd(clock: SlaClock, now: Date): Date {
+  const cycle = current(clock);
+  return cycle.stoppedAt ? new Date(cycle.stoppedAt) : clock.cancelledAt ? new Date(clock.cancelledAt) : now;
 }
 
 /**
@@ -132,7 +142,7 @@ export function markBreached(clock: SlaClock, at: Date): void {
 export function clockState(clock: SlaClock, now: Date): ClockState {
   const cycle = current(clock);
   const pause = openPause(cycle);
-  const end = cycle.stoppedAt ? new Date(cycle.stoppedAt) : clock.cancelledAt ? new Date(clock.cancelledAt) : now;
+  const end = cycleEnd(clock, now);
   const elapsed = elapsedBusinessMs(clock, now);
   const wall = Math.max(0, end.getTime() - new Date(cycle.startedAt).getTime());
   const grossBusiness = businessTimeBetween(new Date(cycle.startedAt), end, calendarOf(clock));

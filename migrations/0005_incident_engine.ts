@@ -18,7 +18,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .execute();
   await db.schema.alterTable('incidents').alterColumn('respond_by', (c) => c.dropNotNull()).execute();
   await db.schema.alterTable('incidents').alterColumn('fix_by', (c) => c.dropNotNull()).execute();
-  await db.schema.createIndex('incidents_agreement_idx').on('incidents').columns(['agreement_id', 'site_id']).execute();
+  await db.schema.createIndex('incidents_scope_idx').on('incidents').columns(['agreement_id', 'site_id']).execute();
 
   await db.schema.alterTable('incident_steps').addColumn('actor_role', 'text').addColumn('data', 'jsonb').execute();
 
@@ -64,7 +64,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
   await db.schema.dropTable('notifications').execute();
   await db.schema.dropTable('tasks').execute();
   await db.schema.alterTable('incident_steps').dropColumn('data').dropColumn('actor_role').execute();
-  await db.schema.dropIndex('incidents_agreement_idx').execute();
+  await db.schema.dropIndex('incidents_scope_idx').execute();
   await db.schema
     .alterTable('incidents')
     .dropColumn('state')

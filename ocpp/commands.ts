@@ -19,8 +19,7 @@ export interface ChargerCommand {
   params: unknown;
 }
 
-/** The task queue of one gateway process: commands run where the charger's socket is. */
-export const gatewayTaskQueue = (taskQueue: string, node: string) => `${taskQueue}:gateway:${node}`;
+export { gatewayTaskQueue } from '../contracts/connectivity.js';
 
 const require = createRequire(import.meta.url);
 const validators = new Map([

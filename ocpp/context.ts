@@ -14,6 +14,8 @@ export interface HandlerContext {
   /** Tells the outbox relay that new events are waiting. */
   outboxChanged(): void;
   meters: MeterWriter;
+  /** Resolves once this connection is recorded (connected, on this gateway). */
+  recorded: Promise<void>;
 }
 
 /** The charger's timestamp when it sent a usable one, otherwise the time we received the message. */
@@ -38,6 +40,8 @@ export interface BootInfo {
  * Accepted for an active charger, Pending for one registered but not yet commissioned.
  */
 export async function answerBoot(ctx: HandlerContext, boot: BootInfo) {
+  // A charger that is told Accepted is known to be connected: commands can reach it from then on.
+  await ctx.recorded;
   const charger = await ctx.db
     .updateTable('chargers')
     .set({ ...boot, bootedAt: new Date() })

@@ -1,5 +1,5 @@
 import type { Priority } from '../contracts/faults.js';
-import type { FaultReport } from '../contracts/incident.js';
+import type { ChargerSignal, FaultReport } from '../contracts/incident.js';
 
 /*
  * The few domain events both protocol versions are translated into. Nothing downstream of the
@@ -75,4 +75,12 @@ export interface ConnectivityEvent {
   at: string;
 }
 
-export type OutboxEvent = FaultEvent | ConnectivityEvent;
+/** A report that is not a fault — a status, a completed session — for the connector's incident, if one is running. */
+export interface ChargerSignalEvent {
+  kind: 'status';
+  chargerId: string;
+  connectorId: number;
+  signal: ChargerSignal;
+}
+
+export type OutboxEvent = FaultEvent | ConnectivityEvent | ChargerSignalEvent;

@@ -101,7 +101,8 @@ export function createGateway(options: GatewayOptions) {
 
     const connectionId = randomUUID();
     const connected = recordConnect(chargerId, connectionId, protocol);
-    const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters };
+    const recorded = connected.catch(() => undefined);
+    const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters, recorded };
     if (protocol === 'ocpp2.0.1') handle201(client, ctx);
     else handle16(client, ctx);
 
@@ -196,6 +197,8 @@ export function createGateway(options: GatewayOptions) {
 
     forgetPreviousConnections,
     call,
+    /** The protocol of a charger whose socket this gateway holds. */
+    protocolOf: (chargerId: string) => clients.get(chargerId)?.protocol ?? null,
     /** The chargers whose sockets this gateway holds. */
     connectedChargers: () => [...clients.keys()],
 

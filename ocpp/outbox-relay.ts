@@ -4,15 +4,15 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { durationMs } from '../contracts/agreement.js';
-import { incidentTerms } from '../contracts/agreement-terms.js';
 import { connectivityWorkflowId } from '../contracts/connectivity.js';
-import { incidentWorkflowId, type IncidentInput } from '../contracts/incident.js';
+import { incidentWorkflowId, type ChargerSignal } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
 import { agreementForCharger } from '../runtime/agreement-store.js';
+import { incidentInputFor } from '../runtime/incident-input.js';
 import type { Logger } from '../runtime/log.js';
 import { chargerConnected, chargerDisconnected, connectivityWatch } from '../workflows/connectivity.js';
-import { faultReported, incidentWorkflow } from '../workflows/incident.js';
-import type { ConnectivityEvent, FaultEvent, OutboxEvent } from './events.js';
+import { chargerReported, faultReported, incidentWorkflow } from '../workflows/incident.js';
+import type { ConnectivityEvent, OutboxEvent } from './events.js';
 
 export interface OutboxRelayOptions {
   db: Db;
@@ -56,7 +56,11 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
   async function deliver(event: OutboxEvent): Promise<void> {
     switch (event.kind) {
       case 'fault': {
-        const input = await incidentInput(event);
+        const input = await incidentInputFor(
+          db,
+          { chargerId: event.chargerId, connectorId: event.connectorId, source: event.event === 'offline' ? 'offline' : 'fault', fault: event.fault, techCode: event.techCode, defaultPriority: event.priority },
+          options.incidentSla,
+        );
         await withinDeadline(() =>
           temporal.workflow.signalWithStart(incidentWorkflow, {
             workflowId: incidentWorkflowId(event.chargerId, event.connectorId),
@@ -83,14 +87,27 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
         return;
       }
       case 'connected': {
-        // Ends a running watch; with none running there is nothing to end.
+        // Ends a running watch, and tells a running offline incident the charger is back; with none running there is nothing to tell.
         const change = { chargerId: event.chargerId, connectionId: event.connectionId, at: event.at };
-        await withinDeadline(() => temporal.workflow.getHandle(connectivityWorkflowId(event.chargerId)).signal(chargerConnected, change)).catch((error: unknown) => {
-          if (!(error instanceof WorkflowNotFoundError)) throw error;
-        });
+        await ifRunning(() => temporal.workflow.getHandle(connectivityWorkflowId(event.chargerId)).signal(chargerConnected, change));
+        await tellIncident(event.chargerId, 0, { eventId: `connected:${event.connectionId}`, kind: 'online', status: 'Online', at: event.at });
         return;
       }
+      case 'status':
+        await tellIncident(event.chargerId, event.connectorId, event.signal);
+        return;
     }
+  }
+
+  /** Signals a connector's running incident; no incident running means nobody needs to know. */
+  function tellIncident(chargerId: string, connectorId: number, signal: ChargerSignal) {
+    return ifRunning(() => temporal.workflow.getHandle(incidentWorkflowId(chargerId, connectorId)).signal(chargerReported, signal));
+  }
+
+  async function ifRunning(send: () => Promise<void>) {
+    await withinDeadline(send).catch((error: unknown) => {
+      if (!(error instanceof WorkflowNotFoundError)) throw error;
+    });
   }
 
   async function offlineGraceMs(event: ConnectivityEvent): Promise<number> {
@@ -114,20 +131,6 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       .executeTakeFirst();
     leaseRenewedAt = row ? Date.now() : 0;
     return row !== undefined;
-  }
-
-  /**
-   * The terms a new incident starts under: the charger's agreement version in force (priority from
-   * its fault classes, SLA targets on its calendar), else the configured defaults. Only used when the
-   * workflow starts; a running incident keeps its terms.
-   */
-  async function incidentInput(event: FaultEvent): Promise<IncidentInput> {
-    const base = { chargerId: event.chargerId, connectorId: event.connectorId };
-    const inForce = await agreementForCharger(db, event.chargerId);
-    const signal = { status: event.fault.status, errorCode: event.fault.errorCode, techCode: event.techCode ?? null, event: event.event ?? 'faulted' };
-    const terms = inForce && incidentTerms(inForce.agreement, inForce.version, event.chargerId, signal);
-    if (!terms) return { ...base, priority: event.priority, sla: options.incidentSla, agreement: null };
-    return { ...base, priority: terms.priority, sla: terms.sla, agreement: { id: terms.agreementId, version: terms.agreementVersion, faultClass: terms.faultClass } };
   }
 
   /** One pass over the pending events; returns how many were delivered. */

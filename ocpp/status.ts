@@ -1,12 +1,13 @@
 import type { Db } from '../db/connect.js';
 import type { FaultAssessment } from '../contracts/faults.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
-import type { ConnectorStatusChanged, DeviceProblem, FaultEvent } from './events.js';
+import type { ChargerSignalEvent, ConnectorStatusChanged, DeviceProblem, FaultEvent } from './events.js';
 
 /**
- * Keeps a status report: appended to the status log, the connector's latest status updated, and —
- * when it is a fault — an outbox event for the incident workflow, all in one transaction. Returns
- * whether an outbox event was written.
+ * Keeps a status report: appended to the status log, the connector's latest status updated, and an
+ * outbox event for the connector's incident — a fault opens or feeds it, any other status tells a
+ * running one how the connector is doing — all in one transaction. Returns true (an outbox event
+ * was written).
  */
 export async function recordConnectorStatus(db: Db, event: ConnectorStatusChanged, fault: FaultAssessment | null): Promise<boolean> {
   await db.transaction().execute(async (trx) => {
@@ -52,28 +53,25 @@ export async function recordConnectorStatus(db: Db, event: ConnectorStatusChange
       )
       .execute();
 
-    if (fault) {
-      const outboxEvent: FaultEvent = {
-        kind: 'fault',
-        chargerId: event.chargerId,
-        connectorId: event.connectorId,
-        priority: fault.priority,
-        fault: {
-          eventId: `status:${id}`,
-          status: event.status,
-          errorCode: event.errorCode ?? event.status,
-          vendorErrorCode: event.vendorErrorCode,
-          info: event.info,
-          at: event.at,
-        },
-      };
-      await trx
-        .insertInto('outbox')
-        .values({ chargerId: event.chargerId, kind: outboxEvent.kind, payload: JSON.stringify(outboxEvent) })
-        .execute();
-    }
+    const outboxEvent: FaultEvent | ChargerSignalEvent = fault
+      ? {
+          kind: 'fault',
+          chargerId: event.chargerId,
+          connectorId: event.connectorId,
+          priority: fault.priority,
+          fault: {
+            eventId: `status:${id}`,
+            status: event.status,
+            errorCode: event.errorCode ?? event.status,
+            vendorErrorCode: event.vendorErrorCode,
+            info: event.info,
+            at: event.at,
+          },
+        }
+      : { kind: 'status', chargerId: event.chargerId, connectorId: event.connectorId, signal: { eventId: `status:${id}`, kind: 'status', status: event.status, at: event.at } };
+    await trx.insertInto('outbox').values({ chargerId: event.chargerId, kind: outboxEvent.kind, payload: JSON.stringify(outboxEvent) }).execute();
   });
-  return fault !== null;
+  return true;
 }
 
 /**

@@ -119,7 +119,7 @@ export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
       const startedAt = samples.map((s) => s.sampledAt).sort()[0] ?? reportedAt(stop.timestamp);
       await recordSessionEvent(db, chargerId, ctx.protocol, { kind: 'started', connectorId, transactionId, idTag: stop.idTag ?? null, at: startedAt, register: begin, stopReason: null, seqNo: null });
     }
-    await recordSessionEvent(db, chargerId, ctx.protocol, {
+    const queued = await recordSessionEvent(db, chargerId, ctx.protocol, {
       kind: 'ended',
       connectorId,
       transactionId,
@@ -129,6 +129,7 @@ export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
       stopReason: stop.reason ?? 'Local',
       seqNo: null,
     });
+    if (queued) ctx.outboxChanged();
     return stop.idTag ? { idTagInfo: { status: await authorize(ctx, stop.idTag) } } : {};
   });
 

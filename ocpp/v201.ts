@@ -122,7 +122,7 @@ export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
     const connectorId = event.evse?.id ?? known?.connectorId ?? 0;
     const samples = samplesFrom201(connectorId, transactionId, event.meterValue ?? []);
     await ctx.meters.write(chargerId, samples);
-    await recordSessionEvent(db, chargerId, ctx.protocol, {
+    const queued = await recordSessionEvent(db, chargerId, ctx.protocol, {
       kind: event.eventType === 'Started' ? 'started' : event.eventType === 'Ended' ? 'ended' : 'updated',
       connectorId,
       transactionId,
@@ -132,6 +132,7 @@ export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
       stopReason: event.eventType === 'Ended' ? (event.transactionInfo.stoppedReason ?? 'Local') : null,
       seqNo: event.seqNo,
     });
+    if (queued) ctx.outboxChanged();
     return event.idToken ? { idTokenInfo: { status: await authorize(ctx, event.idToken.idToken) } } : {};
   });
 

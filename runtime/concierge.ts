@@ -15,6 +15,7 @@ import { syncAgreements } from './agreement-store.js';
 import { formatProblems, loadAgreements } from './agreements.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from './log.js';
+import { createMailer } from './mailer.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
 export interface StartOptions {
@@ -96,13 +97,16 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     };
 
     if (roles.has('worker')) {
+      const mailer = createMailer({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, from: config.mailFrom, log });
+      cleanups.push(async () => mailer.close());
+      log.info(`notification mail goes to ${mailer.destination}`);
       await runWorker(
         await Worker.create({
           connection: workerConnection,
           namespace: config.temporal.namespace,
           taskQueue: config.temporal.taskQueue,
           workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger })),
-          activities: createActivities(db),
+          activities: createActivities(db, { mailer }),
         }),
       );
     }
@@ -127,7 +131,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       );
     }
 
-    const api = createApi({ db, temporal, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs }, { withApi: roles.has('api') });
+    const api = createApi({ db, temporal, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla }, { withApi: roles.has('api') });
     const server = await listen(api.fetch, config.port, config.host);
     server.on('upgrade', (request, socket, head) => {
       if (gateway && request.url?.startsWith('/ocpp/')) gateway.handleUpgrade(request, socket, head);

@@ -1,31 +1,51 @@
-import { WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
+import { DateTime } from 'luxon';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../activities/index.js';
+import { businessTimeBetween, type BusinessCalendar } from '../contracts/calendar.js';
+import { DEFAULT_ENGINE_TERMS, type Actor, type EngineTerms, type FaultReport, type IncidentInput } from '../contracts/incident.js';
+import { clockState } from '../contracts/sla-clock.js';
 import type { Db } from '../db/connect.js';
-import type { Actor, FaultReport, IncidentInput } from '../contracts/incident.js';
 import { findTemporalTestServer } from '../runtime/temporal-dev-server.js';
-import { acknowledge, faultReported, incidentQuery, incidentWorkflow, resolve } from '../workflows/incident.js';
+import {
+  accept,
+  acknowledge,
+  arrive,
+  assign,
+  cancel,
+  chargerReported,
+  diagnose,
+  faultReported,
+  fix,
+  incidentQuery,
+  incidentWorkflow,
+  pause,
+  resolve,
+  resume,
+} from '../workflows/incident.js';
 import { uniqueId } from './support/app.js';
 import { openTestDatabase } from './support/databases.js';
+import { tempOutboxMailer } from './support/mail.js';
 
-const HOUR = 3_600_000;
-const dispatcher: Actor = { id: 't1', name: 'Dana Dispatcher', role: 'dispatcher' };
-const venue: Actor = { id: 't2', name: 'Hotel Alpina', role: 'venue' };
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const dispatcher: Actor = { id: 'd1', name: 'Dana Dispatcher', role: 'dispatcher' };
+const technician: Actor = { id: 't1', name: 'Tom Technician', role: 'technician' };
+const otherTechnician: Actor = { id: 't2', name: 'Tia Technician', role: 'technician' };
+const venue: Actor = { id: 'v1', name: 'Hotel Alpina', role: 'venue' };
+const officeHours: BusinessCalendar = {
+  timeZone: 'Europe/Vienna',
+  weekly: Object.fromEntries(['mon', 'tue', 'wed', 'thu', 'fri'].map((d) => [d, [{ from: '08:00', to: '18:00' }]])),
+  holidays: [],
+};
 
-const fault = (eventId: string, errorCode = 'GroundFailure'): FaultReport => ({
-  eventId,
-  status: 'Faulted',
-  errorCode,
-  vendorErrorCode: null,
-  info: null,
-  at: '2026-11-24T10:00:00.000Z',
-});
+let eventCounter = 0;
+const fault = (at: number, errorCode = 'GroundFailure'): FaultReport => ({ eventId: `e${++eventCounter}`, status: 'Faulted', errorCode, vendorErrorCode: null, info: null, at: new Date(at).toISOString() });
 
-/** The incident workflow on the time-skipping test server: hour-long SLA timers pass in milliseconds. */
-describe('incident workflow (time-skipping)', () => {
+/** The incident engine on the time-skipping test server: days of SLA time pass in milliseconds. */
+describe('incident engine (time-skipping)', () => {
   let env: TestWorkflowEnvironment;
   let db: Db;
   let disposeDb: () => Promise<void>;
@@ -36,12 +56,7 @@ describe('incident workflow (time-skipping)', () => {
   beforeAll(async () => {
     env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: findTemporalTestServer() } } });
     ({ db, dispose: disposeDb } = await openTestDatabase('pglite'));
-    worker = await Worker.create({
-      connection: env.nativeConnection,
-      taskQueue,
-      workflowBundle: { codePath: inject('workflowBundlePath') },
-      activities: createActivities(db),
-    });
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: createActivities(db, { mailer: tempOutboxMailer().mailer }) });
     running = worker.run();
   });
 
@@ -52,83 +67,188 @@ describe('incident workflow (time-skipping)', () => {
     await disposeDb?.();
   });
 
-  async function open(first: FaultReport) {
+  async function open(options: { terms?: Partial<EngineTerms>; respondWithinMs?: number; fixWithinMs?: number; calendar?: BusinessCalendar; firstFaultAt?: number } = {}) {
     const chargerId = uniqueId('CP');
-    const input: IncidentInput = { chargerId, connectorId: 1, priority: 'P2', sla: { respondWithinMs: HOUR, fixWithinMs: 8 * HOUR }, agreement: null };
-    const handle = await env.client.workflow.signalWithStart(incidentWorkflow, {
-      workflowId: `incident:${chargerId}:1`,
-      taskQueue,
-      args: [input],
-      signal: faultReported,
-      signalArgs: [first],
-    });
-    return handle;
+    const now = await env.currentTimeMs();
+    const first = fault(options.firstFaultAt ?? now);
+    const input: IncidentInput = {
+      chargerId,
+      connectorId: 1,
+      priority: 'P2',
+      sla: { respondWithinMs: options.respondWithinMs ?? HOUR, fixWithinMs: options.fixWithinMs ?? 8 * HOUR, calendar: options.calendar },
+      agreement: null,
+      faults: [first],
+      terms: { ...DEFAULT_ENGINE_TERMS, verificationWindowMs: 30 * MINUTE, flappingWindowMs: 10 * MINUTE, ...options.terms },
+    };
+    return env.client.workflow.signalWithStart(incidentWorkflow, { workflowId: `incident:${chargerId}:1`, taskQueue, args: [input], signal: faultReported, signalArgs: [first] });
   }
 
-  const row = (id: string) => db.selectFrom('incidents').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const query = (handle: WorkflowHandle<typeof incidentWorkflow>) => handle.query(incidentQuery);
+  const stepsOf = async (handle: WorkflowHandle<typeof incidentWorkflow>) => (await query(handle)).steps.map((s) => s.step).filter((s) => s !== 'charger-status');
+  const refusal = (error: unknown) => (error as WorkflowUpdateFailedError).cause;
+  /** Skips the test server's clock forward to a local wall time. */
+  async function skipTo(local: DateTime) {
+    const now = await env.currentTimeMs();
+    await env.sleep(local.toMillis() - now);
+  }
 
-  it('flags the response breach when the response timer fires first, and the fix breach likewise', async () => {
-    const handle = await open(fault('e1'));
-    const opened = await handle.query(incidentQuery);
-    expect(Date.parse(opened.respondBy) - Date.parse(opened.openedAt)).toBe(HOUR);
-
-    await env.sleep('61 minutes');
-    const afterResponse = await handle.query(incidentQuery);
-    expect(afterResponse).toMatchObject({ status: 'opened', responseBreached: true, fixBreached: false });
-
+  it('breaches the response clock when nobody answers, then the fix clock; last-cycle and ever-breached kept', async () => {
+    const handle = await open();
+    const opened = await query(handle);
+    expect(Date.parse(clockState(opened.clocks.response, new Date()).breachAt!) - Date.parse(opened.openedAt)).toBe(HOUR);
+    await env.sleep(61 * MINUTE);
+    const late = await query(handle);
+    expect(clockState(late.clocks.response, new Date(await env.currentTimeMs()))).toMatchObject({ breached: true, everBreached: true });
     await handle.executeUpdate(acknowledge, { args: [{ actor: dispatcher }] });
-    await env.sleep('8 hours');
-    const afterFix = await handle.query(incidentQuery);
-    expect(afterFix).toMatchObject({ status: 'acknowledged', responseBreached: true, fixBreached: true });
-    expect(afterFix.steps.map((s) => s.step)).toEqual(['response-breached', 'acknowledged', 'fix-breached']);
-
-    await handle.executeUpdate(resolve, { args: [{ actor: dispatcher, note: 'replaced RCD' }] });
-    const final = await handle.result();
-    expect(final.status).toBe('resolved');
-    expect(await row(final.id)).toMatchObject({ status: 'resolved', responseBreached: true, fixBreached: true });
-  });
-
-  it('meets both clocks when acknowledged and resolved in time', async () => {
-    const handle = await open(fault('e1'));
-    await env.sleep('30 minutes');
-    await handle.executeUpdate(acknowledge, { args: [{ actor: dispatcher }] });
-    await env.sleep('2 hours');
+    await env.sleep(8 * HOUR);
+    expect(await stepsOf(handle)).toEqual(['task-created', 'response-breached', 'acknowledged', 'fix-breached']);
     await handle.executeUpdate(resolve, { args: [{ actor: dispatcher }] });
+    await env.sleep(11 * MINUTE); // the flapping window passes; the workflow ends
     const final = await handle.result();
-    expect(final).toMatchObject({ status: 'resolved', responseBreached: false, fixBreached: false });
-    // The time-skipping server lands within a few milliseconds of the skipped time, on either side.
-    const responseMs = Date.parse(final.acknowledgedAt!) - Date.parse(final.openedAt);
-    expect(Math.abs(responseMs - 30 * 60_000)).toBeLessThan(1_000);
+    expect(final).toMatchObject({ status: 'resolved', outcome: 'closed-by-dispatcher' });
+    const row = await db.selectFrom('incidents').selectAll().where('id', '=', final.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'resolved', responseBreached: true, fixBreached: true, responseEverBreached: true, fixEverBreached: true, cycle: 1 });
   });
 
-  it('counts a fault delivered twice once', async () => {
-    const handle = await open(fault('e1'));
-    await handle.signal(faultReported, fault('e1'));
-    await handle.signal(faultReported, fault('e2', 'HighTemperature'));
-    await handle.signal(faultReported, fault('e2', 'HighTemperature'));
-    const incident = await handle.query(incidentQuery);
-    expect(incident.faults.map((f) => f.eventId)).toEqual(['e1', 'e2']);
+  it('starts the clocks at the fault time when the agreement allows, at most that far back', async () => {
+    const now = await env.currentTimeMs();
+    const handle = await open({ firstFaultAt: now - 3 * HOUR, terms: { retroactiveStartUpToMs: HOUR } });
+    const incident = await query(handle);
+    expect(Date.parse(incident.clocks.response.cycles[0]!.startedAt)).toBe(Date.parse(incident.openedAt) - HOUR);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
+    await handle.result();
+  });
+
+  it('runs the field steps: assign → accept → arrive → diagnose → fix → verified after the window', async () => {
+    const handle = await open();
+    await handle.executeUpdate(assign, { args: [{ actor: dispatcher, technician: { id: technician.id, name: technician.name } }] });
+    const byOther = await handle.executeUpdate(accept, { args: [{ actor: otherTechnician }] }).catch((e: unknown) => e);
+    expect(refusal(byOther)).toMatchObject({ type: 'Forbidden', message: 'the task is assigned to Tom Technician' });
+    await handle.executeUpdate(accept, { args: [{ actor: technician }] });
+    await env.sleep(40 * MINUTE);
+    await handle.executeUpdate(arrive, { args: [{ actor: technician, note: 'gate code from reception' }] });
+    await handle.executeUpdate(diagnose, { args: [{ actor: technician, rootCause: 'hardware', evidence: 'RCD trips at 6 mA' }] });
+    const badPhoto = await handle.executeUpdate(fix, { args: [{ actor: technician, photos: [{ name: 'x.exe', contentType: 'application/x-msdownload', sizeBytes: 10 }] }] }).catch((e: unknown) => e);
+    expect(refusal(badPhoto)).toMatchObject({ type: 'InvalidRequest' });
+    const fixed = await handle.executeUpdate(fix, {
+      args: [{ actor: technician, partsUsed: ['RCD type B'], checklist: { 'Test charge completed': true }, photos: [{ name: 'after.jpg', contentType: 'image/jpeg', sizeBytes: 2_000_000 }] }],
+    });
+    expect(fixed).toMatchObject({ status: 'verifying', rootCause: { cause: 'hardware', evidence: 'RCD trips at 6 mA' } });
+    expect(fixed.tasks).toEqual([expect.objectContaining({ status: 'done', assignee: { id: 't1', name: 'Tom Technician' } })]);
+    await env.sleep(31 * MINUTE);
+    const verified = await query(handle);
+    expect(verified).toMatchObject({ status: 'resolved', outcome: 'verified' });
+    expect(clockState(verified.clocks.fix, new Date())).toMatchObject({ stopped: true, breached: false });
+    expect(await stepsOf(handle)).toEqual(['task-created', 'assigned', 'accepted', 'arrived', 'diagnosed', 'fixed', 'verification-started', 'resolved']);
+    await env.sleep(11 * MINUTE);
+    await handle.result();
+  });
+
+  it('a recurrence during verification returns the incident to fixing as a new cycle with the full target', async () => {
+    const handle = await open({ fixWithinMs: 2 * HOUR });
+    await handle.executeUpdate(assign, { args: [{ actor: dispatcher, technician }] });
+    await env.sleep(3 * HOUR); // the first cycle breaches
+    await handle.executeUpdate(fix, { args: [{ actor: technician }] });
+    await env.sleep(5 * MINUTE);
+    await handle.signal(faultReported, fault(await env.currentTimeMs(), 'GroundFailure'));
+    const again = await query(handle);
+    expect(again.status).toBe('dispatched');
+    expect(again.tasks.at(-1)).toMatchObject({ status: 'claimed', assignee: { id: 't1' } });
+    const fixClock = clockState(again.clocks.fix, new Date(await env.currentTimeMs()));
+    expect(fixClock).toMatchObject({ cycle: 2, breached: false, everBreached: true, running: true });
+    expect(fixClock.remainingMs).toBeGreaterThan(2 * HOUR - MINUTE);
+    expect(await stepsOf(handle)).toContain('recurred');
+    await handle.executeUpdate(fix, { args: [{ actor: technician }] });
+    await env.sleep(31 * MINUTE);
+    expect((await query(handle)).status).toBe('resolved');
+    await env.sleep(11 * MINUTE);
+    const final = await handle.result();
+    const row = await db.selectFrom('incidents').select(['cycle', 'fixBreached', 'fixEverBreached']).where('id', '=', final.id).executeTakeFirstOrThrow();
+    expect(row).toEqual({ cycle: 2, fixBreached: false, fixEverBreached: true });
+  });
+
+  it('a pause stops the fix clock and moves its deadline by exactly the paused business time', async () => {
+    // Monday 09:00 in Vienna, an 8 h fix target on office hours.
+    const monday = DateTime.fromMillis(await env.currentTimeMs(), { zone: 'Europe/Vienna' }).startOf('week').plus({ weeks: 1, hours: 9 });
+    await skipTo(monday);
+    const handle = await open({ fixWithinMs: 8 * HOUR, respondWithinMs: 8 * HOUR, calendar: officeHours });
+    const before = clockState((await query(handle)).clocks.fix, new Date()).breachAt!;
+    const near = (iso: string, expected: DateTime) => expect(Math.abs(Date.parse(iso) - expected.toMillis())).toBeLessThan(1_000);
+    near(before, monday.set({ hour: 17 }));
+    await env.sleep(2 * HOUR);
+    await handle.executeUpdate(pause, { args: [{ actor: dispatcher, reason: 'venue-access', note: 'car park closed for an event' }] });
+    const notAllowed = await handle.executeUpdate(pause, { args: [{ actor: dispatcher, reason: 'parts' }] }).catch((e: unknown) => e);
+    expect(refusal(notAllowed)).toMatchObject({ type: 'InvalidTransition' });
+    await env.sleep(3.5 * HOUR); // paused 11:00 → 14:30 (3.5 business hours)
+    const resumed = await handle.executeUpdate(resume, { args: [{ actor: dispatcher }] });
+    const after = clockState(resumed.clocks.fix, new Date()).breachAt!;
+    // Monday 17:00 + 3.5 business hours = Tuesday 10:30 (1 h on Monday, 2.5 h from Tuesday 08:00).
+    near(after, monday.plus({ days: 1 }).set({ hour: 10, minute: 30 }));
+    // Exactly: the deadline moved by the paused business time, to the millisecond.
+    const paused = clockState(resumed.clocks.fix, new Date(await env.currentTimeMs())).pausedBusinessMs;
+    expect(Math.abs(paused - 3.5 * HOUR)).toBeLessThan(1_000);
+    expect(businessTimeBetween(new Date(before), new Date(after), officeHours)).toBe(paused);
+    expect(await stepsOf(handle)).toEqual(['task-created', 'paused', 'resumed']);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'duplicate' }] });
+    await handle.result();
+  });
+
+  it('refuses pausing for a reason the agreement does not allow', async () => {
+    const handle = await open({ terms: { pauseReasons: ['venue-access'] } });
+    const refused = await handle.executeUpdate(pause, { args: [{ actor: dispatcher, reason: 'parts' }] }).catch((e: unknown) => e);
+    expect(refusal(refused)).toMatchObject({ type: 'InvalidRequest', message: 'the agreement does not allow pausing for parts; allowed: venue-access' });
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
+    await handle.result();
+  });
+
+  it('keeps a flapping connector (fault / clear every 20 s for 10 minutes) in one incident', async () => {
+    const handle = await open();
+    for (let i = 0; i < 15; i++) {
+      await env.sleep(20_000);
+      await handle.signal(chargerReported, { eventId: `s${i}`, kind: 'status', status: 'Available', at: new Date(await env.currentTimeMs()).toISOString() });
+      await env.sleep(20_000);
+      await handle.signal(faultReported, fault(await env.currentTimeMs()));
+    }
+    const incident = await query(handle);
+    expect(incident.faults).toHaveLength(16);
+    expect(incident.status).toBe('opened');
+    expect(incident.runId).toBe((await handle.describe()).runId);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
+    await handle.result();
+  });
+
+  it('reopens a resolved incident when the fault returns within the flapping window', async () => {
+    const handle = await open();
     await handle.executeUpdate(resolve, { args: [{ actor: dispatcher }] });
-    const { id } = await handle.result();
-    const stored = await db.selectFrom('incidentFaults').select('eventId').where('incidentId', '=', id).orderBy('eventId').execute();
-    expect(stored.map((f) => f.eventId)).toEqual(['e1', 'e2']);
+    await env.sleep(5 * MINUTE);
+    await handle.signal(faultReported, fault(await env.currentTimeMs()));
+    const reopened = await query(handle);
+    // Closed by a dispatcher without an acknowledgement: back to waiting for one, with the task open again.
+    expect(reopened).toMatchObject({ status: 'opened', resolvedAt: null, outcome: null });
+    expect(reopened.tasks).toEqual([expect.objectContaining({ status: 'open' })]);
+    expect(reopened.clocks.fix.cycles).toHaveLength(2);
+    expect(await stepsOf(handle)).toEqual(['task-created', 'resolved', 'reopened']);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
+    await handle.result();
   });
 
-  it('refuses a step in the wrong state or from the wrong role before recording anything', async () => {
-    const handle = await open(fault('e1'));
-    const refusal = (error: unknown) => (error as WorkflowUpdateFailedError).cause;
-
+  it('refuses a step in the wrong state or from the wrong role before recording anything; counts a fault delivered twice once', async () => {
+    const handle = await open();
+    const first = (await query(handle)).faults[0]!;
+    await handle.signal(faultReported, first);
     const byVenue = await handle.executeUpdate(acknowledge, { args: [{ actor: venue }] }).catch((e: unknown) => e);
     expect(byVenue).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(refusal(byVenue)).toMatchObject({ type: 'Forbidden', message: 'a venue may not acknowledge an incident' });
-
-    await handle.executeUpdate(acknowledge, { args: [{ actor: dispatcher }] });
-    const twice = await handle.executeUpdate(acknowledge, { args: [{ actor: dispatcher }] }).catch((e: unknown) => e);
-    expect(refusal(twice)).toMatchObject({ type: 'InvalidTransition', message: 'cannot acknowledge an incident that is acknowledged' });
-
-    const incident = await handle.query(incidentQuery);
-    expect(incident.steps.map((s) => s.step)).toEqual(['acknowledged']);
-    await handle.executeUpdate(resolve, { args: [{ actor: dispatcher }] });
-    await handle.result();
+    expect(refusal(byVenue)).toMatchObject({ type: 'Forbidden', message: 'the venue role may not acknowledge an incident; allowed: account-manager, dispatcher, technician' });
+    const cancelByTechnician = await handle.executeUpdate(cancel, { args: [{ actor: technician, reason: 'meh' }] }).catch((e: unknown) => e);
+    expect(refusal(cancelByTechnician)).toMatchObject({ type: 'Forbidden' });
+    const arriveUnassigned = await handle.executeUpdate(arrive, { args: [{ actor: technician }] }).catch((e: unknown) => e);
+    expect(refusal(arriveUnassigned)).toMatchObject({ type: 'InvalidTransition', message: 'cannot arrive an incident that is opened' });
+    const incident = await query(handle);
+    expect(incident.faults).toHaveLength(1);
+    expect(incident.steps.map((s) => s.step)).toEqual(['task-created']);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'false alarm' }] });
+    const final = await handle.result();
+    expect(final).toMatchObject({ status: 'cancelled', outcome: 'cancelled: false alarm' });
+    expect(final.tasks[0]).toMatchObject({ status: 'cancelled' });
   });
 });

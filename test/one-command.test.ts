@@ -100,7 +100,7 @@ describe('concierge start on embedded defaults', () => {
       const { body } = await api.get(`/api/incidents/${incident.id}`);
       return body.sla.responseBreached ? body : undefined;
     }, 20_000, 'the response breach after restart');
-    expect(breached.steps.map((s: { step: string }) => s.step)).toEqual(['response-breached']);
+    expect(breached.steps.map((s: { step: string }) => s.step)).toEqual(['task-created', 'response-breached']);
 
     // kill -9 leaves the Temporal dev server orphaned; the next start replaces it and nothing is lost.
     const sameCharger = await RawCharger.connect(url.replace('http', 'ws'), chargerId, PASSWORD);

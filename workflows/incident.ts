@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   ApplicationFailure,
   allHandlersFinished,
   condition,
@@ -11,25 +12,520 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { RetryPolicy, UpdateDefinition } from '@temporalio/common';
+import type { ChargerCommandActivities } from '../activities/charger-commands.js';
+import type { ChargerActivities } from '../activities/chargers.js';
 import type { IncidentActivities } from '../activities/incidents.js';
-import type { FaultReport, Incident, IncidentInput, IncidentStatus, StepRequest } from '../contracts/incident.js';
-import { slaDeadlines } from '../contracts/sla.js';
+import { gatewayTaskQueue } from '../contracts/connectivity.js';
+import { describeTrigger, dueEscalations, type DueEscalation } from '../contracts/escalation.js';
+import type { NotificationActivities } from '../contracts/notifications.js';
+import {
+  CLOSED_STATUSES,
+  DEFAULT_ENGINE_TERMS,
+  type Actor,
+  type ActorRole,
+  type AssignRequest,
+  type CancelRequest,
+  type ChargerSignal,
+  type DiagnoseRequest,
+  type FaultReport,
+  type FixRequest,
+  type Incident,
+  type IncidentInput,
+  type IncidentStatus,
+  type PauseRequest,
+  type StepRequest,
+} from '../contracts/incident.js';
+import { cancelClock, clockState, instantAt, markBreached, newClock, pauseClock, restartClock, resumeClock, stopClock } from '../contracts/sla-clock.js';
 
 export const faultReported = defineSignal<[FaultReport]>('faultReported');
+export const chargerReported = defineSignal<[ChargerSignal]>('chargerReported');
+
 export const acknowledge = defineUpdate<Incident, [StepRequest]>('acknowledge');
+export const assign = defineUpdate<Incident, [AssignRequest]>('assign');
+export const claim = defineUpdate<Incident, [StepRequest]>('claim');
+export const unclaim = defineUpdate<Incident, [StepRequest]>('unclaim');
+export const accept = defineUpdate<Incident, [StepRequest]>('accept');
+export const arrive = defineUpdate<Incident, [StepRequest]>('arrive');
+export const diagnose = defineUpdate<Incident, [DiagnoseRequest]>('diagnose');
+export const fix = defineUpdate<Incident, [FixRequest]>('fix');
+export const pause = defineUpdate<Incident, [PauseRequest]>('pause');
+export const resume = defineUpdate<Incident, [StepRequest]>('resume');
+export const cancel = defineUpdate<Incident, [CancelRequest]>('cancel');
 export const resolve = defineUpdate<Incident, [StepRequest]>('resolve');
 export const incidentQuery = defineQuery<Incident>('incident');
 
-const projection = proxyActivities<IncidentActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '1 minute' };
+const { saveIncident } = proxyActivities<IncidentActivities>({ startToCloseTimeout: '30 seconds', retry });
+const { sendEscalation } = proxyActivities<NotificationActivities>({ startToCloseTimeout: '1 minute', retry });
+const { locateCharger } = proxyActivities<ChargerActivities>({ startToCloseTimeout: '30 seconds', retry });
 
-/** One incident on one connector: opened → acknowledged → resolved, against the response and fix clocks. */
+/** Statuses that say a connector (or, for connector 0, the charger) works again. */
+const HEALTHY = new Set(['Available', 'Preparing', 'Charging', 'SuspendedEV', 'SuspendedEVSE', 'Finishing', 'Occupied', 'Reserved', 'Online']);
+const ACTIVE_WORK: readonly IncidentStatus[] = ['opened', 'acknowledged', 'remote-fix', 'dispatched', 'accepted', 'on-site'];
+const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/heic', 'image/webp']);
+
+/**
+ * One incident on one connector, the way the agreement says to run it:
+ *
+ *   open (clocks start, retroactively if allowed)
+ *   → remote fix when the fault class allows it: soft reset, wait; hard reset, wait
+ *   → otherwise, or if the charger did not recover, a dispatch task for the field crew
+ *   → a technician accepts, arrives, diagnoses, fixes
+ *   → verify: the connector stays healthy for the verification window (or completes a session);
+ *     a recurrence returns it to fixing as a new cycle
+ *   → resolved with the SLA outcome; a fault within the flapping window after that reopens it.
+ *
+ * Meanwhile the response and fix clocks run on the agreement's calendar, pause and resume, breach,
+ * and escalate by the agreement's levels.
+ */
 export async function incidentWorkflow(input: IncidentInput): Promise<Incident> {
-  const openedAt = new Date();
-  const { respondBy, fixBy } = slaDeadlines(openedAt, input.sla);
-  const incident: Incident = {
+  const incident = input.resume?.incident ?? openIncident(input);
+  incident.runId = workflowInfo().runId;
+  const saver = new ProjectionSaver(incident, input.resume?.savedFaults ?? 0, input.resume?.savedSteps ?? 0);
+  const faultsAfterClose: FaultReport[] = [];
+  /** The charger's latest report on this connector, and when it arrived (workflow time). */
+  let lastSignal: { signal: ChargerSignal; receivedAt: number } | null = null;
+  let remoteFixRunning = false;
+  /** Resolved, and waiting out the flapping window in which a fault reopens it. */
+  let settling = false;
+  let finished = false;
+
+  setHandler(incidentQuery, () => incident);
+  setHandler(faultReported, (fault) => {
+    const seen = (f: FaultReport) => f.eventId === fault.eventId;
+    if (incident.faults.some(seen) || faultsAfterClose.some(seen)) return;
+    if (isClosed() && !settling) {
+      faultsAfterClose.push(fault);
+      return;
+    }
+    incident.faults.push(fault);
+    if (incident.status === 'verifying' || (incident.status === 'resolved' && settling)) recurrence(fault);
+    saver.changed();
+  });
+  setHandler(chargerReported, (signal) => {
+    if (isClosed()) return;
+    lastSignal = { signal, receivedAt: Date.now() };
+    addStep('charger-status', system, null, { kind: signal.kind, status: signal.status, reportedAt: signal.at });
+    if (incident.status === 'verifying' && signal.kind === 'session-completed') close('resolved', 'session-completed', system);
+    // An offline charger that is back is fixed (often someone rebooted a router); verification decides.
+    if (incident.source === 'offline' && signal.kind === 'online' && ACTIVE_WORK.includes(incident.status)) startVerification(system, 'back-online');
+  });
+
+  humanSteps();
+
+  saver.changed();
+  void clockLoop();
+
+  // The work: a remote fix first when the agreement allows it, else straight to the field crew.
+  if (!input.resume) {
+    if (incident.terms.remoteFix && incident.source === 'fault') await remoteFix();
+    else openTask();
+  }
+
+  // Closed, then settled: a fault within the flapping window reopens the same incident.
+  for (;;) {
+    await condition(() => isClosed() || workflowInfo().continueAsNewSuggested);
+    if (!isClosed()) {
+      await condition(() => !remoteFixRunning && allHandlersFinished());
+      await saver.drain();
+      return continueAsNew<typeof incidentWorkflow>({ ...input, resume: { incident, savedFaults: incident.faults.length, savedSteps: incident.steps.length } });
+    }
+    if (incident.status === 'cancelled') break;
+    settling = true;
+    const reopened = await condition(() => !isClosed(), incident.terms.flappingWindowMs);
+    settling = false;
+    if (!reopened) break;
+  }
+  finished = true;
+  await condition(allHandlersFinished);
+  await saver.drain();
+  if (faultsAfterClose.length > 0) {
+    // Faults after the settle window belong to the next incident on this connector.
+    await continueAsNew<typeof incidentWorkflow>({ ...input, resume: undefined, faults: faultsAfterClose });
+  }
+  return incident;
+
+  // ── phases ───────────────────────────────────────────────────────────────────────────────
+
+  async function remoteFix() {
+    remoteFixRunning = true;
+    setStatus('remote-fix');
+    addStep('remote-fix-started', system);
+    let recovered = false;
+    for (const kind of ['soft', 'hard'] as const) {
+      if (incident.status !== 'remote-fix') break; // a human took over
+      const sentAt = Date.now();
+      const answer = await reset(kind);
+      const attempt = { kind, at: new Date(sentAt).toISOString(), answer, recovered: false };
+      incident.remoteFix.push(attempt);
+      addStep('remote-fix-attempt', system, null, { kind, answer });
+      if (answer === 'ChargerOffline') break;
+      if (answer !== 'Accepted') continue;
+      const recoveredSinceReset = () => lastSignal !== null && lastSignal.receivedAt >= sentAt && HEALTHY.has(lastSignal.signal.status);
+      attempt.recovered = await condition(() => incident.status !== 'remote-fix' || recoveredSinceReset(), incident.terms.remoteFixWaitMs);
+      attempt.recovered &&= incident.status === 'remote-fix';
+      addStep('remote-fix-result', system, null, { kind, recovered: attempt.recovered });
+      if (attempt.recovered) {
+        recovered = true;
+        break;
+      }
+    }
+    remoteFixRunning = false;
+    if (incident.status !== 'remote-fix') return;
+    if (recovered) startVerification(system, 'remote-fix');
+    else openTask();
+  }
+
+  /** Sends a reset through the gateway holding the charger's socket; answers 'Accepted', 'Rejected', 'ChargerOffline' or the failure. */
+  async function reset(kind: 'soft' | 'hard'): Promise<string> {
+    const where = await locateCharger({ chargerId: incident.chargerId });
+    if (!where.connected || !where.gatewayNode) return 'ChargerOffline';
+    const { resetCharger } = proxyActivities<ChargerCommandActivities>({
+      taskQueue: gatewayTaskQueue(workflowInfo().taskQueue, where.gatewayNode),
+      scheduleToStartTimeout: '10 seconds',
+      startToCloseTimeout: '1 minute',
+      retry: { maximumAttempts: 1 },
+    });
+    try {
+      return (await resetCharger({ chargerId: incident.chargerId, kind })).status;
+    } catch (error) {
+      const cause = error instanceof ActivityFailure ? error.cause : error;
+      if (cause instanceof ApplicationFailure && cause.type) return cause.type;
+      return 'failed';
+    }
+  }
+
+  function openTask() {
+    setStatus(incident.assignee ? 'dispatched' : incident.acknowledgedAt ? 'acknowledged' : 'opened');
+    const open = incident.tasks.find((t) => t.status === 'open' || t.status === 'claimed');
+    if (open) return;
+    const now = new Date().toISOString();
+    incident.tasks.push({
+      id: `${incident.id}:${incident.tasks.length + 1}`,
+      kind: 'dispatch',
+      status: incident.assignee ? 'claimed' : 'open',
+      assignee: incident.assignee,
+      createdAt: now,
+      updatedAt: now,
+      completedAt: null,
+      dueAt: null,
+      checklist: incident.terms.checklist,
+    });
+    addStep('task-created', system, null, { taskId: incident.tasks.at(-1)!.id });
+  }
+
+  function startVerification(actor: Actor, how: string) {
+    const now = Date.now();
+    stopClock(incident.clocks.fix, new Date(now));
+    incident.verification = { startedAt: new Date(now).toISOString(), endsAt: new Date(now + incident.terms.verificationWindowMs).toISOString() };
+    setStatus('verifying');
+    addStep('verification-started', actor, null, { fixedBy: how, until: incident.verification.endsAt });
+  }
+
+  /** A fault during verification (or within the flapping window after resolution): back to fixing, as a new cycle. */
+  function recurrence(fault: FaultReport) {
+    const now = new Date();
+    const wasResolved = incident.status === 'resolved';
+    restartClock(incident.clocks.fix, now);
+    incident.verification = null;
+    incident.resolvedAt = null;
+    incident.outcome = null;
+    addStep(wasResolved ? 'reopened' : 'recurred', system, null, { cycle: incident.clocks.fix.cycles.length, fault: fault.errorCode });
+    reopenTask();
+    openTask();
+  }
+
+  function reopenTask() {
+    const last = incident.tasks.at(-1);
+    if (last && last.status === 'done') {
+      last.status = last.assignee ? 'claimed' : 'open';
+      last.completedAt = null;
+      last.updatedAt = new Date().toISOString();
+    }
+  }
+
+  function close(status: 'resolved' | 'cancelled', outcome: string, actor: Actor) {
+    const now = new Date();
+    stopClock(incident.clocks.response, now);
+    if (status === 'resolved') {
+      stopClock(incident.clocks.fix, now);
+      incident.resolvedAt = now.toISOString();
+    } else {
+      cancelClock(incident.clocks.response, now);
+      cancelClock(incident.clocks.fix, now);
+      incident.cancelledAt = now.toISOString();
+    }
+    for (const task of incident.tasks) {
+      if (task.status === 'open' || task.status === 'claimed') {
+        task.status = status === 'resolved' ? 'done' : 'cancelled';
+        task.updatedAt = now.toISOString();
+        task.completedAt = now.toISOString();
+      }
+    }
+    incident.outcome = outcome;
+    setStatus(status);
+    addStep(status, actor, null, { outcome, response: clockState(incident.clocks.response, now), fix: clockState(incident.clocks.fix, now) });
+  }
+
+  // ── clocks: breaches, escalations and the end of verification, on one movable timer ──────
+
+  async function clockLoop() {
+    while (!finished) {
+      const next = nextTimedEvent();
+      const revision = incident.revision;
+      const moved = () => incident.revision !== revision || finished;
+      if (!next) await condition(moved);
+      else if (!(await condition(moved, Math.max(1, next.at - Date.now())))) await next.fire();
+    }
+  }
+
+  function nextTimedEvent(): { at: number; fire(): Promise<void> | void } | null {
+    const events: Array<{ at: number; fire(): Promise<void> | void }> = [];
+    for (const name of ['response', 'fix'] as const) {
+      const clock = incident.clocks[name];
+      const cycle = clock.cycles.at(-1)!;
+      const breachAt = cycle.breachedAt ? null : instantAt(clock, clock.targetMs);
+      if (breachAt) {
+        events.push({
+          at: breachAt.getTime(),
+          fire: () => {
+            markBreached(clock, breachAt);
+            addStep(`${name}-breached`, system, null, { cycle: clock.cycles.length, deadline: breachAt.toISOString() });
+          },
+        });
+      }
+    }
+    if (!isClosed()) {
+      const [escalation] = dueEscalations(incident.id, incident.terms.escalation, incident.clocks, incident.acknowledgedAt !== null, incident.escalations);
+      if (escalation) events.push({ at: escalation.at.getTime(), fire: () => escalate(escalation) });
+    }
+    if (incident.status === 'verifying' && incident.verification) {
+      events.push({ at: Date.parse(incident.verification.endsAt), fire: () => close('resolved', 'verified', system) });
+    }
+    return events.sort((a, b) => a.at - b.at)[0] ?? null;
+  }
+
+  async function escalate(due: DueEscalation) {
+    incident.escalations.push(due.key);
+    const state = clockState(incident.clocks[due.clock], new Date());
+    const trigger = describeTrigger(due.level.trigger);
+    await sendEscalation({
+      key: due.key,
+      incidentId: incident.id,
+      level: due.level.level,
+      trigger,
+      repeat: due.repeat,
+      recipients: due.level.recipients,
+      chargerId: incident.chargerId,
+      connectorId: incident.connectorId,
+      priority: incident.priority,
+      siteName: incident.site?.name ?? null,
+      siteAddress: incident.site?.address ?? null,
+      agreementName: incident.terms.agreementName,
+      status: incident.status,
+      openedAt: incident.openedAt,
+      clock: due.clock,
+      deadline: state.breachAt,
+      percentElapsed: state.percent,
+      faultSummary: incident.faults.map((f) => f.errorCode).filter((code, i, all) => all.indexOf(code) === i).join(', ') || (incident.report?.description ?? incident.source),
+    });
+    addStep('escalated', system, null, { level: due.level.level, trigger, repeat: due.repeat, recipients: due.level.recipients.map((r) => r.email) });
+  }
+
+  // ── human steps: Updates whose validators refuse a wrong role or state before anything is recorded ──
+
+  function humanSteps() {
+    const staff: ActorRole[] = ['account-manager', 'dispatcher', 'technician'];
+    const managers: ActorRole[] = ['account-manager', 'dispatcher'];
+
+    step(acknowledge, staff, ACTIVE_WORK, (request) => {
+      if (incident.acknowledgedAt) refuse('the incident is already acknowledged', 'InvalidTransition');
+      return request;
+    }, ({ actor, note }) => {
+      acknowledgeNow();
+      if (incident.status === 'opened') setStatus('acknowledged');
+      addStep('acknowledged', actor, note);
+    });
+
+    step(assign, managers, ACTIVE_WORK, (request) => request, ({ actor, note, technician }) => {
+      acknowledgeNow();
+      assignTo(technician);
+      if (incident.status !== 'remote-fix') setStatus('dispatched');
+      addStep('assigned', actor, note, { technician });
+    });
+
+    step(claim, ['technician'], ACTIVE_WORK, (request) => {
+      if (incident.assignee && incident.assignee.id !== request.actor.id) refuse(`the task is assigned to ${incident.assignee.name}`, 'InvalidTransition');
+      return request;
+    }, ({ actor, note }) => {
+      acknowledgeNow();
+      assignTo({ id: actor.id, name: actor.name });
+      setStatus('accepted');
+      addStep('claimed', actor, note);
+    });
+
+    step(unclaim, staff, ['dispatched', 'accepted'], (request) => {
+      if (request.actor.role === 'technician' && incident.assignee?.id !== request.actor.id) refuse('only the assignee may hand a task back', 'Forbidden');
+      return request;
+    }, ({ actor, note }) => {
+      assignTo(null);
+      setStatus('acknowledged');
+      addStep('unclaimed', actor, note);
+    });
+
+    step(accept, ['technician'], ['dispatched'], assigneeOnly, ({ actor, note }) => {
+      setStatus('accepted');
+      addStep('accepted', actor, note);
+    });
+
+    step(arrive, ['technician'], ['dispatched', 'accepted'], assigneeOnly, ({ actor, note }) => {
+      setStatus('on-site');
+      addStep('arrived', actor, note);
+    });
+
+    step(diagnose, staff, [...ACTIVE_WORK, 'verifying'], (request) => request, ({ actor, note, rootCause, evidence }) => {
+      incident.rootCause = { cause: rootCause, evidence: evidence ?? null };
+      addStep('diagnosed', actor, note, { rootCause, evidence: evidence ?? null });
+    });
+
+    step(fix, ['technician', 'dispatcher', 'account-manager'], ['acknowledged', 'opened', 'dispatched', 'accepted', 'on-site'], (request) => {
+      for (const photo of request.photos ?? []) {
+        if (!PHOTO_TYPES.has(photo.contentType)) refuse(`photo ${photo.name}: ${photo.contentType} is not accepted (${[...PHOTO_TYPES].join(', ')})`, 'InvalidRequest');
+        if (photo.sizeBytes > MAX_PHOTO_BYTES) refuse(`photo ${photo.name} is ${photo.sizeBytes} bytes; at most ${MAX_PHOTO_BYTES}`, 'InvalidRequest');
+      }
+      if (request.actor.role === 'technician' && incident.assignee && incident.assignee.id !== request.actor.id) refuse(`the task is assigned to ${incident.assignee.name}`, 'Forbidden');
+      return request;
+    }, ({ actor, note, partsUsed, checklist, photos }) => {
+      acknowledgeNow();
+      const task = incident.tasks.find((t) => t.status === 'open' || t.status === 'claimed');
+      if (task) {
+        task.status = 'done';
+        task.completedAt = new Date().toISOString();
+        task.updatedAt = task.completedAt;
+      }
+      addStep('fixed', actor, note, { partsUsed: partsUsed ?? [], checklist: checklist ?? {}, photos: photos ?? [] });
+      startVerification(actor, 'on-site');
+    });
+
+    step(pause, staff, [...ACTIVE_WORK], (request) => {
+      if (!incident.terms.pauseReasons.includes(request.reason)) refuse(`the agreement does not allow pausing for ${request.reason}; allowed: ${incident.terms.pauseReasons.join(', ') || 'none'}`, 'InvalidRequest');
+      if (clockState(incident.clocks.fix, new Date()).paused) refuse('the clocks are already paused', 'InvalidTransition');
+      return request;
+    }, ({ actor, note, reason }) => {
+      const now = new Date();
+      const paused = [pauseClock(incident.clocks.response, now, reason) && 'response', pauseClock(incident.clocks.fix, now, reason) && 'fix'].filter(Boolean);
+      addStep('paused', actor, note, { reason, clocks: paused });
+    });
+
+    step(resume, staff, [...ACTIVE_WORK], (request) => {
+      if (!clockState(incident.clocks.fix, new Date()).paused && !clockState(incident.clocks.response, new Date()).paused) refuse('the clocks are not paused', 'InvalidTransition');
+      return request;
+    }, ({ actor, note }) => {
+      const now = new Date();
+      const resumed = [resumeClock(incident.clocks.response, now) && 'response', resumeClock(incident.clocks.fix, now) && 'fix'].filter(Boolean);
+      addStep('resumed', actor, note, { clocks: resumed, fixBy: instantAt(incident.clocks.fix, incident.clocks.fix.targetMs)?.toISOString() ?? null });
+    });
+
+    step(cancel, managers, [...ACTIVE_WORK, 'verifying'], (request) => {
+      if (!request.reason.trim()) refuse('a cancellation needs a reason', 'InvalidRequest');
+      return request;
+    }, ({ actor, note, reason }) => {
+      close('cancelled', `cancelled: ${reason}`, actor);
+      addNote(actor, note);
+    });
+
+    step(resolve, managers, [...ACTIVE_WORK, 'verifying'], (request) => request, ({ actor, note }) => {
+      close('resolved', 'closed-by-dispatcher', actor);
+      addNote(actor, note);
+    });
+  }
+
+  function step<R extends StepRequest>(
+    update: UpdateDefinition<Incident, [R]>,
+    roles: ActorRole[],
+    from: readonly IncidentStatus[],
+    validate: (request: R) => R,
+    apply: (request: R) => void,
+  ) {
+    setHandler(
+      update,
+      async (request) => {
+        apply(request);
+        await saver.saved(incident.revision);
+        return incident;
+      },
+      {
+        validator: (request) => {
+          if (!roles.includes(request.actor.role)) refuse(`the ${request.actor.role} role may not ${update.name} an incident; allowed: ${roles.join(', ')}`, 'Forbidden');
+          if (!from.includes(incident.status)) refuse(`cannot ${update.name} an incident that is ${incident.status}`, 'InvalidTransition');
+          validate(request);
+        },
+      },
+    );
+  }
+
+  function assigneeOnly<R extends StepRequest>(request: R): R {
+    if (incident.assignee?.id !== request.actor.id) refuse(incident.assignee ? `the task is assigned to ${incident.assignee.name}` : 'the task is not assigned to you; claim it first', 'Forbidden');
+    return request;
+  }
+
+  // ── state helpers ────────────────────────────────────────────────────────────────────────
+
+  function acknowledgeNow() {
+    if (incident.acknowledgedAt) return;
+    const now = new Date();
+    incident.acknowledgedAt = now.toISOString();
+    stopClock(incident.clocks.response, now);
+  }
+
+  function assignTo(technician: { id: string; name: string } | null) {
+    incident.assignee = technician;
+    const task = incident.tasks.find((t) => t.status === 'open' || t.status === 'claimed');
+    if (task) {
+      task.assignee = technician;
+      task.status = technician ? 'claimed' : 'open';
+      task.updatedAt = new Date().toISOString();
+    }
+  }
+
+  function setStatus(status: IncidentStatus) {
+    incident.status = status;
+    saver.changed();
+  }
+
+  function isClosed() {
+    return CLOSED_STATUSES.includes(incident.status);
+  }
+
+  function addNote(actor: Actor, note: string | null | undefined) {
+    if (note) addStep('note', actor, note);
+  }
+
+  function addStep(step: string, actor: Actor, note?: string | null, data: Record<string, unknown> | null = null): number {
+    incident.steps.push({ seq: incident.steps.length + 1, step, actor: actor.name, actorRole: actor.role, note: note ?? null, data, at: new Date().toISOString() });
+    return saver.changed();
+  }
+}
+
+const system: Actor = { id: 'system', name: 'system', role: 'system' };
+
+function refuse(message: string, type: 'Forbidden' | 'InvalidTransition' | 'InvalidRequest'): never {
+  throw ApplicationFailure.nonRetryable(message, type);
+}
+
+/** A new incident: clocks started now, or at the first fault's time when the agreement allows a retroactive start. */
+function openIncident(input: IncidentInput): Incident {
+  const now = new Date();
+  const terms = input.terms ?? DEFAULT_ENGINE_TERMS;
+  const firstReported = input.faults?.[0]?.at ? new Date(input.faults[0].at) : null;
+  const clockStart =
+    terms.retroactiveStartUpToMs !== null && firstReported && firstReported < now
+      ? new Date(Math.max(firstReported.getTime(), now.getTime() - terms.retroactiveStartUpToMs))
+      : now;
+  const calendar = input.sla.calendar ?? null;
+  return {
     id: uuid4(),
     workflowId: workflowInfo().workflowId,
     runId: workflowInfo().runId,
@@ -37,97 +533,27 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     connectorId: input.connectorId,
     priority: input.priority,
     agreement: input.agreement,
+    site: input.site ?? null,
+    source: input.source ?? 'fault',
+    report: input.report ?? null,
     status: 'opened',
-    openedAt: openedAt.toISOString(),
+    openedAt: now.toISOString(),
     acknowledgedAt: null,
     resolvedAt: null,
-    respondBy: respondBy.toISOString(),
-    fixBy: fixBy.toISOString(),
-    responseBreached: false,
-    fixBreached: false,
+    cancelledAt: null,
+    outcome: null,
+    clocks: { response: newClock('response', input.sla.respondWithinMs, calendar, clockStart), fix: newClock('fix', input.sla.fixWithinMs, calendar, clockStart) },
+    assignee: null,
+    rootCause: null,
+    verification: null,
+    remoteFix: [],
+    tasks: [],
+    escalations: [],
+    terms,
     faults: [...(input.faults ?? [])],
     steps: [],
-    revision: 1,
+    revision: 0,
   };
-  const saver = new ProjectionSaver(incident);
-  const faultsAfterClose: FaultReport[] = [];
-
-  setHandler(incidentQuery, () => incident);
-  setHandler(faultReported, (fault) => {
-    const seen = (f: FaultReport) => f.eventId === fault.eventId;
-    if (incident.faults.some(seen) || faultsAfterClose.some(seen)) return;
-    if (incident.status === 'resolved') faultsAfterClose.push(fault);
-    else {
-      incident.faults.push(fault);
-      saver.changed();
-    }
-  });
-  setHandler(
-    acknowledge,
-    async ({ actor, note }) => {
-      incident.status = 'acknowledged';
-      incident.acknowledgedAt = new Date().toISOString();
-      await saver.saved(addStep('acknowledged', actor.name, note));
-      return incident;
-    },
-    { validator: (request) => allowStep(request, 'acknowledge', ['opened']) },
-  );
-  setHandler(
-    resolve,
-    async ({ actor, note }) => {
-      incident.status = 'resolved';
-      incident.resolvedAt = new Date().toISOString();
-      await saver.saved(addStep('resolved', actor.name, note));
-      return incident;
-    },
-    { validator: (request) => allowStep(request, 'resolve', ['opened', 'acknowledged']) },
-  );
-
-  saver.changed();
-  await Promise.all([responseClock(), fixClock()]);
-  await condition(() => incident.status === 'resolved');
-  await condition(allHandlersFinished);
-  await saver.drain();
-
-  if (faultsAfterClose.length > 0) {
-    // A fault that arrived while this incident was closing belongs to the next incident.
-    await continueAsNew<typeof incidentWorkflow>({ ...input, faults: faultsAfterClose });
-  }
-  return incident;
-
-  async function responseClock() {
-    const responded = await condition(() => incident.status !== 'opened', msUntil(respondBy));
-    if (!responded) {
-      incident.responseBreached = true;
-      addStep('response-breached', 'system');
-    }
-  }
-
-  async function fixClock() {
-    const fixed = await condition(() => incident.status === 'resolved', msUntil(fixBy));
-    if (!fixed) {
-      incident.fixBreached = true;
-      addStep('fix-breached', 'system');
-    }
-  }
-
-  function addStep(step: string, actor: string, note?: string | null): number {
-    incident.steps.push({ seq: incident.steps.length + 1, step, actor, note: note ?? null, at: new Date().toISOString() });
-    return saver.changed();
-  }
-
-  function allowStep({ actor }: StepRequest, step: string, from: IncidentStatus[]) {
-    if (actor.role === 'venue') {
-      throw ApplicationFailure.nonRetryable(`a venue may not ${step} an incident`, 'Forbidden');
-    }
-    if (!from.includes(incident.status)) {
-      throw ApplicationFailure.nonRetryable(`cannot ${step} an incident that is ${incident.status}`, 'InvalidTransition');
-    }
-  }
-}
-
-function msUntil(deadline: Date): number {
-  return Math.max(1, deadline.getTime() - Date.now());
 }
 
 /**
@@ -136,11 +562,13 @@ function msUntil(deadline: Date): number {
  */
 class ProjectionSaver {
   private savedRevision = 0;
-  private savedFaults = 0;
-  private savedSteps = 0;
   private running = false;
 
-  constructor(private readonly incident: Incident) {}
+  constructor(
+    private readonly incident: Incident,
+    private savedFaults: number,
+    private savedSteps: number,
+  ) {}
 
   /** Marks the incident changed and returns the revision that holds the change. */
   changed(): number {
@@ -161,15 +589,26 @@ class ProjectionSaver {
   private async run() {
     this.running = true;
     while (this.savedRevision < this.incident.revision) {
-      const { faults, steps, ...row } = this.incident;
+      const { faults, steps, ...state } = this.incident;
       const faultCount = faults.length;
       const stepCount = steps.length;
-      await projection.saveIncident({
-        incident: row,
+      const now = new Date();
+      const response = clockState(state.clocks.response, now);
+      const fix = clockState(state.clocks.fix, now);
+      await saveIncident({
+        incident: { ...state, tasks: state.tasks.map((t) => ({ ...t, dueAt: t.status === 'open' || t.status === 'claimed' ? fix.breachAt : t.dueAt })) },
+        sla: {
+          respondBy: response.breachAt,
+          fixBy: fix.breachAt,
+          responseBreached: response.breached,
+          fixBreached: fix.breached,
+          responseEverBreached: response.everBreached,
+          fixEverBreached: fix.everBreached,
+        },
         newFaults: faults.slice(this.savedFaults, faultCount),
         newSteps: steps.slice(this.savedSteps, stepCount),
       });
-      this.savedRevision = row.revision;
+      this.savedRevision = state.revision;
       this.savedFaults = faultCount;
       this.savedSteps = stepCount;
     }

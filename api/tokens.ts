@@ -1,0 +1,59 @@
+import { randomUUID } from 'node:crypto';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { issueToken, requireRole } from './auth.js';
+import type { ApiDeps, ApiEnv } from './env.js';
+import { problemResponses } from './problem.js';
+
+const Scope = z
+  .object({
+    agreements: z.array(z.string().min(1)).min(1).optional().openapi({ description: 'the agreements a technician or dispatcher serves' }),
+    sites: z.array(z.string().min(1)).min(1).optional().openapi({ description: 'a venue’s sites (required for venue tokens)' }),
+  })
+  .openapi('TokenScope');
+
+const NewToken = z
+  .object({ role: z.enum(['account-manager', 'dispatcher', 'technician', 'venue']), name: z.string().min(1).max(200), scope: Scope.optional() })
+  .refine((t) => t.role !== 'venue' || (t.scope?.sites?.length ?? 0) > 0, { message: 'a venue token must name its sites (scope.sites)', path: ['scope', 'sites'] })
+  .openapi('NewToken');
+
+const TokenInfo = z.object({ id: z.string(), role: z.string(), name: z.string(), scope: Scope.nullable() }).openapi('TokenInfo');
+
+const issue = createRoute({
+  method: 'post',
+  path: '/',
+  summary: 'Issue an API token for a person: its id is their actor id (e.g. to assign a technician); the token is shown once',
+  middleware: [requireRole('account-manager')] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: NewToken } } } },
+  responses: {
+    201: { description: 'the token', content: { 'application/json': { schema: TokenInfo.extend({ token: z.string() }) } } },
+    ...problemResponses(400, 401, 403),
+  },
+});
+
+const people = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'Who holds tokens (no secrets): e.g. the technicians a dispatcher can assign',
+  middleware: [requireRole('account-manager', 'dispatcher')] as const,
+  request: { query: z.object({ role: z.enum(['account-manager', 'dispatcher', 'technician', 'venue']).optional() }) },
+  responses: {
+    200: { description: 'token holders', content: { 'application/json': { schema: z.object({ tokens: z.array(TokenInfo) }) } } },
+    ...problemResponses(401, 403),
+  },
+});
+
+export function tokenRoutes({ db }: ApiDeps) {
+  return new OpenAPIHono<ApiEnv>()
+    .openapi(issue, async (c) => {
+      const body = c.req.valid('json');
+      const id = randomUUID();
+      const token = await issueToken(db, body.role, body.name, body.scope ?? null, id);
+      return c.json({ id, role: body.role, name: body.name, scope: body.scope ?? null, token }, 201);
+    })
+    .openapi(people, async (c) => {
+      const { role } = c.req.valid('query');
+      let query = db.selectFrom('apiTokens').select(['id', 'role', 'name', 'scope']).orderBy('name');
+      if (role) query = query.where('role', '=', role);
+      return c.json({ tokens: await query.execute() }, 200);
+    });
+}
