@@ -573,7 +573,11 @@ class ProjectionSaver {
   /** Marks the incident changed and returns the revision that holds the change. */
   changed(): number {
     this.incident.revision += 1;
-    if (!this.running) void this.run();
+    if (!this.running) {
+      this.running = true;
+      // After the current step has made all its changes: a save never holds half a step.
+      void Promise.resolve().then(() => this.run());
+    }
     return this.incident.revision;
   }
 
@@ -587,7 +591,6 @@ class ProjectionSaver {
   }
 
   private async run() {
-    this.running = true;
     while (this.savedRevision < this.incident.revision) {
       const { faults, steps, ...state } = this.incident;
       const faultCount = faults.length;
