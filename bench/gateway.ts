@@ -30,6 +30,7 @@ interface BenchOptions {
   faultRate: number;
   sessionsPerHour: number;
   only?: ServerKind;
+  profile?: string;
   out: string;
   write: boolean;
 }
@@ -91,6 +92,7 @@ const program = new Command('bench')
   .option('--fault-rate <per-hour>', 'faults per charger per hour during the hold phase (each opens an incident in Concierge)', zeroOrMore, 0)
   .option('--sessions-per-hour <n>', 'charging sessions per charger per hour during the hold phase (status changes)', zeroOrMore, 6)
   .addOption(new Option('--only <server>', 'measure one server only').choices(['bare', 'concierge']))
+  .option('--profile <dir>', "write the server processes' V8 CPU profiles (.cpuprofile) into this folder")
   .option('--out <file>', 'the Markdown file results are appended to', 'docs/benchmarks.md')
   .option('--no-write', 'print the results only')
   .parse();
@@ -135,7 +137,11 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
   log(`── ${kind === 'bare' ? 'bare ocpp-rpc server' : 'Concierge'} ──`);
   const scratch = kind === 'concierge' && options.databaseUrl ? await scratchDatabase(options.databaseUrl) : null;
   const setup: ConciergeServerSetup = { chargerIds: { prefix: ID_PREFIX, first: 1, count: chargers }, password: PASSWORD, databaseUrl: scratch?.url, logLevel: 'warn' };
-  const server = new Child<ServerRequest, ServerReply>(kind === 'bare' ? './bare-server.ts' : './concierge-server.ts', { exposeGc: true, args: [JSON.stringify(setup)] });
+  const server = new Child<ServerRequest, ServerReply>(kind === 'bare' ? './bare-server.ts' : './concierge-server.ts', {
+    exposeGc: true,
+    args: [JSON.stringify(setup)],
+    nodeOptions: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [],
+  });
   const serverHandle = { stop: () => server.stop({ type: 'stop' }) };
   children.add(serverHandle);
   const generators: Array<Child<GeneratorRequest, GeneratorReply>> = [];

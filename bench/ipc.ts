@@ -71,8 +71,8 @@ export class Child<Request extends { type: string }, Reply extends { type: strin
   private readonly waiters: Array<{ type: string; resolve: (reply: Reply) => void; reject: (error: Error) => void }> = [];
   private exited: Error | null = null;
 
-  constructor(file: string, options: { args?: string[]; exposeGc?: boolean; env?: NodeJS.ProcessEnv } = {}) {
-    const execArgv = ['--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : [])];
+  constructor(file: string, options: { args?: string[]; exposeGc?: boolean; nodeOptions?: string[]; env?: NodeJS.ProcessEnv } = {}) {
+    const execArgv = ['--import', 'tsx', ...(options.exposeGc ? ['--expose-gc'] : []), ...(options.nodeOptions ?? [])];
     this.process = fork(fileURLToPath(new URL(file, import.meta.url)), options.args ?? [], { execArgv, env: options.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     this.process.on('message', (message) => {
       const reply = message as Reply;
