@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -6,18 +5,10 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openDatabase } from '../db/connect.js';
 import { ADMIN_TOKEN, apiClient, eventually, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
-import { freePort } from './support/ports.js';
+import { startProcess, stopProcess, type ConciergeProcess } from './support/processes.js';
 import { RawCharger } from './support/raw-charger.js';
 
-const root = path.resolve(import.meta.dirname, '..');
 const PASSWORD = 'correct-horse-battery';
-
-interface Process {
-  name: string;
-  url: string;
-  child: ChildProcess;
-  output: () => string;
-}
 
 /**
  * Scaled out as in production: one worker process and two gateway+API processes, separate OS
@@ -27,7 +18,7 @@ describe.each(databaseKinds.filter((kind) => kind === 'postgres'))('two gateways
   let dataDir: string;
   let database: TestDatabase;
   const taskQueue = uniqueId('scale');
-  const processes = new Map<string, Process>();
+  const processes = new Map<string, ConciergeProcess>();
 
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-scale-'));
@@ -45,40 +36,23 @@ describe.each(databaseKinds.filter((kind) => kind === 'postgres'))('two gateways
   });
 
   async function start(name: string, roles: string) {
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
+    const started = await startProcess(name, {
       CONCIERGE_ROLES: roles,
       GATEWAY_NODE: `${taskQueue}-${name}`,
-      PORT: String(port),
-      HOST: '127.0.0.1',
       DATA_DIR: path.join(dataDir, name),
       DATABASE_URL: (database.target as { url: string }).url,
       TEMPORAL_ADDRESS: inject('temporalAddress'),
       TEMPORAL_TASK_QUEUE: taskQueue,
       CONCIERGE_ADMIN_TOKEN: ADMIN_TOKEN,
-      LOG_LEVEL: 'warn',
-    };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/concierge.ts', 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    processes.set(name, { name, url, child, output: () => output });
-    await eventually(async () => {
-      if (child.exitCode !== null) throw new Error(`${name} exited early:\n${output}`);
-      return (await fetch(`${url}/health`).catch(() => null))?.status === 200;
-    }, 90_000, `${name} to be healthy`);
-    return processes.get(name)!;
+    });
+    processes.set(name, started);
+    return started;
   }
 
   async function stop(name: string, signal: NodeJS.Signals) {
-    const { child } = processes.get(name)!;
+    const started = processes.get(name)!;
     processes.delete(name);
-    if (child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
-    child.kill(signal);
-    await exited;
+    await stopProcess(started, signal);
   }
 
   const url = (name: string) => processes.get(name)!.url;
