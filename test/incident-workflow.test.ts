@@ -51,12 +51,14 @@ describe('incident engine (time-skipping)', () => {
   let disposeDb: () => Promise<void>;
   let worker: Worker;
   let running: Promise<void>;
+  let mail: ReturnType<typeof tempOutboxMailer>;
   const taskQueue = uniqueId('incident-wf');
 
   beforeAll(async () => {
     env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: findTemporalTestServer() } } });
     ({ db, dispose: disposeDb } = await openTestDatabase('pglite'));
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: createActivities(db, { mailer: tempOutboxMailer().mailer }) });
+    mail = tempOutboxMailer();
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: createActivities(db, { mailer: mail.mailer }) });
     running = worker.run();
   });
 
@@ -65,6 +67,7 @@ describe('incident engine (time-skipping)', () => {
     await running;
     await env?.teardown();
     await disposeDb?.();
+    mail?.dispose();
   });
 
   async function open(options: { terms?: Partial<EngineTerms>; respondWithinMs?: number; fixWithinMs?: number; calendar?: BusinessCalendar; firstFaultAt?: number } = {}) {
@@ -190,6 +193,38 @@ describe('incident engine (time-skipping)', () => {
     expect(businessTimeBetween(new Date(before), new Date(after), officeHours)).toBe(paused);
     expect(await stepsOf(handle)).toEqual(['task-created', 'paused', 'resumed']);
     await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'duplicate' }] });
+    await handle.result();
+  });
+
+  it('escalates a P2 fault from Friday 17:30 on office hours on Monday, not Saturday; repeats until acknowledged', async () => {
+    const friday = DateTime.fromMillis(await env.currentTimeMs(), { zone: 'Europe/Vienna' }).startOf('week').plus({ weeks: 1, days: 4, hours: 17, minutes: 30 });
+    await skipTo(friday);
+    const noc = { name: 'ChargeOps NOC', email: 'noc@chargeops.example' };
+    const handle = await open({
+      respondWithinMs: 2 * HOUR,
+      fixWithinMs: 24 * HOUR,
+      calendar: officeHours,
+      terms: { agreementName: 'Hotel Alpina', escalation: [{ level: 1, trigger: { kind: 'unacknowledged-for', afterMs: HOUR }, recipients: [noc], repeatEveryMs: 30 * MINUTE }] },
+    });
+    const escalations = async () => (await query(handle)).steps.filter((s) => s.step === 'escalated');
+    await skipTo(friday.plus({ days: 1, hours: -5 })); // Saturday 12:30
+    expect(await escalations()).toEqual([]);
+    // One business hour after Friday 17:30 is Monday 08:30: 30 min on Friday, 30 min on Monday.
+    await skipTo(friday.plus({ days: 3 }).set({ hour: 8, minute: 45 }));
+    const [first] = await escalations();
+    expect(first).toMatchObject({ actor: 'system', data: { level: 1, repeat: 0, recipients: ['noc@chargeops.example'] } });
+    const sentAt = DateTime.fromISO(first!.at).setZone('Europe/Vienna');
+    expect(sentAt.toFormat('ccc HH:mm')).toBe('Mon 08:30');
+    const stored = await db.selectFrom('notifications').selectAll().where('incidentId', '=', (await query(handle)).id).execute();
+    expect(stored).toEqual([expect.objectContaining({ level: 1, recipients: [noc] })]);
+    expect(stored[0]!.subject).toContain('[P2] Escalation level 1');
+    // Not acknowledged: it repeats every 30 business minutes (09:00), until someone acknowledges.
+    await skipTo(friday.plus({ days: 3 }).set({ hour: 9, minute: 10 }));
+    expect((await escalations()).map((s) => s.data?.repeat)).toEqual([0, 1]);
+    await handle.executeUpdate(acknowledge, { args: [{ actor: dispatcher }] });
+    await skipTo(friday.plus({ days: 3 }).set({ hour: 12 }));
+    expect(await escalations()).toHaveLength(2);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
     await handle.result();
   });
 
