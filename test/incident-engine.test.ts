@@ -22,7 +22,7 @@ describe('incident engine end to end', () => {
   let database: TestDatabase;
   let app: RunningConcierge;
   let ws: string;
-  const hotel = { a: uniqueId('AL'), b: uniqueId('AL'), c: uniqueId('AL') };
+  const hotel = { a: uniqueId('AL'), b: uniqueId('AL'), c: uniqueId('AL'), d: uniqueId('AL'), e: uniqueId('AL') };
   const shop = uniqueId('GM');
   const admin = () => apiClient(app.url);
 
@@ -132,6 +132,32 @@ describe('incident engine end to end', () => {
     const resolved = await until(opened.id, (i) => i.status === 'resolved', 'resolution');
     expect(resolved).toMatchObject({ outcome: 'verified', rootCause: { cause: 'hardware' }, assignee: { name: 'Tom Technician' } });
     expect((await tom.get('/api/tasks?view=done')).body.tasks.map((t: { id: string }) => t.id)).toContain(task.id);
+    await charger.close();
+  });
+
+  it('a charger that is already offline goes straight to dispatch', async () => {
+    const charger = await connect(hotel.d);
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'InternalError', status: 'Faulted' });
+    await charger.close();
+    const opened = await incidentOn(hotel.d);
+    const dispatched = await eventually(async () => {
+      const body = await incident(opened.id);
+      return body.steps.some((s: { step: string }) => s.step === 'task-created') ? body : null;
+    }, 15_000, 'the dispatch task');
+    expect(dispatched.steps.find((s: { step: string }) => s.step === 'remote-fix-attempt').data).toEqual({ kind: 'soft', answer: 'ChargerOffline' });
+    expect(dispatched.status).toBe('opened');
+  });
+
+  it('a completed charging session during verification proves the fix at once', async () => {
+    const charger = await connect(hotel.e);
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
+    const opened = await incidentOn(hotel.e);
+    expect((await admin().post(`/api/incidents/${opened.id}/fix`, { note: 'reset the RCD on site', partsUsed: [] })).body.status).toBe('verifying');
+    const [, , started] = await charger.call('StartTransaction', { connectorId: 1, idTag: 'GUEST-1', meterStart: 100, timestamp: new Date().toISOString() });
+    const { transactionId } = started as { transactionId: number };
+    await charger.call('StopTransaction', { transactionId, meterStop: 2_100, timestamp: new Date().toISOString(), reason: 'EVDisconnected' });
+    const resolved = await until(opened.id, (i) => i.status === 'resolved', 'resolution by the session');
+    expect(resolved.outcome).toBe('session-completed');
     await charger.close();
   });
 
