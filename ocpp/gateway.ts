@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { RPCServer } from 'ocpp-rpc';
@@ -66,14 +66,30 @@ export function createGateway(options: GatewayOptions) {
   const clients = new Map<string, RPCServerClient>();
   let closing = false;
 
+  /**
+   * Passwords already checked against a charger's current hash, as a SHA-256 digest: a reconnect
+   * storm (a gateway restart with thousands of chargers) then costs a lookup per charger instead of
+   * an scrypt check each. A changed hash in the database invalidates the entry.
+   */
+  const verified = new Map<string, { passwordHash: string; digest: Buffer }>();
+  const digestOf = (password: string | Buffer) => createHash('sha256').update(password).digest();
+
+  async function checkPassword(charger: { id: string; passwordHash: string } | undefined, password: string | Buffer): Promise<boolean> {
+    const cached = charger && verified.get(charger.id);
+    if (cached && cached.passwordHash === charger.passwordHash && timingSafeEqual(cached.digest, digestOf(password))) return true;
+    // Unknown charger and wrong password get the same answer, after the same work (a hash check
+    // against a dummy for unknown ids): neither the answer nor its timing says which ids exist.
+    const valid = await verifyPassword(password, charger?.passwordHash ?? DUMMY_HASH);
+    if (charger && valid) verified.set(charger.id, { passwordHash: charger.passwordHash, digest: digestOf(password) });
+    return valid;
+  }
+
   server.auth((accept, reject, handshake) => {
     void (async () => {
       const protocol = SUPPORTED_PROTOCOLS.find((p) => handshake.protocols.has(p));
       if (!protocol) return reject(400, `no common subprotocol; this server speaks ${SUPPORTED_PROTOCOLS.join(', ')}`);
       const charger = await db.selectFrom('chargers').select(['id', 'passwordHash']).where('id', '=', handshake.identity).executeTakeFirst();
-      // Unknown charger and wrong password get the same answer, after the same work (a hash check
-      // against a dummy for unknown ids): neither the answer nor its timing says which ids exist.
-      const valid = await verifyPassword(handshake.password ?? '', charger?.passwordHash ?? DUMMY_HASH);
+      const valid = await checkPassword(charger, handshake.password ?? '');
       if (!charger || !handshake.password || !valid) {
         log.warn({ identity: handshake.identity, remoteAddress: handshake.remoteAddress }, 'charger refused: bad credentials');
         return reject(401, 'Unauthorized');

@@ -50,20 +50,19 @@ export function createMeterWriter(db: Db) {
           .onConflict((oc) => oc.doNothing())
           .execute();
       }
-      for (const { chargerId, session } of batch) {
-        if (!session) continue;
-        const reading = scaled(session.register.value, session.register.exponent);
-        await trx
-          .updateTable('sessions')
-          .set((eb) => ({
-            meterLastWh: eb.fn('greatest', [eb.ref('meterLastWh'), reading]),
-            meterStartWh: eb.fn.coalesce('meterStartWh', reading),
-            updatedAt: new Date(),
-          }))
-          .where('chargerId', '=', chargerId)
-          .where('transactionId', '=', session.transactionId)
-          .where('status', '=', 'active')
-          .execute();
+      // One statement moves every session of the batch to its highest reading.
+      const readings = batch.flatMap(({ chargerId, session }) => (session ? [sql`(${chargerId}, ${session.transactionId}, ${scaled(session.register.value, session.register.exponent)})`] : []));
+      if (readings.length > 0) {
+        await sql`
+          update sessions as s
+          set meter_last_wh = greatest(s.meter_last_wh, v.reading), meter_start_wh = coalesce(s.meter_start_wh, v.reading), updated_at = now()
+          from (
+            select charger_id, transaction_id, max(reading) as reading
+            from (values ${sql.join(readings)}) as r(charger_id, transaction_id, reading)
+            group by charger_id, transaction_id
+          ) as v
+          where s.charger_id = v.charger_id and s.transaction_id = v.transaction_id and s.status = 'active'
+        `.execute(trx);
       }
     });
   }

@@ -224,6 +224,15 @@ describe.each(databaseKinds)('OCPP messages, sessions and normalised events on %
     charger.close();
   });
 
+  it('refuses a wrong password after the right one was accepted (the verified-password cache checks every time)', async () => {
+    const charger = await connect('ocpp1.6');
+    await charger.close();
+    await expect(RawCharger.connect(ws, charger.id, `${PASSWORD}-not`, ['ocpp1.6'])).rejects.toMatchObject({ status: 401 });
+    const again = await RawCharger.connect(ws, charger.id, PASSWORD, ['ocpp1.6']);
+    expect((await again.call('Heartbeat', {}))[0]).toBe(3);
+    await again.close();
+  });
+
   it('refuses an invalid enum value with a CALLERROR, records nothing, and keeps the charger connected', async () => {
     const charger = await connect('ocpp1.6');
     const [type, , code] = await charger.call('FirmwareStatusNotification', { status: 'Exploded' });
