@@ -127,7 +127,7 @@ try {
 const report = formatReport(results);
 console.log(report);
 if (options.write) {
-  if (!existsSync(options.out)) writeFileSync(options.out, '# Benchmarks\n\nRuns of `npm run bench` (bench/gateway.ts), newest last. See [How the benchmark works](#how-the-benchmark-works).\n');
+  if (!existsSync(options.out)) writeFileSync(options.out, '# Benchmarks\n\nRuns of `npm run bench` (bench/gateway.ts), newest last; docs/benchmarks.md in the repository says how it measures.\n');
   appendFileSync(options.out, `\n${report}`);
   log(`appended to ${options.out}`);
 }
@@ -288,7 +288,7 @@ function formatReport(measured: ServerResult[]): string {
   const cpus = os.cpus();
   const database = options.databaseUrl ? 'PostgreSQL' : 'PGlite (embedded)';
   const lines = [
-    `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${int(chargers)} OCPP ${options.protocol} chargers${options.quick ? ' (quick)' : ''}, Concierge on ${database}`,
+    `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${int(chargers)} OCPP ${options.protocol} chargers${options.quick ? ' (quick)' : ''}${concierge ? `, Concierge on ${database}` : ', bare server only'}`,
     '',
     `Concierge at commit ${commit()}. ` +
       `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.arch()}. ` +
