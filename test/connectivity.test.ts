@@ -50,7 +50,7 @@ describe('connectivity: offline from the socket and pings, a watch per disconnec
   const eventKinds = async (id: string) =>
     (await app.db.selectFrom('chargerEvents').select('kind').where('chargerId', '=', id).where('kind', 'in', ['connected', 'disconnected']).orderBy('id').execute()).map((e) => e.kind);
   const incidents = async (id: string) =>
-    (await api().get(`/api/incidents?chargerId=${id}`)).body as { incidents: Array<{ connectorId: number; priority: string; faults: Array<{ errorCode: string }> }> };
+    (await api().get(`/api/incidents?chargerId=${id}`)).body as { incidents: Array<{ id: string; connectorId: number; priority: string; faults: Array<{ errorCode: string }> }> };
   const watchStatus = async (id: string) => {
     try {
       return (await temporal.workflow.getHandle(connectivityWorkflowId(id)).describe()).status.name;
@@ -72,6 +72,12 @@ describe('connectivity: offline from the socket and pings, a watch per disconnec
     expect(await watchStatus(charger.id)).toBe('RUNNING');
     const back = await connect(charger.id);
     await eventually(async () => (await watchStatus(charger.id)) === 'COMPLETED', 10_000, 'the watch to end');
+    // Being back is the fix (often someone rebooted the router): the offline incident verifies it.
+    const verifying = await eventually(async () => {
+      const { body } = await api().get(`/api/incidents/${incident!.id}`);
+      return body.status === 'verifying' ? body : null;
+    }, 10_000, 'the offline incident to verify');
+    expect(verifying.steps.find((s: { step: string }) => s.step === 'verification-started').data).toMatchObject({ fixedBy: 'back-online' });
     await back.close();
   });
 
