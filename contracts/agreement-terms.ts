@@ -100,3 +100,15 @@ export function siteRef(agreement: Agreement, chargerId: string): SiteRef | null
   const site = siteOf(agreement, chargerId);
   return site ? { id: site.id, name: site.name, address: site.address } : null;
 }
+
+/**
+ * Whether the agreement's whole-site-down rule applies: at least its share of the site's chargers
+ * are offline. Then one site incident (at the rule's priority) takes the offline chargers, instead
+ * of an incident per charger.
+ */
+export function wholeSiteDown(agreement: Agreement, siteId: string, offlineChargers: number, chargers: number): boolean {
+  if (chargers === 0) return false;
+  return (offlineChargers / chargers) * 100 >= agreement.incidents.wholeSiteDown.offlinePercentAtLeast;
+}
+
+export const siteIncidentChargerId = (siteId: string) => `site:${siteId}`;

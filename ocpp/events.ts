@@ -64,6 +64,8 @@ export interface FaultEvent {
   techCode?: string | null;
   /** What raised it: a fault report, or the connectivity watch finding the charger offline. */
   event?: 'faulted' | 'offline';
+  /** Set when the whole site is down: the fault belongs to the site's incident. */
+  site?: { id: string };
   fault: FaultReport;
 }
 

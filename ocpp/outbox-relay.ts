@@ -8,7 +8,7 @@ import { connectivityWorkflowId } from '../contracts/connectivity.js';
 import { incidentWorkflowId, type ChargerSignal } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
 import { agreementForCharger } from '../runtime/agreement-store.js';
-import { incidentInputFor } from '../runtime/incident-input.js';
+import { incidentInputFor, siteIncidentInputFor } from '../runtime/incident-input.js';
 import type { Logger } from '../runtime/log.js';
 import { chargerConnected, chargerDisconnected, connectivityWatch } from '../workflows/connectivity.js';
 import { chargerReported, faultReported, incidentWorkflow } from '../workflows/incident.js';
@@ -56,14 +56,14 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
   async function deliver(event: OutboxEvent): Promise<void> {
     switch (event.kind) {
       case 'fault': {
-        const input = await incidentInputFor(
-          db,
-          { chargerId: event.chargerId, connectorId: event.connectorId, source: event.event === 'offline' ? 'offline' : 'fault', fault: event.fault, techCode: event.techCode, defaultPriority: event.priority },
-          options.incidentSla,
-        );
+        const opening = { connectorId: event.connectorId, source: event.event === 'offline' ? 'offline' : 'fault', fault: event.fault, techCode: event.techCode, defaultPriority: event.priority } as const;
+        const input = event.site
+          ? await siteIncidentInputFor(db, event.chargerId, event.site.id, opening.fault)
+          : await incidentInputFor(db, { ...opening, chargerId: event.chargerId }, options.incidentSla);
+        if (!input) return; // the agreement changed since: nothing to open
         await withinDeadline(() =>
           temporal.workflow.signalWithStart(incidentWorkflow, {
-            workflowId: incidentWorkflowId(event.chargerId, event.connectorId),
+            workflowId: incidentWorkflowId(input.chargerId, input.connectorId),
             taskQueue: options.taskQueue,
             args: [input],
             signal: faultReported,

@@ -1,4 +1,4 @@
-import { engineTerms, incidentTerms, siteRef } from '../contracts/agreement-terms.js';
+import { engineTerms, incidentTerms, siteIncidentChargerId, siteRef, targetsFor } from '../contracts/agreement-terms.js';
 import type { Priority } from '../contracts/faults.js';
 import type { DriverReport, FaultReport, IncidentInput, IncidentSource } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
@@ -38,5 +38,28 @@ export async function incidentInputFor(db: Db, opening: IncidentOpening, default
     agreement: { id: terms.agreementId, version: terms.agreementVersion, faultClass: terms.faultClass },
     site: siteRef(inForce.agreement, opening.chargerId),
     terms: engineTerms(inForce.agreement, terms.remoteFix),
+  };
+}
+
+/**
+ * The input of a whole-site incident (the agreement's whole-site-down rule): the site stands in for
+ * the charger (`site:<id>`, connector 0), at the rule's priority and SLA targets; null if the
+ * charger's agreement no longer covers the site.
+ */
+export async function siteIncidentInputFor(db: Db, chargerId: string, siteId: string, fault: FaultReport): Promise<IncidentInput | null> {
+  const inForce = await agreementForCharger(db, chargerId);
+  const site = inForce?.agreement.sites.find((s) => s.id === siteId);
+  if (!inForce || !site) return null;
+  const { priority } = inForce.agreement.incidents.wholeSiteDown;
+  return {
+    chargerId: siteIncidentChargerId(siteId),
+    connectorId: 0,
+    source: 'offline',
+    faults: [fault],
+    priority,
+    sla: targetsFor(inForce.agreement, priority, siteId),
+    agreement: { id: inForce.agreement.id, version: inForce.version, faultClass: 'whole-site-down' },
+    site: { id: site.id, name: site.name, address: site.address },
+    terms: engineTerms(inForce.agreement, false),
   };
 }
