@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { sql } from 'kysely';
 import { RPCServer } from 'ocpp-rpc';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../runtime/log.js';
@@ -31,6 +32,7 @@ export class ChargerOfflineError extends Error {
   override name = 'ChargerOffline';
 }
 
+const LAST_SEEN_SLICE = 500;
 /** How often chargers' last-seen times are written. */
 const LAST_SEEN_RESOLUTION_MS = 5_000;
 
@@ -55,13 +57,18 @@ export function createGateway(options: GatewayOptions) {
     if (seenSinceLastWrite.size === 0) return;
     const seen = [...seenSinceLastWrite];
     seenSinceLastWrite = new Set();
-    void db
-      .updateTable('chargers')
-      .set({ lastSeenAt: new Date() })
-      .where('id', 'in', seen)
-      .execute()
-      .catch((error: unknown) => log.warn({ err: error, chargers: seen.length }, 'could not write last-seen times'));
+    void writeLastSeen(seen).catch((error: unknown) => log.warn({ err: error, chargers: seen.length }, 'could not write last-seen times'));
   }, LAST_SEEN_RESOLUTION_MS);
+
+  /** In slices, each one array parameter: ten thousand chargers must not hold the database (PGlite: the event loop) in one statement. */
+  async function writeLastSeen(ids: string[]) {
+    const now = new Date();
+    for (let i = 0; i < ids.length; i += LAST_SEEN_SLICE) {
+      const slice = ids.slice(i, i + LAST_SEEN_SLICE);
+      await db.updateTable('chargers').set({ lastSeenAt: now }).where('id', '=', sql<string>`any(${slice}::text[])`).execute();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
   lastSeenTimer.unref();
   const clients = new Map<string, RPCServerClient>();
   let closing = false;

@@ -107,6 +107,16 @@ describe('connectivity: offline from the socket and pings, a watch per disconnec
     await second.close();
   });
 
+  it('moves last seen with any message the charger sends, written for all chargers at once', async () => {
+    const charger = await connect();
+    const seenAt = async () => (await app.db.selectFrom('chargers').select('lastSeenAt').where('id', '=', charger.id).executeTakeFirstOrThrow()).lastSeenAt!.getTime();
+    const connectedAt = await seenAt();
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await charger.call('Heartbeat', {});
+    await eventually(async () => (await seenAt()) > connectedAt + 500, 10_000, 'last seen to move');
+    await charger.close();
+  });
+
   it('sees a dead link from unanswered WebSocket pings, heartbeats or not', async () => {
     const charger = await connect(uniqueId('DEAD'), { answerPings: false });
     await charger.closed();
