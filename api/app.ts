@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { attachmentRoutes } from './attachments.js';
 import { requireToken } from './auth.js';
 import { chargerCommandRoutes } from './charger-commands.js';
 import { chargerRoutes } from './chargers.js';
@@ -36,6 +37,7 @@ export function createApi(deps: ApiDeps, { withApi = true }: { withApi?: boolean
   app.route('/api/chargers', chargerRoutes(deps));
   app.route('/api/chargers', chargerCommandRoutes(deps));
   app.route('/api/incidents', incidentRoutes(deps));
+  app.route('/api/incidents', attachmentRoutes(deps));
   app.route('/api/tasks', taskRoutes(deps));
   app.route('/api/tokens', tokenRoutes(deps));
 

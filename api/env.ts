@@ -14,6 +14,8 @@ export interface ApiDeps {
   taskQueue: string;
   /** How long a charger gets to answer a command. */
   commandTimeoutMs: number;
+  /** Where uploaded photos are kept. */
+  attachmentsDir: string;
   /** SLA targets of incidents on chargers no agreement covers. */
   incidentSla: SlaTargets;
 }

@@ -4,13 +4,14 @@ import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
 import { CHARGER_ID } from '../contracts/agreement.js';
-import { INCIDENT_STATUSES, ROOT_CAUSES, incidentWorkflowId, type Actor, type Incident, type StepRequest } from '../contracts/incident.js';
+import { INCIDENT_STATUSES, ROOT_CAUSES, incidentWorkflowId, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
 import type { Db } from '../db/connect.js';
 import type { IncidentsTable, TokenScope } from '../db/schema.js';
 import { incidentInputFor } from '../runtime/incident-input.js';
 import * as steps from '../workflows/incident.js';
 import { faultReported, incidentQuery, incidentWorkflow } from '../workflows/incident.js';
+import { photosOf } from './attachments.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, forbidden, notFound, Problem, problemResponses } from './problem.js';
 import { scoped } from './scope.js';
@@ -102,7 +103,13 @@ const STEP_BODIES = {
   arrive: { body: z.object({ note: Note }), summary: 'The technician is on site' },
   diagnose: { body: z.object({ note: Note, rootCause: z.enum(ROOT_CAUSES), evidence: z.string().max(2000).optional() }), summary: 'Record the root cause, with evidence' },
   fix: {
-    body: z.object({ note: Note, partsUsed: z.array(z.string().min(1).max(200)).max(50).optional(), checklist: z.record(z.string(), z.union([z.boolean(), z.string().max(500)])).optional(), photos: z.array(Photo).max(20).optional() }),
+    body: z.object({
+      note: Note,
+      partsUsed: z.array(z.string().min(1).max(200)).max(50).optional(),
+      checklist: z.record(z.string(), z.union([z.boolean(), z.string().max(500)])).optional(),
+      photoIds: z.array(z.uuid()).max(20).optional().openapi({ description: 'photos uploaded to the incident (POST /api/incidents/:id/photos)' }),
+      photos: z.array(Photo).max(20).optional(),
+    }),
     summary: 'Fixed: stops the fix clock; verification starts',
   },
   pause: { body: z.object({ note: Note, reason: z.enum(['venue-access', 'parts', 'utility']) }), summary: 'Pause the SLA clocks (for a reason the agreement allows)' },
@@ -235,9 +242,12 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
 }
 
 /** Runs a human step on the incident's workflow run; a refused step becomes 403 (role), 409 (state) or 400 (request). */
-export async function takeStep(db: Db, temporal: Client, incidentId: string, name: StepName, request: StepRequest, scope: TokenScope | null): Promise<void> {
-  const row = await scoped(db.selectFrom('incidents').select(['workflowId', 'runId', 'status']), 'incidents', request.actor, scope).where('id', '=', incidentId).executeTakeFirst();
+export async function takeStep(db: Db, temporal: Client, incidentId: string, name: StepName, stepRequest: StepRequest & { photoIds?: string[] }, scope: TokenScope | null): Promise<void> {
+  const row = await scoped(db.selectFrom('incidents').select(['workflowId', 'runId', 'status']), 'incidents', stepRequest.actor, scope).where('id', '=', incidentId).executeTakeFirst();
   if (!row) throw notFound('incident');
+  // Uploaded photos travel to the workflow as their facts (name, type, size, id), not their bytes.
+  const { photoIds, ...request } = stepRequest as StepRequest & { photoIds?: string[]; photos?: PhotoFacts[] };
+  if (photoIds?.length) request.photos = [...(request.photos ?? []), ...(await photosOf(db, incidentId, photoIds))];
   const update = steps[name] as UpdateDefinition<Incident, [StepRequest]>;
   try {
     await temporal.workflow.getHandle(row.workflowId, row.runId).executeUpdate(update, { args: [request] });

@@ -41,6 +41,7 @@ const Fix = z.object({
   note: z.string().max(2000).optional(),
   partsUsed: z.array(z.string().min(1).max(200)).max(50).optional(),
   checklist: z.record(z.string(), z.union([z.boolean(), z.string().max(500)])).optional(),
+  photoIds: z.array(z.uuid()).max(20).optional(),
   photos: z.array(z.object({ name: z.string().min(1).max(200), contentType: z.string().min(1).max(100), sizeBytes: z.number().int().min(0) })).max(20).optional(),
 });
 

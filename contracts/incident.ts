@@ -63,10 +63,16 @@ export interface DiagnoseRequest extends StepRequest {
 }
 
 export interface Photo {
+  /** The uploaded attachment, when the photo was uploaded through the API. */
+  id?: string;
   name: string;
   contentType: string;
   sizeBytes: number;
 }
+
+/** Photos a fix may carry: at most this big, of these types (checked on upload and in the step). */
+export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
+export const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/heic', 'image/webp'] as const;
 
 export interface FixRequest extends StepRequest {
   partsUsed?: string[];

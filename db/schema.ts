@@ -249,6 +249,18 @@ export interface LeasesTable {
   expiresAt: Timestamp;
 }
 
+/** A photo uploaded to an incident; the bytes are in the attachments folder under its id. */
+export interface AttachmentsTable {
+  id: string;
+  incidentId: string;
+  name: string;
+  contentType: string;
+  sizeBytes: number;
+  sha256: string;
+  uploadedBy: string;
+  uploadedAt: CreatedAt;
+}
+
 export interface Database {
   apiTokens: ApiTokensTable;
   chargers: ChargersTable;
@@ -267,4 +279,5 @@ export interface Database {
   leases: LeasesTable;
   tasks: TasksTable;
   notifications: NotificationsTable;
+  attachments: AttachmentsTable;
 }

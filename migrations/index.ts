@@ -4,6 +4,7 @@ import * as agreements from './0002_agreements.js';
 import * as rejectedFrames from './0003_rejected_frames.js';
 import * as sessionsAndConnectivity from './0004_sessions_and_connectivity.js';
 import * as incidentEngine from './0005_incident_engine.js';
+import * as attachments from './0006_attachments.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   '0003_rejected_frames': rejectedFrames,
   '0004_sessions_and_connectivity': sessionsAndConnectivity,
   '0005_incident_engine': incidentEngine,
+  '0006_attachments': attachments,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
@@ -131,7 +132,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       );
     }
 
-    const api = createApi({ db, temporal, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla }, { withApi: roles.has('api') });
+    const api = createApi({ db, temporal, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
     const server = await listen(api.fetch, config.port, config.host);
     server.on('upgrade', (request, socket, head) => {
       if (gateway && request.url?.startsWith('/ocpp/')) gateway.handleUpgrade(request, socket, head);

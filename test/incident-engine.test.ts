@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import alpina from '../contracts/agreements/hotel-alpina.js';
 import greenmart from '../contracts/agreements/greenmart-retail.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
-import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
+import { ADMIN_TOKEN, apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { RawCharger, type Frame } from './support/raw-charger.js';
 
@@ -22,7 +22,7 @@ describe('incident engine end to end', () => {
   let database: TestDatabase;
   let app: RunningConcierge;
   let ws: string;
-  const hotel = { a: uniqueId('AL'), b: uniqueId('AL'), c: uniqueId('AL'), d: uniqueId('AL'), e: uniqueId('AL') };
+  const hotel = { a: uniqueId('AL'), b: uniqueId('AL'), c: uniqueId('AL'), d: uniqueId('AL'), e: uniqueId('AL'), f: uniqueId('AL') };
   const shop = uniqueId('GM');
   const admin = () => apiClient(app.url);
 
@@ -158,6 +158,40 @@ describe('incident engine end to end', () => {
     await charger.call('StopTransaction', { transactionId, meterStop: 2_100, timestamp: new Date().toISOString(), reason: 'EVDisconnected' });
     const resolved = await until(opened.id, (i) => i.status === 'resolved', 'resolution by the session');
     expect(resolved.outcome).toBe('session-completed');
+    await charger.close();
+  });
+
+  it('takes photos as uploads: real images only, at most 10 MB, kept with the incident and attached to the fix', async () => {
+    const charger = await connect(hotel.f);
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
+    const opened = await incidentOn(hotel.f);
+    const upload = (bytes: Uint8Array, name: string, type: string) => {
+      const form = new FormData();
+      form.append('photo', new Blob([bytes], { type }), name);
+      return fetch(`${app.url}/api/incidents/${opened.id}/photos`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+    };
+    // A 1×1 PNG.
+    const png = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
+    const stored = await upload(png, 'rcd-after.png', 'image/png');
+    expect(stored.status).toBe(201);
+    const photo = (await stored.json()) as { id: string; contentType: string; sizeBytes: number };
+    expect(photo).toMatchObject({ contentType: 'image/png', sizeBytes: png.length });
+    const back = await fetch(`${app.url}/api/incidents/${opened.id}/photos/${photo.id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(back.headers.get('content-type')).toBe('image/png');
+    expect(Buffer.from(await back.arrayBuffer()).equals(png)).toBe(true);
+
+    const fake = await upload(Buffer.from('MZ this is not a picture'), 'photo.jpg', 'image/jpeg');
+    expect(fake.status).toBe(400);
+    expect(((await fake.json()) as { detail: string }).detail).toContain('not an image of an accepted type');
+    const huge = await upload(new Uint8Array(11 * 1024 * 1024), 'huge.jpg', 'image/jpeg');
+    expect(huge.status).toBe(413);
+    expect(await app.db.selectFrom('attachments').select('id').where('incidentId', '=', opened.id).execute()).toHaveLength(1);
+
+    const unknownPhoto = await admin().post(`/api/incidents/${opened.id}/fix`, { photoIds: ['00000000-0000-4000-8000-000000000000'] });
+    expect(unknownPhoto.status).toBe(400);
+    const fixed = await admin().post(`/api/incidents/${opened.id}/fix`, { photoIds: [photo.id], note: 'RCD replaced' });
+    expect(fixed.status).toBe(200);
+    expect(fixed.body.steps.find((s: { step: string }) => s.step === 'fixed').data.photos).toEqual([{ id: photo.id, name: 'rcd-after.png', contentType: 'image/png', sizeBytes: png.length }]);
     await charger.close();
   });
 

@@ -22,6 +22,8 @@ import type { NotificationActivities } from '../contracts/notifications.js';
 import {
   CLOSED_STATUSES,
   DEFAULT_ENGINE_TERMS,
+  MAX_PHOTO_BYTES,
+  PHOTO_TYPES,
   type Actor,
   type ActorRole,
   type AssignRequest,
@@ -63,8 +65,7 @@ const { locateCharger } = proxyActivities<ChargerActivities>({ startToCloseTimeo
 /** Statuses that say a connector (or, for connector 0, the charger) works again. */
 const HEALTHY = new Set(['Available', 'Preparing', 'Charging', 'SuspendedEV', 'SuspendedEVSE', 'Finishing', 'Occupied', 'Reserved', 'Online']);
 const ACTIVE_WORK: readonly IncidentStatus[] = ['opened', 'acknowledged', 'remote-fix', 'dispatched', 'accepted', 'on-site'];
-const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
-const PHOTO_TYPES = new Set(['image/jpeg', 'image/png', 'image/heic', 'image/webp']);
+const PHOTO_TYPE_SET: ReadonlySet<string> = new Set(PHOTO_TYPES);
 
 /**
  * One incident on one connector, the way the agreement says to run it:
@@ -392,7 +393,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
 
     step(fix, ['technician', 'dispatcher', 'account-manager'], ['acknowledged', 'opened', 'dispatched', 'accepted', 'on-site'], (request) => {
       for (const photo of request.photos ?? []) {
-        if (!PHOTO_TYPES.has(photo.contentType)) refuse(`photo ${photo.name}: ${photo.contentType} is not accepted (${[...PHOTO_TYPES].join(', ')})`, 'InvalidRequest');
+        if (!PHOTO_TYPE_SET.has(photo.contentType)) refuse(`photo ${photo.name}: ${photo.contentType} is not accepted (${PHOTO_TYPES.join(', ')})`, 'InvalidRequest');
         if (photo.sizeBytes > MAX_PHOTO_BYTES) refuse(`photo ${photo.name} is ${photo.sizeBytes} bytes; at most ${MAX_PHOTO_BYTES}`, 'InvalidRequest');
       }
       if (request.actor.role === 'technician' && incident.assignee && incident.assignee.id !== request.actor.id) refuse(`the task is assigned to ${incident.assignee.name}`, 'Forbidden');
