@@ -1,5 +1,6 @@
 import { siteOf, wholeSiteDown } from '../contracts/agreement-terms.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
+import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { agreementForCharger } from '../runtime/agreement-store.js';
 import type { FaultEvent } from '../ocpp/events.js';
@@ -49,7 +50,18 @@ export function createConnectivityActivities(db: Db) {
           at: finding.offlineSince,
         },
       };
-      await db.insertInto('outbox').values({ chargerId: finding.chargerId, kind: event.kind, payload: JSON.stringify(event) }).execute();
+      // Only while the charger is still away: one that came back just now must not get an offline incident.
+      await db
+        .insertInto('outbox')
+        .columns(['chargerId', 'kind', 'payload'])
+        .expression((eb) =>
+          eb
+            .selectFrom('chargers')
+            .select([eb.val(finding.chargerId).as('chargerId'), eb.val(event.kind).as('kind'), sql<string>`${JSON.stringify(event)}::jsonb`.as('payload')])
+            .where('id', '=', finding.chargerId)
+            .where('connected', '=', false),
+        )
+        .execute();
     },
   };
 }

@@ -8,6 +8,7 @@ import { chargerCommand } from '../workflows/charger-command.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { notFound, Problem, problemResponses } from './problem.js';
+import { chargerInScope } from './scope.js';
 
 const send = createRoute({
   method: 'post',
@@ -34,7 +35,7 @@ export function chargerCommandRoutes({ db, temporal, taskQueue, commandTimeoutMs
     const { id, command } = c.req.valid('param');
     const params = c.req.valid('json');
     const charger = await db.selectFrom('chargers').select(['protocol', 'connected', 'gatewayNode']).where('id', '=', id).executeTakeFirst();
-    if (!charger) throw notFound('charger');
+    if (!charger || !(await chargerInScope(db, id, c.get('actor'), c.get('scope')))) throw notFound('charger');
     if (!charger.connected || !charger.gatewayNode || !charger.protocol) throw chargerOffline(`charger ${id} is not connected`);
     const problem = commandProblem(charger.protocol, command, params);
     if (problem) throw new Problem(400, 'Bad Request', problem);

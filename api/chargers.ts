@@ -4,6 +4,7 @@ import { hashPassword } from '../runtime/secrets.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, notFound, problemResponses } from './problem.js';
+import { chargerInScope } from './scope.js';
 
 const ChargerId = z
   .string()
@@ -142,12 +143,14 @@ export function chargerRoutes({ db }: ApiDeps) {
     })
     .openapi(commission, async (c) => {
       const { id } = c.req.valid('param');
+      if (!(await chargerInScope(db, id, c.get('actor'), c.get('scope')))) throw notFound('charger');
       const updated = await db.updateTable('chargers').set({ state: 'active' }).where('id', '=', id).returning('id').executeTakeFirst();
       if (!updated) throw notFound('charger');
       return c.json((await loadCharger(id))!, 200);
     })
     .openapi(show, async (c) => {
-      const charger = await loadCharger(c.req.valid('param').id);
+      const { id } = c.req.valid('param');
+      const charger = (await chargerInScope(db, id, c.get('actor'), c.get('scope'))) ? await loadCharger(id) : null;
       if (!charger) throw notFound('charger');
       return c.json(charger, 200);
     });

@@ -4,7 +4,7 @@ import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
 import { CHARGER_ID } from '../contracts/agreement.js';
-import { INCIDENT_STATUSES, ROOT_CAUSES, incidentWorkflowId, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
+import { CLOSED_STATUSES, INCIDENT_STATUSES, ROOT_CAUSES, incidentWorkflowId, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
 import type { Db } from '../db/connect.js';
 import type { IncidentsTable, TokenScope } from '../db/schema.js';
@@ -14,7 +14,7 @@ import { faultReported, incidentQuery, incidentWorkflow } from '../workflows/inc
 import { photosOf } from './attachments.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, forbidden, notFound, Problem, problemResponses } from './problem.js';
-import { scoped } from './scope.js';
+import { chargerInScope, scoped } from './scope.js';
 
 const IncidentStatus = z.enum(INCIDENT_STATUSES);
 
@@ -184,8 +184,8 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
       let query = scoped(db.selectFrom('incidents').selectAll(), 'incidents', c.get('actor'), c.get('scope')).orderBy('openedAt', 'desc').orderBy('id').limit(limit);
       if (chargerId) query = query.where('chargerId', '=', chargerId);
       if (status) query = query.where('status', '=', status);
-      if (open === 'true') query = query.where('status', 'not in', ['resolved', 'cancelled']);
-      if (open === 'false') query = query.where('status', 'in', ['resolved', 'cancelled']);
+      if (open === 'true') query = query.where('status', 'not in', CLOSED_STATUSES);
+      if (open === 'false') query = query.where('status', 'in', CLOSED_STATUSES);
       return c.json({ incidents: await withDetails(db, await query.execute()) }, 200);
     })
     .openapi(show, async (c) => {
@@ -198,7 +198,7 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
       const actor = c.get('actor');
       if (actor.role === 'venue') throw forbidden('a venue reports problems through its account manager or the driver hotline');
       const charger = await db.selectFrom('chargers').select('id').where('id', '=', body.chargerId).executeTakeFirst();
-      if (!charger) throw notFound('charger');
+      if (!charger || !(await chargerInScope(db, body.chargerId, actor, c.get('scope')))) throw notFound('charger');
       const fault = {
         eventId: `report:${randomUUID()}`,
         status: 'Reported',

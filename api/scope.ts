@@ -1,4 +1,5 @@
 import { sql, type SelectQueryBuilder } from 'kysely';
+import type { Db } from '../db/connect.js';
 import type { Database, TokenScope } from '../db/schema.js';
 import type { Actor } from '../contracts/incident.js';
 
@@ -13,4 +14,21 @@ export function scoped<T extends 'incidents' | 'tasks', O>(query: SelectQueryBui
   if (scope?.sites?.length) query = query.where(sql.ref<string>(`${table}.siteId`), 'in', scope.sites);
   if (scope?.agreements?.length) query = query.where(sql.ref<string>(`${table}.agreementId`), 'in', scope.agreements);
   return query;
+}
+
+/** Whether a caller may see (and, by role, act on) a charger: by the agreement and site that cover it. */
+export async function chargerInScope(db: Db, chargerId: string, actor: Actor, scope: TokenScope | null): Promise<boolean> {
+  if (actor.role === 'venue' && !scope?.sites?.length) return false;
+  if (!scope?.sites?.length && !scope?.agreements?.length) return true;
+  const covered = await db.selectFrom('agreementChargers').select(['agreementId', 'siteId']).where('chargerId', '=', chargerId).executeTakeFirst();
+  if (!covered) return false;
+  if (scope.sites?.length && !scope.sites.includes(covered.siteId)) return false;
+  if (scope.agreements?.length && !scope.agreements.includes(covered.agreementId)) return false;
+  return true;
+}
+
+/** A token a caller issues can see no more than the caller: within each limit the caller has. */
+export function scopeWithin(issued: TokenScope | null, caller: TokenScope | null): boolean {
+  const within = (mine: string[] | undefined, theirs: string[] | undefined) => !mine?.length || (!!theirs?.length && theirs.every((x) => mine.includes(x)));
+  return within(caller?.agreements, issued?.agreements ?? undefined) && within(caller?.sites, issued?.sites ?? undefined);
 }

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { issueToken, requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
-import { problemResponses } from './problem.js';
+import { forbidden, problemResponses } from './problem.js';
+import { scopeWithin } from './scope.js';
 
 const Scope = z
   .object({
@@ -46,6 +47,7 @@ export function tokenRoutes({ db }: ApiDeps) {
   return new OpenAPIHono<ApiEnv>()
     .openapi(issue, async (c) => {
       const body = c.req.valid('json');
+      if (!scopeWithin(body.scope ?? null, c.get('scope'))) throw forbidden('a token you issue may see no more than yours: give it a scope within your own');
       const id = randomUUID();
       const token = await issueToken(db, body.role, body.name, body.scope ?? null, id);
       return c.json({ id, role: body.role, name: body.name, scope: body.scope ?? null, token }, 201);

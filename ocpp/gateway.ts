@@ -215,7 +215,12 @@ export function createGateway(options: GatewayOptions) {
 
   return {
     handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer) {
-      void server.handleUpgrade(request, socket as never, head);
+      // ocpp-rpc decodes the identity outside its own error handling (e.g. "/ocpp/%E0%A4%A" throws):
+      // a request must never take the process down.
+      server.handleUpgrade(request, socket as never, head).catch((error: unknown) => {
+        log.warn({ err: error, url: request.url }, 'WebSocket upgrade refused');
+        socket.destroy();
+      });
     },
 
     forgetPreviousConnections,

@@ -16,6 +16,10 @@ export interface MeterSample {
 
 const DEFAULT_MEASURAND = 'Energy.Active.Import.Register';
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+/** Readings beyond this are not meter values but garbage that would fail the batch they are written in. */
+const MAX_MAGNITUDE = 1e15;
+const MAX_EXPONENT = 9;
+const plausible = (value: number, exponent = 0) => Number.isFinite(value) && Math.abs(value) < MAX_MAGNITUDE && Math.abs(exponent) <= MAX_EXPONENT;
 
 interface SampledValue16 {
   value: string;
@@ -50,7 +54,7 @@ export interface MeterValue201 {
 export function samplesFrom16(connectorId: number, transactionId: string | null, meterValues: MeterValue16[]): MeterSample[] {
   return meterValues.flatMap((mv) =>
     mv.sampledValue
-      .filter((sv) => sv.format !== 'SignedData' && DECIMAL.test(sv.value))
+      .filter((sv) => sv.format !== 'SignedData' && DECIMAL.test(sv.value) && plausible(Number(sv.value)))
       .map((sv) => ({
         connectorId,
         transactionId,
@@ -70,7 +74,7 @@ export function samplesFrom16(connectorId: number, transactionId: string | null,
 export function samplesFrom201(connectorId: number, transactionId: string | null, meterValues: MeterValue201[]): MeterSample[] {
   return meterValues.flatMap((mv) =>
     mv.sampledValue
-      .filter((sv) => Number.isFinite(sv.value))
+      .filter((sv) => plausible(sv.value, sv.unitOfMeasure?.multiplier))
       .map((sv) => ({
         connectorId,
         transactionId,

@@ -82,11 +82,10 @@ export async function recordConnectorStatus(db: Db, event: ConnectorStatusChange
 export async function recordDeviceProblem(db: Db, chargerId: string, problem: DeviceProblem, payload: unknown): Promise<boolean> {
   const fault = problem.cleared ? null : assessConnectorStatus(problem.connectorId, 'Faulted', problem.errorCode);
   await db.transaction().execute(async (trx) => {
-    const { id } = await trx
+    await trx
       .insertInto('chargerEvents')
       .values({ chargerId, connectorId: problem.connectorId, kind: 'device-event', at: problem.at, data: JSON.stringify({ ...problem, payload }) })
-      .returning('id')
-      .executeTakeFirstOrThrow();
+      .execute();
     if (!fault) return;
     const outboxEvent: FaultEvent = {
       kind: 'fault',
@@ -95,7 +94,8 @@ export async function recordDeviceProblem(db: Db, chargerId: string, problem: De
       priority: fault.priority,
       techCode: problem.mrecCode ?? problem.errorCode,
       fault: {
-        eventId: `device-event:${id}`,
+        // The charger's event id and time: a retransmitted NotifyEvent is the same fault.
+        eventId: `notify:${problem.eventId}:${problem.at}`,
         status: 'Faulted',
         errorCode: problem.errorCode,
         vendorErrorCode: problem.mrecCode,

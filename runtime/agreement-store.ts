@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Agreement } from '../contracts/agreement.js';
+import { CLOSED_STATUSES } from '../contracts/incident.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 
@@ -43,7 +44,7 @@ export async function syncAgreements(db: Db, agreements: Agreement[], now = new 
     const refusals: string[] = [];
     for (const row of latest) {
       if (row.removedAt || inFiles.has(row.agreementId)) continue;
-      const open = await trx.selectFrom('incidents').select('id').where('agreementId', '=', row.agreementId).where('status', '!=', 'resolved').execute();
+      const open = await trx.selectFrom('incidents').select('id').where('agreementId', '=', row.agreementId).where('status', 'not in', CLOSED_STATUSES).execute();
       if (open.length > 0) {
         refusals.push(`agreement ${row.agreementId} cannot be removed: it has ${open.length} open incident${open.length > 1 ? 's' : ''} (${open.map((i) => i.id).join(', ')}); resolve them or restore its file`);
         continue;

@@ -224,6 +224,16 @@ describe('incident engine end to end', () => {
     expect((await shopTechnician.post(`/api/incidents/${shopIncident.id}/acknowledge`)).status).toBe(200);
     const tasks = (await shopTechnician.get('/api/tasks?view=unassigned')).body.tasks;
     expect(tasks.every((t: { chargerId: string }) => t.chargerId === shop)).toBe(true);
+    // Chargers outside a token's scope are not there either: no reading, no commands, no reports.
+    expect((await venue.get(`/api/chargers/${shop}`)).status).toBe(404);
+    expect((await venue.get(`/api/chargers/${hotel.c}`)).status).toBe(200);
+    expect((await shopTechnician.post(`/api/chargers/${hotel.c}/commands/Reset`, { type: 'Soft' })).status).toBe(404);
+    expect((await shopTechnician.post('/api/incidents', { chargerId: hotel.c, connectorId: 1, description: 'not mine', reporter: { name: 'Sam' } })).status).toBe(404);
+    // A scoped account manager issues tokens within its own scope only.
+    const scopedManager = apiClient(app.url, (await admin().post('/api/tokens', { role: 'account-manager', name: 'GreenMart AM', scope: { agreements: ['greenmart-retail'] } })).body.token);
+    expect((await scopedManager.post('/api/tokens', { role: 'technician', name: 'escape' })).status).toBe(403);
+    expect((await scopedManager.post('/api/tokens', { role: 'technician', name: 'wide', scope: { agreements: ['greenmart-retail', 'hotel-alpina'] } })).status).toBe(403);
+    expect((await scopedManager.post('/api/tokens', { role: 'technician', name: 'fine', scope: { agreements: ['greenmart-retail'] } })).status).toBe(201);
     await hotelCharger.close();
     await shopCharger.close();
   });

@@ -35,6 +35,19 @@ describe('OCPP bad input', () => {
     return RawCharger.connect(ws, id, PASSWORD);
   }
 
+  it('survives a handshake whose charger id is not valid percent-encoding, and serves the next charger', async () => {
+    const socket = new WebSocket(`${ws}/ocpp/%E0%A4%A`, ['ocpp1.6'], { headers: { authorization: `Basic ${Buffer.from(`x:${PASSWORD}`).toString('base64')}` } });
+    const outcome = await new Promise<string>((resolve) => {
+      socket.once('open', () => resolve('open'));
+      socket.once('error', () => resolve('refused'));
+      socket.once('unexpected-response', () => resolve('refused'));
+    });
+    expect(outcome).toBe('refused');
+    const charger = await connect();
+    expect((await charger.call('Heartbeat', {}))[0]).toBe(3);
+    await charger.close();
+  });
+
   it('answers an unknown action with NotImplemented and stays connected', async () => {
     const charger = await connect();
     expect(await charger.call('MakeCoffee', {})).toEqual([4, expect.any(String), 'NotImplemented', expect.any(String), {}]);

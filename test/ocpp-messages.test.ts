@@ -163,7 +163,10 @@ describe.each(databaseKinds)('OCPP messages, sessions and normalised events on %
         },
       ],
     });
-    expect(await charger.call('NotifyEvent', problem(false, 1))).toEqual([3, expect.any(String), {}]);
+    const raised = problem(false, 1);
+    expect(await charger.call('NotifyEvent', raised)).toEqual([3, expect.any(String), {}]);
+    // Sent again (the answer was lost): the same fault, not a second one.
+    expect(await charger.call('NotifyEvent', raised)).toEqual([3, expect.any(String), {}]);
     const incident = await eventually(async () => {
       const { body } = await api().get(`/api/incidents?chargerId=${charger.id}`);
       return (body as { incidents: Array<{ connectorId: number; faults: Array<{ errorCode: string; vendorErrorCode: string | null; info: string | null }> }> }).incidents[0];
@@ -172,13 +175,22 @@ describe.each(databaseKinds)('OCPP messages, sessions and normalised events on %
     expect(incident.faults[0]).toMatchObject({ errorCode: 'CX002', vendorErrorCode: 'CX002', info: 'ground fault detected by RCD' });
 
     await charger.call('NotifyEvent', problem(true, 2));
+    // The event log keeps every receipt, the retransmit included; the clearing is logged, not raised.
     const events = await app.db.selectFrom('chargerEvents').select(['kind', 'connectorId', 'data']).where('chargerId', '=', charger.id).where('kind', '=', 'device-event').orderBy('id').execute();
     expect(events.map((e) => [(e.data as { cleared: boolean }).cleared, e.connectorId])).toEqual([
       [false, 1],
+      [false, 1],
       [true, 1],
     ]);
-    const outbox = await app.db.selectFrom('outbox').select('kind').where('chargerId', '=', charger.id).where('kind', '=', 'fault').execute();
-    expect(outbox).toHaveLength(1);
+    // Both receipts carry the charger's event id, so the incident counts the fault once.
+    const outbox = await app.db.selectFrom('outbox').select('payload').where('chargerId', '=', charger.id).where('kind', '=', 'fault').execute();
+    expect(new Set(outbox.map((o) => (o.payload as { fault: { eventId: string } }).fault.eventId)).size).toBe(1);
+    await eventually(async () => {
+      const pending = await app.db.selectFrom('outbox').select('id').where('chargerId', '=', charger.id).where('deliveredAt', 'is', null).execute();
+      return pending.length === 0;
+    }, 10_000, 'both deliveries');
+    const { body: settled } = await api().get(`/api/incidents/${(incident as unknown as { id: string }).id}`);
+    expect(settled.faults).toHaveLength(1);
     charger.close();
   });
 

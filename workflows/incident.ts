@@ -89,6 +89,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
   /** The charger's latest report on this connector, and when it arrived (workflow time). */
   let lastSignal: { signal: ChargerSignal; receivedAt: number } | null = null;
   let remoteFixRunning = false;
+  let escalationsInFlight = 0;
   /** Resolved, and waiting out the flapping window in which a fault reopens it. */
   let settling = false;
   let finished = false;
@@ -105,11 +106,16 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     if (incident.status === 'verifying' || (incident.status === 'resolved' && settling)) recurrence(fault);
     saver.changed();
   });
+  const signalsSeen: string[] = [];
   setHandler(chargerReported, (signal) => {
-    if (isClosed()) return;
+    if (isClosed() || signalsSeen.includes(signal.eventId)) return;
+    signalsSeen.push(signal.eventId);
+    if (signalsSeen.length > 500) signalsSeen.shift();
     lastSignal = { signal, receivedAt: Date.now() };
     addStep('charger-status', system, null, { kind: signal.kind, status: signal.status, reportedAt: signal.at });
-    if (incident.status === 'verifying' && signal.kind === 'session-completed') close('resolved', 'session-completed', system);
+    if (incident.status === 'verifying' && signal.kind === 'session-completed' && incident.verification && signal.at >= incident.verification.startedAt) {
+      close('resolved', 'session-completed', system);
+    }
     // An offline charger that is back is fixed (often someone rebooted a router); verification decides.
     if (incident.source === 'offline' && signal.kind === 'online' && ACTIVE_WORK.includes(incident.status)) startVerification(system, 'back-online');
   });
@@ -129,7 +135,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
   for (;;) {
     await condition(() => isClosed() || workflowInfo().continueAsNewSuggested);
     if (!isClosed()) {
-      await condition(() => !remoteFixRunning && allHandlersFinished());
+      await condition(() => !remoteFixRunning && escalationsInFlight === 0 && allHandlersFinished());
       await saver.drain();
       return continueAsNew<typeof incidentWorkflow>({ ...input, resume: { incident, savedFaults: incident.faults.length, savedSteps: incident.steps.length } });
     }
@@ -140,7 +146,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     if (!reopened) break;
   }
   finished = true;
-  await condition(allHandlersFinished);
+  await condition(() => escalationsInFlight === 0 && allHandlersFinished());
   await saver.drain();
   if (faultsAfterClose.length > 0) {
     // Faults after the settle window belong to the next incident on this connector.
@@ -174,7 +180,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
       }
     }
     remoteFixRunning = false;
-    if (incident.status !== 'remote-fix') return;
+    if (incident.status !== 'remote-fix') {
+      // Someone took over meanwhile (assigned, claimed): the work goes on as a task, in their phase.
+      if (!isClosed() && incident.status !== 'verifying') ensureTask();
+      return;
+    }
     if (recovered) startVerification(system, 'remote-fix');
     else openTask();
   }
@@ -200,6 +210,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
 
   function openTask() {
     setStatus(incident.assignee ? 'dispatched' : incident.acknowledgedAt ? 'acknowledged' : 'opened');
+    ensureTask();
+  }
+
+  /** The incident's field-crew task: the open one, or a new one (assigned if the incident is). */
+  function ensureTask() {
     const open = incident.tasks.find((t) => t.status === 'open' || t.status === 'claimed');
     if (open) return;
     const now = new Date().toISOString();
@@ -300,7 +315,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     }
     if (!isClosed()) {
       const [escalation] = dueEscalations(incident.id, incident.terms.escalation, incident.clocks, incident.acknowledgedAt !== null, incident.escalations);
-      if (escalation) events.push({ at: escalation.at.getTime(), fire: () => escalate(escalation) });
+      // Sent beside the loop: a mail server that is down must not hold up breaches or verification.
+      if (escalation) events.push({ at: escalation.at.getTime(), fire: () => void escalate(escalation) });
     }
     if (incident.status === 'verifying' && incident.verification) {
       events.push({ at: Date.parse(incident.verification.endsAt), fire: () => close('resolved', 'verified', system) });
@@ -309,7 +325,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
   }
 
   async function escalate(due: DueEscalation) {
+    // Marked due-and-handled at once, so the loop moves on to the next event while it is sent.
     incident.escalations.push(due.key);
+    escalationsInFlight++;
     const state = clockState(incident.clocks[due.clock], new Date());
     const trigger = describeTrigger(due.level.trigger);
     await sendEscalation({
@@ -332,6 +350,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
       percentElapsed: state.percent,
       faultSummary: incident.faults.map((f) => f.errorCode).filter((code, i, all) => all.indexOf(code) === i).join(', ') || (incident.report?.description ?? incident.source),
     });
+    escalationsInFlight--;
     addStep('escalated', system, null, { level: due.level.level, trigger, repeat: due.repeat, recipients: due.level.recipients.map((r) => r.email) });
   }
 
