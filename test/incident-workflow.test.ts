@@ -228,6 +228,26 @@ describe('incident engine (time-skipping)', () => {
     await handle.result();
   });
 
+  it('breaches over a DST weekend and a holiday Monday at the right local time', async () => {
+    // The next weekend on which Vienna's clocks change; its Monday made a holiday.
+    let day = DateTime.fromMillis(await env.currentTimeMs(), { zone: 'Europe/Vienna' }).startOf('day').plus({ days: 1 });
+    while (day.offset === day.plus({ days: 1 }).offset) day = day.plus({ days: 1 });
+    const dstSunday = day; // its midnight is on the old offset, the next one on the new
+    expect(dstSunday.weekday).toBe(7);
+    const friday = dstSunday.minus({ days: 2 }).set({ hour: 17, minute: 30 });
+    const holiday = dstSunday.plus({ days: 1 }).toISODate()!;
+    await skipTo(friday);
+    const handle = await open({ fixWithinMs: 4 * HOUR, respondWithinMs: 4 * HOUR, calendar: { ...officeHours, holidays: [holiday] } });
+    // 30 min on Friday, nothing over the weekend or on the holiday, 3.5 h from Tuesday 08:00.
+    await skipTo(dstSunday.plus({ days: 2 }).set({ hour: 12 }));
+    const breach = (await query(handle)).steps.find((s) => s.step === 'fix-breached')!;
+    const local = DateTime.fromISO(breach.at).setZone('Europe/Vienna');
+    expect(local.toFormat('ccc HH:mm')).toBe('Tue 11:30');
+    expect(local.offset).not.toBe(friday.offset);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
+    await handle.result();
+  });
+
   it('refuses pausing for a reason the agreement does not allow', async () => {
     const handle = await open({ terms: { pauseReasons: ['venue-access'] } });
     const refused = await handle.executeUpdate(pause, { args: [{ actor: dispatcher, reason: 'parts' }] }).catch((e: unknown) => e);
