@@ -1,4 +1,5 @@
-import { addBusinessTime, type BusinessCalendar } from './calendar.js';
+import type { BusinessCalendar } from './calendar.js';
+import { instantAt, newClock } from './sla-clock.js';
 
 /** Response and fix targets of an incident, on a support calendar (none = 24/7). */
 export interface SlaTargets {
@@ -12,8 +13,8 @@ export interface SlaDeadlines {
   fixBy: Date;
 }
 
-/** respondBy / fixBy = openedAt + the response / fix target counted in the calendar's open hours (wall-clock time without a calendar). */
+/** respondBy / fixBy = openedAt + the response / fix target counted in the calendar's open hours (wall-clock time without a calendar): the clocks' breach instants when nothing pauses them. */
 export function slaDeadlines(openedAt: Date, targets: SlaTargets): SlaDeadlines {
-  const add = (ms: number) => (targets.calendar ? addBusinessTime(openedAt, ms, targets.calendar) : new Date(openedAt.getTime() + ms));
-  return { respondBy: add(targets.respondWithinMs), fixBy: add(targets.fixWithinMs) };
+  const deadline = (name: 'response' | 'fix', ms: number) => instantAt(newClock(name, ms, targets.calendar ?? null, openedAt), ms)!;
+  return { respondBy: deadline('response', targets.respondWithinMs), fixBy: deadline('fix', targets.fixWithinMs) };
 }
