@@ -594,17 +594,8 @@ export class SimulatedCharger {
       return { status: 'Accepted' };
     });
     this.command('TriggerMessage', (p) => ({ status: this.triggered(String(p.requestedMessage), p.connectorId as number | undefined) ? 'Accepted' : 'NotImplemented' }));
-    this.command('RemoteStartTransaction', () => {
-      if (!this.connectors.some((c) => c.state === 'Available')) return { status: 'Rejected' };
-      setImmediate(() => this.startSession());
-      return { status: 'Accepted' };
-    });
-    this.command('RemoteStopTransaction', (p) => {
-      const connector = this.connectors.find((c) => c.session?.transactionId === p.transactionId);
-      if (!connector) return { status: 'Rejected' };
-      this.step(() => this.endSession(connector, 'Remote'));
-      return { status: 'Accepted' };
-    });
+    this.command('RemoteStartTransaction', () => this.remoteStart());
+    this.command('RemoteStopTransaction', (p) => this.remoteStop(p.transactionId));
     this.command('UnlockConnector', () => ({ status: 'Unlocked' }));
     this.command('ClearCache', () => ({ status: 'Accepted' }));
     this.command('ChangeConfiguration', () => ({ status: 'Accepted' }));
@@ -618,6 +609,21 @@ export class SimulatedCharger {
     this.command('DataTransfer', () => ({ status: 'UnknownVendorId' }));
   }
 
+  /** A remote start (1.6 RemoteStart, 2.0.1 RequestStart): a session on a free connector. */
+  private remoteStart() {
+    if (!this.connectors.some((c) => c.state === 'Available')) return { status: 'Rejected' };
+    setImmediate(() => this.startSession());
+    return { status: 'Accepted' };
+  }
+
+  /** A remote stop of one of this charger's sessions. */
+  private remoteStop(transactionId: unknown) {
+    const connector = this.connectors.find((c) => c.session?.transactionId === transactionId);
+    if (!connector) return { status: 'Rejected' };
+    this.step(() => this.endSession(connector, 'Remote'));
+    return { status: 'Accepted' };
+  }
+
   private answerCommands201() {
     this.command('Reset', () => {
       this.reboot('ImmediateReset');
@@ -629,17 +635,8 @@ export class SimulatedCharger {
       return { status: 'Accepted' };
     });
     this.command('TriggerMessage', (p) => ({ status: this.triggered(String(p.requestedMessage), (p.evse as { id: number } | undefined)?.id) ? 'Accepted' : 'NotImplemented' }));
-    this.command('RequestStartTransaction', () => {
-      if (!this.connectors.some((c) => c.state === 'Available')) return { status: 'Rejected' };
-      setImmediate(() => this.startSession());
-      return { status: 'Accepted' };
-    });
-    this.command('RequestStopTransaction', (p) => {
-      const connector = this.connectors.find((c) => c.session?.transactionId === p.transactionId);
-      if (!connector) return { status: 'Rejected' };
-      this.step(() => this.endSession(connector, 'Remote'));
-      return { status: 'Accepted' };
-    });
+    this.command('RequestStartTransaction', () => this.remoteStart());
+    this.command('RequestStopTransaction', (p) => this.remoteStop(p.transactionId));
     this.command('UnlockConnector', () => ({ status: 'Unlocked' }));
     this.command('ClearCache', () => ({ status: 'Accepted' }));
     this.command('GetVariables', (p) => ({
