@@ -112,8 +112,13 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       );
     }
 
-    // Every process relays the outbox; a lease in the database lets one deliver at a time.
-    const relay = startOutboxRelay({ db, temporal, processName: config.gatewayNode, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, offlineGraceMs: config.offlineGraceMs, log });
+    // Every process relays the outbox; a lease in the database lets one deliver at a time. It has its
+    // own connection without the SDK's retry interceptor: the relay retries with its own backoff, and
+    // SDK retries still pending when the connection closes would throw from a timer.
+    const relayConnection = await Connection.connect({ address, interceptors: [] });
+    cleanups.push(() => relayConnection.close());
+    const relayClient = new Client({ connection: relayConnection, namespace: config.temporal.namespace });
+    const relay = startOutboxRelay({ db, temporal: relayClient, processName: config.gatewayNode, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, offlineGraceMs: config.offlineGraceMs, log });
     cleanups.push(relay.stop);
 
     const gateway = roles.has('gateway')
