@@ -50,23 +50,38 @@ export interface MeterValue201 {
   sampledValue: SampledValue201[];
 }
 
+/** What both versions say about a sampled value, with OCPP's defaults filled in (Energy.Active.Import.Register, in Wh). */
+interface SampledFields {
+  measurand?: string;
+  phase?: string;
+  location?: string;
+  unit?: string;
+  context?: string;
+  value: string;
+  exponent: number;
+}
+
+function sample(connectorId: number, transactionId: string | null, timestamp: string, sv: SampledFields): MeterSample {
+  return {
+    connectorId,
+    transactionId,
+    sampledAt: new Date(timestamp).toISOString(),
+    measurand: sv.measurand ?? DEFAULT_MEASURAND,
+    phase: sv.phase ?? '',
+    location: sv.location ?? '',
+    unit: sv.unit ?? (sv.measurand === undefined || sv.measurand.startsWith('Energy') ? 'Wh' : null),
+    context: sv.context ?? null,
+    value: sv.value,
+    exponent: sv.exponent,
+  };
+}
+
 /** 1.6 sampled values are strings; signed data and other non-numbers are skipped (the raw frame is not a reading). */
 export function samplesFrom16(connectorId: number, transactionId: string | null, meterValues: MeterValue16[]): MeterSample[] {
   return meterValues.flatMap((mv) =>
     mv.sampledValue
       .filter((sv) => sv.format !== 'SignedData' && DECIMAL.test(sv.value) && plausible(Number(sv.value)))
-      .map((sv) => ({
-        connectorId,
-        transactionId,
-        sampledAt: new Date(mv.timestamp).toISOString(),
-        measurand: sv.measurand ?? DEFAULT_MEASURAND,
-        phase: sv.phase ?? '',
-        location: sv.location ?? '',
-        unit: sv.unit ?? (sv.measurand === undefined || sv.measurand.startsWith('Energy') ? 'Wh' : null),
-        context: sv.context ?? null,
-        value: sv.value,
-        exponent: 0,
-      })),
+      .map((sv) => sample(connectorId, transactionId, mv.timestamp, { ...sv, exponent: 0 })),
   );
 }
 
@@ -75,18 +90,17 @@ export function samplesFrom201(connectorId: number, transactionId: string | null
   return meterValues.flatMap((mv) =>
     mv.sampledValue
       .filter((sv) => plausible(sv.value, sv.unitOfMeasure?.multiplier))
-      .map((sv) => ({
-        connectorId,
-        transactionId,
-        sampledAt: new Date(mv.timestamp).toISOString(),
-        measurand: sv.measurand ?? DEFAULT_MEASURAND,
-        phase: sv.phase ?? '',
-        location: sv.location ?? '',
-        unit: sv.unitOfMeasure?.unit ?? (sv.measurand === undefined || sv.measurand.startsWith('Energy') ? 'Wh' : null),
-        context: sv.context ?? null,
-        value: String(sv.value),
-        exponent: sv.unitOfMeasure?.multiplier ?? 0,
-      })),
+      .map((sv) =>
+        sample(connectorId, transactionId, mv.timestamp, {
+          measurand: sv.measurand,
+          phase: sv.phase,
+          location: sv.location,
+          unit: sv.unitOfMeasure?.unit,
+          context: sv.context,
+          value: String(sv.value),
+          exponent: sv.unitOfMeasure?.multiplier ?? 0,
+        }),
+      ),
   );
 }
 
