@@ -67,6 +67,6 @@ export async function keepRejectedCall(ctx: HandlerContext, call: RejectedCall):
     })
     .execute();
   if (!salvaged) return;
-  const queued = await recordConnectorStatus(ctx.db, salvaged, assessConnectorStatus(salvaged.connectorId, salvaged.status, salvaged.errorCode));
-  if (queued) ctx.outboxChanged();
+  await recordConnectorStatus(ctx.db, salvaged, assessConnectorStatus(salvaged.connectorId, salvaged.status, salvaged.errorCode));
+  ctx.outboxChanged();
 }

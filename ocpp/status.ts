@@ -6,10 +6,9 @@ import type { ChargerSignalEvent, ConnectorStatusChanged, DeviceProblem, FaultEv
 /**
  * Keeps a status report: appended to the status log, the connector's latest status updated, and an
  * outbox event for the connector's incident — a fault opens or feeds it, any other status tells a
- * running one how the connector is doing — all in one transaction. Returns true (an outbox event
- * was written).
+ * running one how the connector is doing — all in one transaction.
  */
-export async function recordConnectorStatus(db: Db, event: ConnectorStatusChanged, fault: FaultAssessment | null): Promise<boolean> {
+export async function recordConnectorStatus(db: Db, event: ConnectorStatusChanged, fault: FaultAssessment | null): Promise<void> {
   await db.transaction().execute(async (trx) => {
     const { id } = await trx
       .insertInto('statusLog')
@@ -71,7 +70,6 @@ export async function recordConnectorStatus(db: Db, event: ConnectorStatusChange
       : { kind: 'status', chargerId: event.chargerId, connectorId: event.connectorId, signal: { eventId: `status:${id}`, kind: 'status', status: event.status, at: event.at } };
     await trx.insertInto('outbox').values({ chargerId: event.chargerId, kind: outboxEvent.kind, payload: JSON.stringify(outboxEvent) }).execute();
   });
-  return true;
 }
 
 /**

@@ -65,7 +65,7 @@ export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
 
   client.handle('StatusNotification', async ({ params }) => {
     const report = params as StatusNotification16;
-    const queued = await recordConnectorStatus(
+    await recordConnectorStatus(
       db,
       {
         chargerId,
@@ -80,7 +80,7 @@ export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
       },
       assessConnectorStatus(report.connectorId, report.status, report.errorCode),
     );
-    if (queued) ctx.outboxChanged();
+    ctx.outboxChanged();
     return {};
   });
 

@@ -76,7 +76,7 @@ export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
 
   client.handle('StatusNotification', async ({ params }) => {
     const report = params as StatusNotification201;
-    const queued = await recordConnectorStatus(
+    await recordConnectorStatus(
       db,
       {
         chargerId,
@@ -91,7 +91,7 @@ export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
       },
       assessConnectorStatus(report.evseId, report.connectorStatus, null),
     );
-    if (queued) ctx.outboxChanged();
+    ctx.outboxChanged();
     return {};
   });
 
