@@ -94,7 +94,7 @@ const Note = z.string().max(2000).optional();
 const Photo = z.object({ name: z.string().min(1).max(200), contentType: z.string().min(1).max(100), sizeBytes: z.number().int().min(0) });
 
 /** Each human step: its body, who may take it (the workflow's validator has the final word) and what it does. */
-const STEP_BODIES = {
+export const STEP_BODIES = {
   acknowledge: { body: z.object({ note: Note }), summary: 'Acknowledge: stops the response clock' },
   assign: { body: z.object({ note: Note, technician: Person }), summary: 'Assign (dispatch) to a technician' },
   claim: { body: z.object({ note: Note }), summary: 'A technician takes the incident’s task' },

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
 import type { TasksTable } from '../db/schema.js';
 import type { ApiDeps, ApiEnv } from './env.js';
-import { takeStep } from './incidents.js';
+import { STEP_BODIES, takeStep } from './incidents.js';
 import { notFound, Problem, problemResponses } from './problem.js';
 import { scoped } from './scope.js';
 
@@ -37,13 +37,8 @@ const inbox = createRoute({
   },
 });
 
-const Fix = z.object({
-  note: z.string().max(2000).optional(),
-  partsUsed: z.array(z.string().min(1).max(200)).max(50).optional(),
-  checklist: z.record(z.string(), z.union([z.boolean(), z.string().max(500)])).optional(),
-  photoIds: z.array(z.uuid()).max(20).optional(),
-  photos: z.array(z.object({ name: z.string().min(1).max(200), contentType: z.string().min(1).max(100), sizeBytes: z.number().int().min(0) })).max(20).optional(),
-});
+/** Completing a task is the incident's fix step, with the same body. */
+const Fix = STEP_BODIES.fix.body;
 
 const action = (name: 'claim' | 'unclaim' | 'complete', summary: string) =>
   createRoute({
