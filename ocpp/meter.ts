@@ -61,11 +61,14 @@ interface SampledFields {
   exponent: number;
 }
 
-function sample(connectorId: number, transactionId: string | null, timestamp: string, sv: SampledFields): MeterSample {
+/** One time per meter value (its samples share it), as UTC ISO text. */
+const normalisedTime = (timestamp: string) => new Date(timestamp).toISOString();
+
+function sample(connectorId: number, transactionId: string | null, sampledAt: string, sv: SampledFields): MeterSample {
   return {
     connectorId,
     transactionId,
-    sampledAt: new Date(timestamp).toISOString(),
+    sampledAt,
     measurand: sv.measurand ?? DEFAULT_MEASURAND,
     phase: sv.phase ?? '',
     location: sv.location ?? '',
@@ -78,20 +81,22 @@ function sample(connectorId: number, transactionId: string | null, timestamp: st
 
 /** 1.6 sampled values are strings; signed data and other non-numbers are skipped (the raw frame is not a reading). */
 export function samplesFrom16(connectorId: number, transactionId: string | null, meterValues: MeterValue16[]): MeterSample[] {
-  return meterValues.flatMap((mv) =>
-    mv.sampledValue
+  return meterValues.flatMap((mv) => {
+    const sampledAt = normalisedTime(mv.timestamp);
+    return mv.sampledValue
       .filter((sv) => sv.format !== 'SignedData' && DECIMAL.test(sv.value) && plausible(Number(sv.value)))
-      .map((sv) => sample(connectorId, transactionId, mv.timestamp, { ...sv, exponent: 0 })),
-  );
+      .map((sv) => sample(connectorId, transactionId, sampledAt, { ...sv, exponent: 0 }));
+  });
 }
 
 /** 2.0.1 sampled values are numbers with an optional power-of-ten multiplier. */
 export function samplesFrom201(connectorId: number, transactionId: string | null, meterValues: MeterValue201[]): MeterSample[] {
-  return meterValues.flatMap((mv) =>
-    mv.sampledValue
+  return meterValues.flatMap((mv) => {
+    const sampledAt = normalisedTime(mv.timestamp);
+    return mv.sampledValue
       .filter((sv) => plausible(sv.value, sv.unitOfMeasure?.multiplier))
       .map((sv) =>
-        sample(connectorId, transactionId, mv.timestamp, {
+        sample(connectorId, transactionId, sampledAt, {
           measurand: sv.measurand,
           phase: sv.phase,
           location: sv.location,
@@ -100,8 +105,8 @@ export function samplesFrom201(connectorId: number, transactionId: string | null
           value: String(sv.value),
           exponent: sv.unitOfMeasure?.multiplier ?? 0,
         }),
-      ),
-  );
+      );
+  });
 }
 
 /**
