@@ -219,7 +219,6 @@ export interface SessionsTable {
 }
 
 export interface MeterSamplesTable {
-  id: Generated<string>;
   chargerId: string;
   connectorId: number;
   transactionId: string | null;

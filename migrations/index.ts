@@ -5,6 +5,7 @@ import * as rejectedFrames from './0003_rejected_frames.js';
 import * as sessionsAndConnectivity from './0004_sessions_and_connectivity.js';
 import * as incidentEngine from './0005_incident_engine.js';
 import * as attachments from './0006_attachments.js';
+import * as gatewayWritePath from './0007_gateway_write_path.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -14,6 +15,7 @@ const migrations: Record<string, Migration> = {
   '0004_sessions_and_connectivity': sessionsAndConnectivity,
   '0005_incident_engine': incidentEngine,
   '0006_attachments': attachments,
+  '0007_gateway_write_path': gatewayWritePath,
 };
 
 export const migrationProvider: MigrationProvider = {
