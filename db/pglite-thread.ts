@@ -101,8 +101,9 @@ class PGliteThread implements DatabaseConnection {
     worker.on('exit', (code) => this.#fail(new Error(`the database thread ended (exit code ${code})`)));
   }
 
+  /** The thread gets none of this process's node options: it needs no loader, and some (e.g. `--input-type`) would stop it. */
   static async start(dataDir: string | null): Promise<PGliteThread> {
-    const thread = new PGliteThread(new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dataDir } }));
+    const thread = new PGliteThread(new Worker(new URL('./pglite-worker.mjs', import.meta.url), { workerData: { dataDir }, execArgv: [] }));
     try {
       await thread.#started.promise;
     } catch (error) {

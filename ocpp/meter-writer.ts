@@ -11,6 +11,10 @@ interface Pending {
   done: { resolve(): void; reject(error: unknown): void };
 }
 
+/** A batch this size goes at once; a smaller one waits out FLUSH_GAP_MS after the previous batch. */
+const FULL_BATCH = 250;
+const FLUSH_GAP_MS = 10;
+
 /** `value × 10^exponent` as an exact numeric in SQL. */
 export const scaled = (value: string, exponent: number) => sql<string>`(${value}::numeric * power(10::numeric, ${exponent}::int))`;
 /** The same, for rows that carry `value` and `exponent` columns. */
@@ -53,7 +57,36 @@ export function createMeterWriter(db: Db) {
     `.execute(db);
   }
 
+  /**
+   * When the next batch goes: at once after a quiet spell (a lone message is not held back), at
+   * once when a full batch waits, otherwise no sooner than FLUSH_GAP_MS after the last one ended.
+   * Flushing again the moment the last statement returned wrote batches of one or two messages
+   * under a steady load, and on PGlite every statement costs a few hundred microseconds of the
+   * database thread, which then had no time left for anything else.
+   */
+  let lastFlushEnded = 0;
+  let timer: NodeJS.Timeout | null = null;
+  let immediate = false;
+
+  function schedule() {
+    if (flushing || immediate || queue.length === 0) return;
+    const wait = queue.length >= FULL_BATCH ? 0 : lastFlushEnded + FLUSH_GAP_MS - Date.now();
+    if (wait > 0) {
+      timer ??= setTimeout(drain, wait);
+      return;
+    }
+    // Collect what arrives in this turn of the event loop.
+    immediate = true;
+    setImmediate(() => {
+      immediate = false;
+      drain();
+    });
+  }
+
   function drain() {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (flushing || queue.length === 0) return;
     const batch = queue;
     queue = [];
     flushing = flush(batch).then(
@@ -62,7 +95,8 @@ export function createMeterWriter(db: Db) {
     );
     void flushing.then(() => {
       flushing = null;
-      if (queue.length > 0) drain();
+      lastFlushEnded = Date.now();
+      schedule();
     });
   }
 
@@ -72,8 +106,7 @@ export function createMeterWriter(db: Db) {
       if (samples.length === 0 && !session) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
         queue.push({ chargerId, samples, session, done: { resolve, reject } });
-        // Collect what arrives in this turn of the event loop; later arrivals wait for the flush in progress.
-        if (!flushing && queue.length === 1) setImmediate(() => !flushing && queue.length > 0 && drain());
+        schedule();
       });
     },
   };

@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminToken } from '../api/auth.js';
@@ -63,4 +65,50 @@ describe.each(databaseKinds)('database on %s', (kind) => {
     const ids = (await db.selectFrom('apiTokens').select('id').where('id', 'in', ['rolled-back', 'outside']).execute()).map((r) => r.id);
     expect(ids).toEqual(['outside']);
   });
+
+  it('reports a failed statement with PostgreSQL\'s code and constraint, and stays usable', async () => {
+    const token = { id: 'twice', tokenHash: 'h-twice', role: 'venue', name: 'z' } as const;
+    await db.insertInto('apiTokens').values(token).execute();
+    const failure = await db.insertInto('apiTokens').values(token).execute().catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(Error);
+    expect(failure).toMatchObject({ code: '23505', constraint: 'api_tokens_pkey' });
+    expect(await db.selectFrom('apiTokens').select('id').where('id', '=', 'twice').execute()).toEqual([{ id: 'twice' }]);
+  });
+
+  it('keeps the event loop turning while a statement runs', async () => {
+    let ticks = 0;
+    const ticking = setInterval(() => ticks++, 10);
+    await sql`select pg_sleep(0.5)`.execute(db);
+    clearInterval(ticking);
+    // A statement run on the event loop (PGlite in process) would let one tick through at most.
+    expect(ticks).toBeGreaterThanOrEqual(5);
+  });
 });
+
+describe('PGlite on its own thread', () => {
+  it('does not keep a process alive once its statements are answered', async () => {
+    const script = `
+      import { openDatabase } from './db/connect.ts';
+      import { sql } from 'kysely';
+      const db = openDatabase({ pgliteDir: null });
+      const { rows } = await sql\`select 40 + 2 as answer\`.execute(db);
+      console.log(rows[0].answer);
+    `;
+    const { stdout, code } = await runNode(['--import', 'tsx', '--input-type=module', '-e', script]);
+    expect({ stdout: stdout.trim(), code }).toEqual({ stdout: '42', code: 0 });
+  });
+});
+
+function runNode(args: string[]): Promise<{ stdout: string; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { cwd: path.resolve(import.meta.dirname, '..'), stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ stdout, code });
+    });
+  });
+}
