@@ -25,6 +25,7 @@ parentPort.on('message', async (request) => {
   if (request.type === 'close') {
     await pglite.close().catch(() => undefined);
     process.exit(0); // in a worker thread: ends this thread only
+    return;
   }
   try {
     const { rows, affectedRows } = await pglite.query(request.sql, request.parameters, { rowMode: 'object' });
