@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { RPCServer } from 'ocpp-rpc';
 import { SUPPORTED_PROTOCOLS, type RPCServerClient } from '../ocpp/rpc.js';
-import { cpuMs, measuredHeap, serveParent, tellParent, type ServerReply, type ServerRequest } from './ipc.js';
+import { cpuMs, loopDelaySinceLastCall, measuredHeap, serveParent, tellParent, type ServerReply, type ServerRequest } from './ipc.js';
 
 /**
  * The yardstick: ocpp-rpc's RPCServer in strict mode, as the gateway runs it, answering every
@@ -39,7 +39,7 @@ serveParent<ServerRequest, ServerReply>(async (request) => {
     case 'heap':
       return { type: 'heap', ...(await measuredHeap()) };
     case 'stats':
-      return { type: 'stats', connected, cpuMs: cpuMs() };
+      return { type: 'stats', connected, cpuMs: cpuMs(), loopDelay: loopDelaySinceLastCall() };
     case 'stop':
       await server.close({ code: 1001, reason: 'benchmark over', awaitPending: false, force: true });
       http.close();

@@ -9,7 +9,7 @@ import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
 import { hashPassword } from '../runtime/secrets.js';
 import { freePort } from '../test/support/ports.js';
-import { cpuMs, measuredHeap, serveParent, tellParent, type ServerReply, type ServerRequest } from './ipc.js';
+import { cpuMs, loopDelaySinceLastCall, measuredHeap, serveParent, tellParent, type ServerReply, type ServerRequest } from './ipc.js';
 
 /**
  * Concierge as `concierge start` runs it — Temporal dev server (unless TEMPORAL_ADDRESS is set),
@@ -42,7 +42,7 @@ serveParent<ServerRequest, ServerReply>(async (request) => {
       return { type: 'heap', ...(await measuredHeap()) };
     case 'stats': {
       const row = await app!.db.selectFrom('chargers').select(sql<string>`count(*)`.as('n')).where('connected', '=', true).executeTakeFirstOrThrow();
-      return { type: 'stats', connected: Number(row.n), cpuMs: cpuMs() };
+      return { type: 'stats', connected: Number(row.n), cpuMs: cpuMs(), loopDelay: loopDelaySinceLastCall() };
     }
     case 'stop':
       await stop();

@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
 import { SIMULATED_PROTOCOLS, type SimulatedProtocol } from '../ocpp/simulator.js';
 import type { ConciergeServerSetup } from './concierge-server.js';
-import { Child, type GeneratorReply, type GeneratorRequest, type GeneratorSetup, type MeasuredAction, type ServerReply, type ServerRequest } from './ipc.js';
+import { Child, type GeneratorReply, type GeneratorRequest, type GeneratorSetup, type MeasuredAction, type ServerReply, type ServerRequest, type ServerStats } from './ipc.js';
 
 /**
  * The gateway benchmark: simulated chargers in load-generator processes against one server
@@ -59,9 +59,9 @@ interface ServerResult {
   heldAtEnd: number;
   heapPerChargerKB: number;
   rssPerChargerKB: number;
-  hold: { ratePerSecond: number; latency: Latency; errors: number; generatorDelayMs: number };
+  hold: { ratePerSecond: number; latency: Latency; errors: number; generatorDelayMs: number; serverDelay: ServerStats['loopDelay'] };
   saturated: { perSecond: number; errors: number; serverCpuPercent: number };
-  steady: { ratePerSecond: number; latency: Latency; errors: number; generatorDelayMs: number };
+  steady: { ratePerSecond: number; latency: Latency; errors: number; generatorDelayMs: number; serverDelay: ServerStats['loopDelay'] };
   lastErrors: string[];
 }
 
@@ -182,6 +182,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     log(`${booted} booted in ${connectSeconds.toFixed(1)} s (${sum(started.map((s) => s.connectFailures))} refused)`);
 
     log(`hold: periodic traffic (heartbeat and meter values every 10 s, sessions) for ${phases.holdMs / 1000} s`);
+    await server.request({ type: 'stats' }, 'stats'); // starts the server's event-loop delay measurement afresh
     const held = await all((g) => g.request({ type: 'hold', durationMs: phases.holdMs }, 'held', phases.holdMs + 120_000));
     const afterHold = await server.request({ type: 'stats' }, 'stats');
     const holdLatency = latency(held.flatMap((h) => h.latenciesMs));
@@ -218,9 +219,9 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
       heldAtEnd: end.connected,
       heapPerChargerKB,
       rssPerChargerKB: (idle.rss - baseline.rss) / booted / 1024,
-      hold: { ratePerSecond: sum(held.map((h) => h.answered + h.errors)) / (phases.holdMs / 1000), latency: holdLatency, errors: sum(held.map((h) => h.errors)), generatorDelayMs: Math.max(...held.map((h) => h.loopDelayP99Ms)) },
+      hold: { ratePerSecond: sum(held.map((h) => h.answered + h.errors)) / (phases.holdMs / 1000), latency: holdLatency, errors: sum(held.map((h) => h.errors)), generatorDelayMs: Math.max(...held.map((h) => h.loopDelayP99Ms)), serverDelay: afterHold.loopDelay },
       saturated: { perSecond, errors: sum(saturated.map((s) => s.errors)), serverCpuPercent },
-      steady: { ratePerSecond: sum(steadied.map((s) => s.answered + s.errors)) / (phases.steadyMs / 1000), latency: steadyLatency, errors: sum(steadied.map((s) => s.errors)), generatorDelayMs: Math.max(...steadied.map((s) => s.loopDelayP99Ms)) },
+      steady: { ratePerSecond: sum(steadied.map((s) => s.answered + s.errors)) / (phases.steadyMs / 1000), latency: steadyLatency, errors: sum(steadied.map((s) => s.errors)), generatorDelayMs: Math.max(...steadied.map((s) => s.loopDelayP99Ms)), serverDelay: end.loopDelay },
       lastErrors: [...new Set(lastErrors.map((e) => e.replace(/^BENCH-\d+: /, '')))].slice(0, 5),
     };
   } finally {
@@ -321,6 +322,8 @@ function formatReport(measured: ServerResult[]): string {
   row('p50 / p99 response of the periodic traffic (hold phase)', '—', cell(concierge, holdCell), cell(bare, holdCell));
   const delayCell = (r: ServerResult) => `${r.hold.generatorDelayMs} / ${r.steady.generatorDelayMs} ms`;
   row("load generators' own event-loop delay, p99 (hold / steady): part of the response times above", '—', cell(concierge, delayCell), cell(bare, delayCell));
+  const serverDelayCell = (r: ServerResult) => `${r.hold.serverDelay.p99Ms} / ${r.hold.serverDelay.maxMs} ms; ${r.steady.serverDelay.p99Ms} / ${r.steady.serverDelay.maxMs} ms`;
+  row("server's event-loop delay, p99 / max (hold; steady)", '—', cell(concierge, serverDelayCell), cell(bare, serverDelayCell));
   for (const r of measured) {
     if (r.lastErrors.length) lines.push('', `Errors seen on ${r.kind === 'bare' ? 'the bare server' : 'Concierge'} (last of each generator): ${r.lastErrors.map((e) => `\`${e}\``).join('; ')}`);
   }

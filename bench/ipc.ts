@@ -1,4 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 /** Messages between the benchmark and its child processes (servers and load generators). */
@@ -14,6 +15,8 @@ export interface ServerStats {
   connected: number;
   /** CPU time the server process used so far, in ms. */
   cpuMs: number;
+  /** The server's own event-loop delay since the previous stats request, in ms: stalls every charger waits out. */
+  loopDelay: { p99Ms: number; maxMs: number };
 }
 
 export type ServerRequest = { type: 'heap' } | { type: 'stats' } | { type: 'stop' };
@@ -160,6 +163,20 @@ export async function measuredHeap(): Promise<HeapReport> {
   }
   const { heapUsed, rss, external } = process.memoryUsage();
   return { heapUsed, rss, external };
+}
+
+let serverLoop: IntervalHistogram | undefined;
+
+/** The server's event-loop delay since the previous call (the first call starts the measurement). */
+export function loopDelaySinceLastCall(): ServerStats['loopDelay'] {
+  if (!serverLoop) {
+    serverLoop = monitorEventLoopDelay({ resolution: 5 });
+    serverLoop.enable();
+  }
+  const ms = (ns: number) => Math.round(ns / 1e4) / 100;
+  const delay = { p99Ms: ms(serverLoop.percentile(99)), maxMs: ms(serverLoop.max) };
+  serverLoop.reset();
+  return delay;
 }
 
 export function cpuMs(): number {
