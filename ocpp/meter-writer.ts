@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { EnergyReading } from './events.js';
 import type { MeterSample } from './meter.js';
@@ -15,10 +15,10 @@ interface Pending {
 const FULL_BATCH = 250;
 const FLUSH_GAP_MS = 10;
 
-/** `value × 10^exponent` as an exact numeric in SQL. */
-export const scaled = (value: string, exponent: number) => sql<string>`(${value}::numeric * power(10::numeric, ${exponent}::int))`;
-/** The same, for rows that carry `value` and `exponent` columns. */
-const scaledColumn = sql<string>`(value::numeric * power(10::numeric, exponent))`;
+/** `value × 10^exponent` as an exact numeric in SQL, from parameters or from columns. */
+export const scaled = (value: string | RawBuilder<unknown>, exponent: number | RawBuilder<unknown>) => sql<string>`(${value}::numeric * power(10::numeric, ${exponent}::int))`;
+/** For rows that carry `value` and `exponent` columns. */
+const scaledColumn = scaled(sql.ref('value'), sql.ref('exponent'));
 
 /**
  * Writes meter samples in batches (group commit): every MeterValues handler waits for the
