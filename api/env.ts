@@ -9,6 +9,11 @@ import type { Logger } from '../runtime/log.js';
 export interface ApiDeps {
   db: Db;
   temporal: Client;
+  /**
+   * Temporal without the SDK's retries, for the health check: it reports the state now, and SDK
+   * retries it left running after giving up would outlive it (and throw once the connection closes).
+   */
+  temporalProbe: Client;
   log: Logger;
   /** The workflow task queue. */
   taskQueue: string;

@@ -14,10 +14,10 @@ const route = createRoute({
 
 const CHECK_TIMEOUT_MS = 3_000;
 
-export function healthRoutes({ db, temporal, log }: ApiDeps) {
+export function healthRoutes({ db, temporalProbe, log }: ApiDeps) {
   const checks: Record<string, () => Promise<unknown>> = {
     database: () => sql`select 1`.execute(db),
-    temporal: () => temporal.workflowService.getSystemInfo({}),
+    temporal: () => temporalProbe.withDeadline(Date.now() + CHECK_TIMEOUT_MS, () => temporalProbe.workflowService.getSystemInfo({})),
   };
   return new OpenAPIHono().openapi(route, async (c) => {
     const results = await Promise.all(

@@ -112,13 +112,15 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       );
     }
 
-    // Every process relays the outbox; a lease in the database lets one deliver at a time. It has its
-    // own connection without the SDK's retry interceptor: the relay retries with its own backoff, and
-    // SDK retries still pending when the connection closes would throw from a timer.
-    const relayConnection = await Connection.connect({ address, interceptors: [] });
-    cleanups.push(() => relayConnection.close());
-    const relayClient = new Client({ connection: relayConnection, namespace: config.temporal.namespace });
-    const relay = startOutboxRelay({ db, temporal: relayClient, processName: config.gatewayNode, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, offlineGraceMs: config.offlineGraceMs, log });
+    // A connection without the SDK's retry interceptor, for callers that retry on their own terms
+    // (the outbox relay, with its own backoff) or must not retry (the health check): SDK retries
+    // still pending when the connection closes would throw from a timer.
+    const noRetryConnection = await Connection.connect({ address, interceptors: [] });
+    cleanups.push(() => noRetryConnection.close());
+    const noRetryClient = new Client({ connection: noRetryConnection, namespace: config.temporal.namespace });
+
+    // Every process relays the outbox; a lease in the database lets one deliver at a time.
+    const relay = startOutboxRelay({ db, temporal: noRetryClient, processName: config.gatewayNode, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, offlineGraceMs: config.offlineGraceMs, log });
     cleanups.push(relay.stop);
 
     const gateway = roles.has('gateway')
@@ -137,7 +139,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       );
     }
 
-    const api = createApi({ db, temporal, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
+    const api = createApi({ db, temporal, temporalProbe: noRetryClient, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
     const server = await listen(api.fetch, config.port, config.host);
     server.on('upgrade', (request, socket, head) => {
       if (gateway && request.url?.startsWith('/ocpp/')) gateway.handleUpgrade(request, socket, head);
