@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -43,36 +44,68 @@ export interface DevServer {
 /**
  * Runs `temporal server start-dev` with SQLite persistence, so workflows and their timers survive
  * a restart. A server left behind by a process that was killed is stopped first (pid file).
+ *
+ * The server picks free ports for its internal services itself and binds them a moment later;
+ * another process can take one in between, and the server then exits while starting. That start
+ * is tried again (the port we were given is never changed: clients know it).
  */
 export async function startTemporalDevServer(options: DevServerOptions): Promise<DevServer> {
-  const { port, uiPort, dbFile, namespace, log } = options;
+  const { dbFile, log } = options;
   const pidFile = dbFile ? `${dbFile}.pid` : null;
   if (dbFile) mkdirSync(path.dirname(dbFile), { recursive: true });
   if (pidFile) await stopLeftover(pidFile, log);
 
+  for (let attempt = 1; ; attempt++) {
+    const outcome = await startOnce(options, pidFile);
+    if (!(outcome instanceof StartFailure)) return outcome;
+    if (!outcome.retryable || attempt === START_ATTEMPTS) throw outcome.error;
+    log.warn({ attempt, reason: outcome.error.message }, 'temporal dev server exited while starting; trying again');
+  }
+}
+
+const START_ATTEMPTS = 3;
+
+class StartFailure {
+  constructor(readonly error: Error, readonly retryable: boolean) {}
+}
+
+async function startOnce(options: DevServerOptions, pidFile: string | null): Promise<DevServer | StartFailure> {
+  const { port, uiPort, dbFile, namespace, log } = options;
   const args = ['server', 'start-dev', ...(dbFile ? ['--db-filename', dbFile] : []), '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
   if (namespace !== 'default') args.push('--namespace', namespace);
   args.push('--log-level', 'warn', '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
 
-  const logFile = dbFile ? openSync(`${dbFile}.log`, 'a') : 'ignore';
+  // A file, never a pipe: the server outlives a Concierge killed with -9 and must not die writing.
+  const logPath = dbFile ? `${dbFile}.log` : path.join(mkdtempSync(path.join(os.tmpdir(), 'temporal-dev-')), 'server.log');
+  const logStart = existsSync(logPath) ? statSync(logPath).size : 0;
+  const logFile = openSync(logPath, 'a');
   const cli = findTemporalCli(options.cli);
   // Own process group: a Ctrl-C reaches Concierge, which then stops the server after the worker.
   const child = spawn(cli, args, { stdio: ['ignore', logFile, logFile], detached: true });
+  closeSync(logFile);
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   if (child.pid && pidFile) writeFileSync(pidFile, String(child.pid));
 
   const address = `127.0.0.1:${port}`;
-  const ready = waitUntilReachable(address, options.readyTimeoutMs ?? 60_000);
+  const stopWaiting = new AbortController();
+  const ready = waitUntilReachable(address, options.readyTimeoutMs ?? 60_000, stopWaiting.signal);
   const outcome = await Promise.race([
-    ready.then(() => 'ready' as const),
-    exited.then((code) => new Error(`temporal dev server exited with code ${code}${dbFile ? `; see ${dbFile}.log` : ''}`)),
-    spawnError.then((error) => new Error(`cannot run the Temporal CLI "${cli}" (run the setup step or set TEMPORAL_CLI): ${error.message}`)),
+    ready.then(() => 'ready' as const, (error: Error) => new StartFailure(error, false)),
+    exited.then((code) => {
+      const output = logTail(logPath, logStart);
+      // Our own ports are fixed: another try cannot help when one of them is taken.
+      const ownPortTaken = /can't set (frontend|ui) port/i.test(output);
+      return new StartFailure(new Error(`temporal dev server exited with code ${code} while starting (log ${logPath}):\n${output}`), !ownPortTaken);
+    }),
+    spawnError.then((error) => new StartFailure(new Error(`cannot run the Temporal CLI "${cli}" (run the setup step or set TEMPORAL_CLI): ${error.message}`), false)),
   ]);
+  stopWaiting.abort();
   if (outcome !== 'ready') {
     if (pidFile) rmSync(pidFile, { force: true });
     child.kill('SIGKILL');
-    throw outcome;
+    await Promise.race([exited, spawnError]);
+    return outcome;
   }
   log.info({ address, dbFile }, 'temporal dev server ready');
   return {
@@ -85,9 +118,19 @@ export async function startTemporalDevServer(options: DevServerOptions): Promise
   };
 }
 
-export async function waitUntilReachable(address: string, timeoutMs: number): Promise<void> {
+/** The last lines the server wrote since `from`, for an error message. */
+function logTail(logPath: string, from: number): string {
+  try {
+    const text = readFileSync(logPath, 'utf8').slice(from);
+    return text.split('\n').filter(Boolean).slice(-15).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+export async function waitUntilReachable(address: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  for (;;) {
+  while (!signal?.aborted) {
     try {
       const connection = await Connection.connect({ address, connectTimeout: 1000 });
       try {
