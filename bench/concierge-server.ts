@@ -9,7 +9,7 @@ import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
 import { hashPassword } from '../runtime/secrets.js';
 import { freePort } from '../test/support/ports.js';
-import { cpuMs, loopDelaySinceLastCall, measuredHeap, serveParent, tellParent, type ServerReply, type ServerRequest } from './ipc.js';
+import { cpuMs, loopDelaySinceLastCall, measuredHeap, profileRequest, serveParent, tellParent, type ServerReply, type ServerRequest } from './ipc.js';
 
 /**
  * Concierge as `concierge start` runs it — Temporal dev server (unless TEMPORAL_ADDRESS is set),
@@ -44,6 +44,9 @@ serveParent<ServerRequest, ServerReply>(async (request) => {
       const row = await app!.db.selectFrom('chargers').select(sql<string>`count(*)`.as('n')).where('connected', '=', true).executeTakeFirstOrThrow();
       return { type: 'stats', connected: Number(row.n), cpuMs: cpuMs(), loopDelay: loopDelaySinceLastCall() };
     }
+    case 'profile-start':
+    case 'profile-end':
+      return profileRequest(request);
     case 'stop':
       await stop();
       tellParent({ type: 'stopped' });

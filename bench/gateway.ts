@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -31,6 +32,7 @@ interface BenchOptions {
   sessionsPerHour: number;
   only?: ServerKind;
   profile?: string;
+  serverNodeOptions?: string;
   out: string;
   write: boolean;
 }
@@ -92,7 +94,8 @@ const program = new Command('bench')
   .option('--fault-rate <per-hour>', 'faults per charger per hour during the hold phase (each opens an incident in Concierge)', zeroOrMore, 0)
   .option('--sessions-per-hour <n>', 'charging sessions per charger per hour during the hold phase (status changes)', zeroOrMore, 6)
   .addOption(new Option('--only <server>', 'measure one server only').choices(['bare', 'concierge']))
-  .option('--profile <dir>', "write the server processes' V8 CPU profiles (.cpuprofile) into this folder")
+  .option('--profile <dir>', "write a V8 CPU profile (.cpuprofile) of each server's main thread over the hold, saturate and steady phases into this folder")
+  .option('--server-node-options <flags>', 'extra Node.js flags for the server processes, e.g. "--trace-gc" (space-separated)')
   .option('--out <file>', 'the Markdown file results are appended to', 'docs/benchmarks.md')
   .option('--no-write', 'print the results only')
   .parse();
@@ -140,7 +143,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
   const server = new Child<ServerRequest, ServerReply>(kind === 'bare' ? './bare-server.ts' : './concierge-server.ts', {
     exposeGc: true,
     args: [JSON.stringify(setup)],
-    nodeOptions: options.profile ? ['--cpu-prof', `--cpu-prof-dir=${options.profile}`] : [],
+    nodeOptions: options.serverNodeOptions?.split(/\s+/).filter(Boolean) ?? [],
   });
   const serverHandle = { stop: () => server.stop({ type: 'stop' }) };
   children.add(serverHandle);
@@ -183,6 +186,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
 
     log(`hold: periodic traffic (heartbeat and meter values every 10 s, sessions) for ${phases.holdMs / 1000} s`);
     await server.request({ type: 'stats' }, 'stats'); // starts the server's event-loop delay measurement afresh
+    if (options.profile) await server.request({ type: 'profile-start' }, 'profiling');
     const held = await all((g) => g.request({ type: 'hold', durationMs: phases.holdMs }, 'held', phases.holdMs + 120_000));
     const afterHold = await server.request({ type: 'stats' }, 'stats');
     const holdLatency = latency(held.flatMap((h) => h.latenciesMs));
@@ -209,6 +213,11 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     log(`steady: p50 ${steadyLatency.p50} ms, p99 ${steadyLatency.p99} ms, ${sum(steadied.map((s) => s.errors))} errors`);
 
     const end = await server.request({ type: 'stats' }, 'stats');
+    if (options.profile) {
+      mkdirSync(options.profile, { recursive: true });
+      const { file } = await server.request({ type: 'profile-end', file: path.resolve(options.profile, `${kind}-${new Date().toISOString().replace(/[:.]/g, '')}.cpuprofile`) }, 'profiled', 300_000);
+      log(`CPU profile of the server's main thread: ${file}`);
+    }
     const lastErrors = [...started, ...held, ...saturated, ...steadied].map((r) => r.lastError).filter((e): e is string => !!e);
     return {
       kind,
@@ -294,7 +303,8 @@ function formatReport(measured: ServerResult[]): string {
     `Concierge at commit ${commit()}. ` +
       `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.arch()}. ` +
       `Load: ${generatorCount} load-generator process(es) on the same machine. Measured message: ${options.message}; saturation with ${int(options.inFlight)} chargers in flight; ` +
-      `phases: hold ${phases.holdMs / 1000} s, saturate ${phases.saturateMs / 1000} s and steady ${phases.steadyMs / 1000} s after ${phases.warmupMs / 1000} s warm-up each.`,
+      `phases: hold ${phases.holdMs / 1000} s, saturate ${phases.saturateMs / 1000} s and steady ${phases.steadyMs / 1000} s after ${phases.warmupMs / 1000} s warm-up each.` +
+      (options.serverNodeOptions ? ` Server processes run with \`${options.serverNodeOptions}\`.` : ''),
     '',
     '| measure | target (Concierge) | Concierge | bare ocpp-rpc |',
     '| --- | --- | --- | --- |',

@@ -1,4 +1,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
@@ -19,8 +21,21 @@ export interface ServerStats {
   loopDelay: { p99Ms: number; maxMs: number };
 }
 
-export type ServerRequest = { type: 'heap' } | { type: 'stats' } | { type: 'stop' };
-export type ServerReply = { type: 'ready'; url: string } | ({ type: 'heap' } & HeapReport) | ({ type: 'stats' } & ServerStats) | { type: 'stopped' } | { type: 'failed'; message: string };
+export type ServerRequest =
+  | { type: 'heap' }
+  | { type: 'stats' }
+  /** Starts a CPU profile of the server's main thread; `profile-end` writes it to `file`. */
+  | { type: 'profile-start' }
+  | { type: 'profile-end'; file: string }
+  | { type: 'stop' };
+export type ServerReply =
+  | { type: 'ready'; url: string }
+  | ({ type: 'heap' } & HeapReport)
+  | ({ type: 'stats' } & ServerStats)
+  | { type: 'profiling' }
+  | { type: 'profiled'; file: string }
+  | { type: 'stopped' }
+  | { type: 'failed'; message: string };
 
 export interface GeneratorSetup {
   url: string;
@@ -182,4 +197,26 @@ export function loopDelaySinceLastCall(): ServerStats['loopDelay'] {
 export function cpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
+}
+
+let profiler: Session | undefined;
+
+/**
+ * The answers to the profile requests: a V8 CPU profile of this thread over the measured phases
+ * only (`--cpu-prof` covers the whole life, minutes of connecting included, and is written at exit).
+ */
+export async function profileRequest(request: Extract<ServerRequest, { type: 'profile-start' | 'profile-end' }>): Promise<ServerReply> {
+  if (request.type === 'profile-start') {
+    profiler = new Session();
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+    return { type: 'profiling' };
+  }
+  if (!profiler) throw new Error('no profile was started');
+  const { profile } = await profiler.post('Profiler.stop');
+  profiler.disconnect();
+  profiler = undefined;
+  writeFileSync(request.file, JSON.stringify(profile));
+  return { type: 'profiled', file: request.file };
 }

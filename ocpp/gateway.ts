@@ -74,20 +74,21 @@ export function createGateway(options: GatewayOptions) {
   let closing = false;
 
   /**
-   * Passwords already checked against a charger's current hash, as a SHA-256 digest: a reconnect
-   * storm (a gateway restart with thousands of chargers) then costs a lookup per charger instead of
-   * an scrypt check each. A changed hash in the database invalidates the entry.
+   * Stored hashes a password was already checked against, with the password's SHA-256 digest: a
+   * reconnect storm (a gateway restart with thousands of chargers) then costs a lookup per charger
+   * instead of an scrypt check each. Keyed by the hash itself (its salt makes it unique to one
+   * charger's password), so a changed hash in the database is simply not found.
    */
-  const verified = new Map<string, { passwordHash: string; digest: Buffer }>();
+  const verified = new Map<string, Buffer>();
   const digestOf = (password: string | Buffer) => createHash('sha256').update(password).digest();
 
   async function checkPassword(charger: { id: string; passwordHash: string } | undefined, password: string | Buffer): Promise<boolean> {
-    const cached = charger && verified.get(charger.id);
-    if (cached && cached.passwordHash === charger.passwordHash && timingSafeEqual(cached.digest, digestOf(password))) return true;
+    const cached = charger && verified.get(charger.passwordHash);
+    if (cached && timingSafeEqual(cached, digestOf(password))) return true;
     // Unknown charger and wrong password get the same answer, after the same work (a hash check
     // against a dummy for unknown ids): neither the answer nor its timing says which ids exist.
     const valid = await verifyPassword(password, charger?.passwordHash ?? DUMMY_HASH);
-    if (charger && valid) verified.set(charger.id, { passwordHash: charger.passwordHash, digest: digestOf(password) });
+    if (charger && valid) verified.set(charger.passwordHash, digestOf(password));
     return valid;
   }
 

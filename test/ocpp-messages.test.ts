@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import harbour from '../contracts/agreements/harbour-estates.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
+import { hashPassword } from '../runtime/secrets.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { RawCharger } from './support/raw-charger.js';
@@ -236,13 +237,18 @@ describe.each(databaseKinds)('OCPP messages, sessions and normalised events on %
     charger.close();
   });
 
-  it('refuses a wrong password after the right one was accepted (the verified-password cache checks every time)', async () => {
+  it('refuses a wrong password after the right one was accepted, and the old one once the password changed (the verified-password cache checks every time)', async () => {
     const charger = await connect('ocpp1.6');
     await charger.close();
     await expect(RawCharger.connect(ws, charger.id, `${PASSWORD}-not`, ['ocpp1.6'])).rejects.toMatchObject({ status: 401 });
     const again = await RawCharger.connect(ws, charger.id, PASSWORD, ['ocpp1.6']);
     expect((await again.call('Heartbeat', {}))[0]).toBe(3);
     await again.close();
+    // A new password in the database: the one checked before is no longer good enough.
+    await app.db.updateTable('chargers').set({ passwordHash: await hashPassword(`${PASSWORD}-new`) }).where('id', '=', charger.id).execute();
+    await expect(RawCharger.connect(ws, charger.id, PASSWORD, ['ocpp1.6'])).rejects.toMatchObject({ status: 401 });
+    const renewed = await RawCharger.connect(ws, charger.id, `${PASSWORD}-new`, ['ocpp1.6']);
+    await renewed.close();
   });
 
   it('refuses an invalid enum value with a CALLERROR, records nothing, and keeps the charger connected', async () => {
