@@ -9,6 +9,7 @@ import { clockState } from '../contracts/sla-clock.js';
 import type { Db } from '../db/connect.js';
 import type { IncidentsTable, TokenScope } from '../db/schema.js';
 import { incidentInputFor } from '../runtime/incident-input.js';
+import { noteStarted } from '../runtime/started-workflows.js';
 import * as steps from '../workflows/incident.js';
 import { faultReported, incidentQuery, incidentWorkflow } from '../workflows/incident.js';
 import { photosOf } from './attachments.js';
@@ -213,6 +214,7 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
         incidentSla,
       );
       const workflowId = incidentWorkflowId(body.chargerId, body.connectorId);
+      await noteStarted(db, workflowId);
       const handle = await temporal.workflow.signalWithStart(incidentWorkflow, { workflowId, taskQueue, args: [input], signal: faultReported, signalArgs: [fault] });
       const incident = await handle.query(incidentQuery);
       return c.json({ incidentId: incident.id, workflowId }, 202);

@@ -248,6 +248,13 @@ export interface LeasesTable {
   expiresAt: Timestamp;
 }
 
+/** A workflow Concierge started (incident, connectivity watch) that may still be running; `generation` counts its starts. */
+export interface StartedWorkflowsTable {
+  workflowId: string;
+  generation: ColumnType<string, string | undefined, string>;
+  startedAt: ColumnType<Date, Date | string | undefined, Date | string>;
+}
+
 /** A photo uploaded to an incident; the bytes are in the attachments folder under its id. */
 export interface AttachmentsTable {
   id: string;
@@ -279,4 +286,5 @@ export interface Database {
   tasks: TasksTable;
   notifications: NotificationsTable;
   attachments: AttachmentsTable;
+  startedWorkflows: StartedWorkflowsTable;
 }

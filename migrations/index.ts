@@ -6,6 +6,7 @@ import * as sessionsAndConnectivity from './0004_sessions_and_connectivity.js';
 import * as incidentEngine from './0005_incident_engine.js';
 import * as attachments from './0006_attachments.js';
 import * as gatewayWritePath from './0007_gateway_write_path.js';
+import * as startedWorkflows from './0008_started_workflows.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0005_incident_engine': incidentEngine,
   '0006_attachments': attachments,
   '0007_gateway_write_path': gatewayWritePath,
+  '0008_started_workflows': startedWorkflows,
 };
 
 export const migrationProvider: MigrationProvider = {

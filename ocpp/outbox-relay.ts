@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { durationMs } from '../contracts/agreement.js';
@@ -10,6 +10,7 @@ import type { SlaTargets } from '../contracts/sla.js';
 import { agreementForCharger } from '../runtime/agreement-store.js';
 import { incidentInputFor, siteIncidentInputFor } from '../runtime/incident-input.js';
 import type { Logger } from '../runtime/log.js';
+import { noteStarted, signalIfStarted } from '../runtime/started-workflows.js';
 import { chargerConnected, chargerDisconnected, connectivityWatch } from '../workflows/connectivity.js';
 import { chargerReported, faultReported, incidentWorkflow } from '../workflows/incident.js';
 import type { ConnectivityEvent, OutboxEvent } from './events.js';
@@ -61,9 +62,11 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
           ? await siteIncidentInputFor(db, event.chargerId, event.site.id, opening.fault)
           : await incidentInputFor(db, { ...opening, chargerId: event.chargerId }, options.incidentSla);
         if (!input) return; // the agreement changed since: nothing to open
+        const workflowId = incidentWorkflowId(input.chargerId, input.connectorId);
+        await noteStarted(db, workflowId);
         await withinDeadline(() =>
           temporal.workflow.signalWithStart(incidentWorkflow, {
-            workflowId: incidentWorkflowId(input.chargerId, input.connectorId),
+            workflowId,
             taskQueue: options.taskQueue,
             args: [input],
             signal: faultReported,
@@ -75,9 +78,11 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       case 'disconnected': {
         const graceMs = await offlineGraceMs(event);
         const change = { chargerId: event.chargerId, connectionId: event.connectionId, at: event.at };
+        const workflowId = connectivityWorkflowId(event.chargerId);
+        await noteStarted(db, workflowId);
         await withinDeadline(() =>
           temporal.workflow.signalWithStart(connectivityWatch, {
-            workflowId: connectivityWorkflowId(event.chargerId),
+            workflowId,
             taskQueue: options.taskQueue,
             args: [{ chargerId: event.chargerId, graceMs }],
             signal: chargerDisconnected,
@@ -89,7 +94,8 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       case 'connected': {
         // Ends a running watch, and tells a running offline incident the charger is back; with none running there is nothing to tell.
         const change = { chargerId: event.chargerId, connectionId: event.connectionId, at: event.at };
-        await ifRunning(() => temporal.workflow.getHandle(connectivityWorkflowId(event.chargerId)).signal(chargerConnected, change));
+        const watch = connectivityWorkflowId(event.chargerId);
+        await signalIfStarted(db, watch, () => withinDeadline(() => temporal.workflow.getHandle(watch).signal(chargerConnected, change)));
         await tellIncident(event.chargerId, 0, { eventId: `connected:${event.connectionId}`, kind: 'online', status: 'Online', at: event.at });
         return;
       }
@@ -100,14 +106,9 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
   }
 
   /** Signals a connector's running incident; no incident running means nobody needs to know. */
-  function tellIncident(chargerId: string, connectorId: number, signal: ChargerSignal) {
-    return ifRunning(() => temporal.workflow.getHandle(incidentWorkflowId(chargerId, connectorId)).signal(chargerReported, signal));
-  }
-
-  async function ifRunning(send: () => Promise<void>) {
-    await withinDeadline(send).catch((error: unknown) => {
-      if (!(error instanceof WorkflowNotFoundError)) throw error;
-    });
+  async function tellIncident(chargerId: string, connectorId: number, signal: ChargerSignal) {
+    const workflowId = incidentWorkflowId(chargerId, connectorId);
+    await signalIfStarted(db, workflowId, () => withinDeadline(() => temporal.workflow.getHandle(workflowId).signal(chargerReported, signal)));
   }
 
   async function offlineGraceMs(event: ConnectivityEvent): Promise<number> {

@@ -94,6 +94,28 @@ describe('connectivity: offline from the socket and pings, a watch per disconnec
     await back.close();
   });
 
+  it('tells a watch about a reconnect only when one was started, and forgets a watch that has ended', async () => {
+    const noted = async (id: string) => (await app.db.selectFrom('startedWorkflows').select('generation').where('workflowId', '=', connectivityWorkflowId(id)).executeTakeFirst())?.generation;
+    const delivered = (id: string) =>
+      eventually(async () => (await app.db.selectFrom('outbox').select('id').where('chargerId', '=', id).where('deliveredAt', 'is', null).execute()).length === 0, 10_000, 'the outbox to drain');
+    const charger = await connect();
+    await delivered(charger.id);
+    expect(await noted(charger.id)).toBeUndefined();
+    await charger.close();
+    await eventually(async () => (await watchStatus(charger.id)) === 'RUNNING', 5_000, 'the watch to start');
+    expect(await noted(charger.id)).toBe('1');
+    const back = await connect(charger.id);
+    await eventually(async () => (await watchStatus(charger.id)) === 'COMPLETED', 10_000, 'the watch to end');
+    // The reconnect reached the watch, so nothing told the relay it had ended.
+    expect(await noted(charger.id)).toBe('1');
+    // The next reconnect finds it gone and forgets it.
+    const replacement = await RawCharger.connect(ws, charger.id, PASSWORD);
+    await back.closed();
+    await delivered(charger.id);
+    expect(await noted(charger.id)).toBeUndefined();
+    await replacement.close();
+  });
+
   it('keeps one live socket per charger; the replaced socket closing does not mark it offline', async () => {
     const first = await connect();
     const before = await charger0(first.id);

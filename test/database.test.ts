@@ -3,9 +3,11 @@ import path from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminToken } from '../api/auth.js';
-import { migrateToLatest, type Db } from '../db/connect.js';
+import { Migrator } from 'kysely/migration';
+import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
+import { migrationProvider } from '../migrations/index.js';
 import { hashToken } from '../runtime/secrets.js';
-import { databaseKinds, openTestDatabase } from './support/databases.js';
+import { createTestDatabase, databaseKinds, openTestDatabase } from './support/databases.js';
 
 describe.each(databaseKinds)('database on %s', (kind) => {
   let db: Db;
@@ -22,6 +24,27 @@ describe.each(databaseKinds)('database on %s', (kind) => {
     expect(tables.rows.map((r) => r.tablename)).toEqual(
       expect.arrayContaining(['api_tokens', 'chargers', 'connector_status', 'incident_faults', 'incident_steps', 'incidents', 'outbox', 'status_log']),
     );
+  });
+
+  it('notes, on upgrade, a workflow that may run for every charger and connector known before (0008)', async () => {
+    const database = await createTestDatabase(kind);
+    const old = openDatabase(database.target);
+    try {
+      const migrator = new Migrator({ db: old, provider: migrationProvider });
+      expect((await migrator.migrateTo('0007_gateway_write_path')).error).toBeUndefined();
+      await sql`insert into chargers (id, password_hash) values ('CP-1', 'x'), ('CP-2', 'x')`.execute(old);
+      await sql`insert into connector_status (charger_id, connector_id, status, at) values ('CP-1', 2, 'Faulted', now())`.execute(old);
+      await sql`
+        insert into incidents (id, workflow_id, run_id, charger_id, connector_id, status, priority, opened_at, respond_by, fix_by, revision, updated_at)
+        values ('inc-1', 'incident:CP-2:1', 'run', 'CP-2', 1, 'open', 'P2', now(), now(), now(), 1, now())
+      `.execute(old);
+      await migrateToLatest(old);
+      const noted = await old.selectFrom('startedWorkflows').select('workflowId').orderBy('workflowId').execute();
+      expect(noted.map((n) => n.workflowId)).toEqual(['connectivity:CP-1', 'connectivity:CP-2', 'incident:CP-1:0', 'incident:CP-1:2', 'incident:CP-2:0', 'incident:CP-2:1']);
+    } finally {
+      await old.destroy();
+      await database.dispose();
+    }
   });
 
   it('makes CONCIERGE_ADMIN_TOKEN the one admin token: a new value replaces the generated or earlier one', async () => {

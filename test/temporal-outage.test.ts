@@ -49,6 +49,16 @@ describe('a Temporal outage', () => {
       expect(await charger.call('StatusNotification', { connectorId, errorCode: 'HighTemperature', status: 'Faulted' })).toEqual([3, expect.any(String), {}]);
     }
     await charger.call('StatusNotification', { connectorId: 1, errorCode: 'OverVoltage', status: 'Faulted' });
+    // A charger with no incident and no watch: its connect and status changes have nobody to tell
+    // in Temporal, so they are delivered without it.
+    const quiet = uniqueId('CP');
+    expect((await api.post('/api/chargers', { id: quiet, password: PASSWORD })).status).toBe(201);
+    const bystander = await RawCharger.connect(app.url.replace('http', 'ws'), quiet, PASSWORD);
+    await bystander.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Charging' });
+    await eventually(async () => {
+      const events = await app.db.selectFrom('outbox').select(['kind', 'deliveredAt']).where('chargerId', '=', quiet).execute();
+      return events.length === 2 && events.every((e) => e.deliveredAt !== null);
+    }, 15_000, "the bystander's events delivered while Temporal is down");
     await eventually(async () => {
       const pending = await app.db.selectFrom('outbox').select('attempts').where('deliveredAt', 'is', null).execute();
       // In order per charger: the oldest is retried, the later two wait behind it.
@@ -65,5 +75,6 @@ describe('a Temporal outage', () => {
     // The incident from before the outage is still alive in Temporal and takes steps.
     expect((await api.post(`/api/incidents/${first.id}/acknowledge`, {})).status).toBe(200);
     await charger.close();
+    await bystander.close();
   });
 });
