@@ -1,6 +1,7 @@
-import type { EscalationNotice } from '../contracts/notifications.js';
+import { ApplicationFailure } from '@temporalio/activity';
+import { MAIL_REFUSED, type EscalationNotice } from '../contracts/notifications.js';
 import type { Db } from '../db/connect.js';
-import type { Mailer } from '../runtime/mailer.js';
+import { MailRefusedError, type Mailer } from '../runtime/mailer.js';
 
 /** Escalation e-mails: rendered, sent, and recorded in `notifications` by their key. */
 export function createNotificationActivities(db: Db, mailer: Mailer) {
@@ -9,19 +10,23 @@ export function createNotificationActivities(db: Db, mailer: Mailer) {
      * Sends the notice unless its key is already recorded. The mail goes out first and is recorded
      * after: a crash between the two sends it again on the retry (at most one duplicate, with the
      * same Message-ID), whereas recording first could lose it for good. A failed send throws, and
-     * Temporal retries it.
+     * Temporal retries it, unless the server refused it for good (`MailRefused`, not retried).
      */
     async sendEscalation(notice: EscalationNotice): Promise<{ sent: boolean; messageId: string | null }> {
       const recorded = await db.selectFrom('notifications').select('key').where('key', '=', notice.key).executeTakeFirst();
       if (recorded) return { sent: false, messageId: null };
 
       const mail = mailer.renderEscalation(notice);
-      const { messageId } = await mailer.send({
-        ...mail,
-        key: notice.key,
-        to: notice.recipients,
-        headers: { 'X-Concierge-Incident': notice.incidentId, 'X-Concierge-Priority': notice.priority },
-      });
+      const { messageId } = await mailer
+        .send({
+          ...mail,
+          key: notice.key,
+          to: notice.recipients,
+          headers: { 'X-Concierge-Incident': notice.incidentId, 'X-Concierge-Priority': notice.priority },
+        })
+        .catch((error: unknown) => {
+          throw error instanceof MailRefusedError ? ApplicationFailure.nonRetryable(error.message, MAIL_REFUSED) : error;
+        });
       await db
         .insertInto('notifications')
         .values({

@@ -44,7 +44,7 @@ const TimelineEntry = z
   .object({
     at: z.string(),
     kind: z.enum(['fault', 'step']),
-    what: z.string().openapi({ description: 'the fault code, or the step: acknowledged, paused, remote-fix-attempt, escalated, charger-status, …' }),
+    what: z.string().openapi({ description: 'the fault code, or the step: acknowledged, paused, remote-fix-attempt, escalated, escalation-failed, charger-status, …' }),
     actor: z.string().nullable(),
     note: z.string().nullable(),
     data: z.unknown(),

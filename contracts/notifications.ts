@@ -32,6 +32,9 @@ export interface EscalationNotice {
   faultSummary: string;
 }
 
+/** The failure type of a notice the mail server refused for good (a 5xx reply); it is not retried. */
+export const MAIL_REFUSED = 'MailRefused';
+
 /** The activity the incident workflow calls to send a notice; implemented in activities/notifications.ts. */
 export interface NotificationActivities {
   sendEscalation(notice: EscalationNotice): Promise<{ sent: boolean; messageId: string | null }>;

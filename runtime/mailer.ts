@@ -34,9 +34,18 @@ export interface Mailer {
   /** Where messages go, for the start-up log: the SMTP host or the outbox folder. */
   readonly destination: string;
   renderEscalation(notice: EscalationNotice): RenderedMail;
-  /** Sends one message; throws when the server refuses it (every recipient rejected, no connection, …). */
+  /**
+   * Sends one message; throws when it could not: `MailRefusedError` when the server said no for
+   * good (a 5xx reply: unknown mailbox, relaying denied, bad credentials), a plain error for what
+   * may pass (no connection, a timeout, a 4xx reply).
+   */
   send(mail: OutgoingMail): Promise<{ messageId: string; rejected: string[] }>;
   close(): void;
+}
+
+/** The mail server refused the message with a permanent (5xx) reply: sending it again will not help. */
+export class MailRefusedError extends Error {
+  override name = 'MailRefused';
 }
 
 const templatesDir = new URL('../templates/', import.meta.url);
@@ -101,8 +110,16 @@ function smtpDelivery(url: string): Delivery {
   return {
     destination: `smtp ${host}${port ? `:${port}` : ''}`,
     async send(message) {
-      const info = await transport.sendMail(message);
-      return { messageId: info.messageId, rejected: info.rejected.map(String) };
+      try {
+        const info = await transport.sendMail(message);
+        return { messageId: info.messageId, rejected: info.rejected.map(String) };
+      } catch (error) {
+        const { responseCode, response } = error as { responseCode?: number; response?: string };
+        if (responseCode !== undefined && responseCode >= 500 && responseCode < 600) {
+          throw new MailRefusedError(`${host} refused the mail: ${response ?? (error as Error).message}`, { cause: error });
+        }
+        throw error;
+      }
     },
     close: () => transport.close(),
   };

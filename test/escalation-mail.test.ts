@@ -3,8 +3,9 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ApplicationFailure } from '@temporalio/activity';
 import { createNotificationActivities } from '../activities/notifications.js';
-import type { EscalationNotice } from '../contracts/notifications.js';
+import { MAIL_REFUSED, type EscalationNotice } from '../contracts/notifications.js';
 import type { Db } from '../db/connect.js';
 import { createLogger } from '../runtime/log.js';
 import { createMailer, type Mailer } from '../runtime/mailer.js';
@@ -134,23 +135,33 @@ describe.each(databaseKinds)('escalation mail (%s)', (kind) => {
     expect(rows).toHaveLength(1);
   });
 
-  it('throws and records nothing when the server refuses the recipients', async () => {
-    const refusing = await startSmtpServer({ refuseRecipients: true });
-    const refusingMailer = createMailer({ smtpUrl: refusing.url, dataDir, from: FROM, log });
-    try {
-      const incidentId = randomUUID();
-      const { sendEscalation } = createNotificationActivities(db, refusingMailer);
-      await expect(sendEscalation(notice(incidentId))).rejects.toThrow(/550|recipient/i);
-      expect(refusing.received).toHaveLength(0);
-      expect(await db.selectFrom('notifications').select('key').where('incidentId', '=', incidentId).execute()).toEqual([]);
-
-      // The retry, once the server accepts again, sends it.
-      const { sendEscalation: retry } = createNotificationActivities(db, mailer);
-      expect((await retry(notice(incidentId))).sent).toBe(true);
-    } finally {
-      refusingMailer.close();
-      await refusing.close();
+  it('gives up on a mail the server refuses for good (550), retries one it refuses for now (451), and records neither', async () => {
+    const incidentId = randomUUID();
+    for (const code of [550, 451] as const) {
+      const refusing = await startSmtpServer({ refuseRecipients: code });
+      const refusingMailer = createMailer({ smtpUrl: refusing.url, dataDir, from: FROM, log });
+      try {
+        const { sendEscalation } = createNotificationActivities(db, refusingMailer);
+        const failure = await sendEscalation(notice(incidentId)).catch((error: unknown) => error);
+        if (code === 550) {
+          // Temporal does not retry it; the incident records the refusal (incident-workflow.test.ts).
+          expect(failure).toBeInstanceOf(ApplicationFailure);
+          expect(failure).toMatchObject({ type: MAIL_REFUSED, nonRetryable: true, message: expect.stringMatching(/refused the mail: 550 .*unavailable/) });
+        } else {
+          expect(failure).toBeInstanceOf(Error);
+          expect(failure).not.toBeInstanceOf(ApplicationFailure);
+          expect((failure as Error).message).toMatch(/451/);
+        }
+        expect(refusing.received).toHaveLength(0);
+        expect(await db.selectFrom('notifications').select('key').where('incidentId', '=', incidentId).execute()).toEqual([]);
+      } finally {
+        refusingMailer.close();
+        await refusing.close();
+      }
     }
+    // The retry, once the server accepts again, sends it.
+    const { sendEscalation: retry } = createNotificationActivities(db, mailer);
+    expect((await retry(notice(incidentId))).sent).toBe(true);
   });
 
   it('writes an .eml file under DATA_DIR/outbox-mail when no SMTP server is configured', async () => {

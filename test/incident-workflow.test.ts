@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
@@ -8,6 +11,8 @@ import { businessTimeBetween, type BusinessCalendar } from '../contracts/calenda
 import { DEFAULT_ENGINE_TERMS, type Actor, type EngineTerms, type FaultReport, type IncidentInput } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
 import type { Db } from '../db/connect.js';
+import { createLogger } from '../runtime/log.js';
+import { createMailer } from '../runtime/mailer.js';
 import { findTemporalTestServer } from '../runtime/temporal-dev-server.js';
 import {
   accept,
@@ -27,7 +32,7 @@ import {
 } from '../workflows/incident.js';
 import { uniqueId } from './support/app.js';
 import { openTestDatabase } from './support/databases.js';
-import { tempOutboxMailer } from './support/mail.js';
+import { startSmtpServer, tempOutboxMailer } from './support/mail.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -226,6 +231,45 @@ describe('incident engine (time-skipping)', () => {
     expect(await escalations()).toHaveLength(2);
     await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
     await handle.result();
+  });
+
+  it('records an escalation the mail server refuses for good, goes on escalating and still closes', async () => {
+    const refusing = await startSmtpServer({ refuseRecipients: 550 });
+    const mailDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-refused-'));
+    const refusingMailer = createMailer({ smtpUrl: refusing.url, dataDir: mailDir, from: 'Concierge <concierge@localhost>', log: createLogger('silent') });
+    const queue = uniqueId('incident-refused');
+    const refusingWorker = await Worker.create({ connection: env.nativeConnection, taskQueue: queue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: createActivities(db, { mailer: refusingMailer }) });
+    const run = refusingWorker.run();
+    try {
+      const now = await env.currentTimeMs();
+      const first = fault(now);
+      const noc = { name: 'NOC', email: 'typo@chargeops.example' };
+      const input: IncidentInput = {
+        chargerId: uniqueId('CP'),
+        connectorId: 1,
+        priority: 'P2',
+        sla: { respondWithinMs: 2 * HOUR, fixWithinMs: 8 * HOUR },
+        agreement: null,
+        faults: [first],
+        terms: { ...DEFAULT_ENGINE_TERMS, escalation: [{ level: 1, trigger: { kind: 'unacknowledged-for', afterMs: HOUR }, recipients: [noc], repeatEveryMs: 30 * MINUTE }] },
+      };
+      const handle = await env.client.workflow.signalWithStart(incidentWorkflow, { workflowId: `incident:${input.chargerId}:1`, taskQueue: queue, args: [input], signal: faultReported, signalArgs: [first] });
+      await env.sleep(HOUR + 45 * MINUTE);
+      const failed = (await query(handle)).steps.filter((s) => s.step === 'escalation-failed');
+      // The first notice and its repeat, each refused once and not retried.
+      expect(failed.map((s) => s.data?.repeat)).toEqual([0, 1]);
+      expect(failed[0]!.data).toMatchObject({ level: 1, recipients: ['typo@chargeops.example'], reason: expect.stringMatching(/550/) });
+      expect((await query(handle)).steps.filter((s) => s.step === 'escalated')).toEqual([]);
+      expect(refusing.received).toHaveLength(0);
+      await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
+      await handle.result();
+    } finally {
+      refusingWorker.shutdown();
+      await run;
+      refusingMailer.close();
+      await refusing.close();
+      rmSync(mailDir, { recursive: true, force: true });
+    }
   });
 
   it('breaches over a DST weekend and a holiday Monday at the right local time', async () => {

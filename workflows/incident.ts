@@ -18,7 +18,7 @@ import type { ChargerActivities } from '../activities/chargers.js';
 import type { IncidentActivities } from '../activities/incidents.js';
 import { gatewayTaskQueue } from '../contracts/connectivity.js';
 import { describeTrigger, dueEscalations, type DueEscalation } from '../contracts/escalation.js';
-import type { NotificationActivities } from '../contracts/notifications.js';
+import { MAIL_REFUSED, type NotificationActivities } from '../contracts/notifications.js';
 import {
   CLOSED_STATUSES,
   DEFAULT_ENGINE_TERMS,
@@ -330,7 +330,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     escalationsInFlight++;
     const state = clockState(incident.clocks[due.clock], new Date());
     const trigger = describeTrigger(due.level.trigger);
-    await sendEscalation({
+    const sent = { level: due.level.level, trigger, repeat: due.repeat, recipients: due.level.recipients.map((r) => r.email) };
+    try {
+      await sendEscalation({
       key: due.key,
       incidentId: incident.id,
       level: due.level.level,
@@ -349,9 +351,17 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
       deadline: state.breachAt,
       percentElapsed: state.percent,
       faultSummary: incident.faults.map((f) => f.errorCode).filter((code, i, all) => all.indexOf(code) === i).join(', ') || (incident.report?.description ?? incident.source),
-    });
-    escalationsInFlight--;
-    addStep('escalated', system, null, { level: due.level.level, trigger, repeat: due.repeat, recipients: due.level.recipients.map((r) => r.email) });
+      });
+      addStep('escalated', system, null, sent);
+    } catch (error) {
+      // Refused for good (unknown mailbox, relaying denied): on record for the people who read the
+      // incident, and the incident goes on. Anything else is retried until it goes through.
+      const refused = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === MAIL_REFUSED;
+      if (!refused) throw error;
+      addStep('escalation-failed', system, null, { ...sent, reason: error.cause.message });
+    } finally {
+      escalationsInFlight--;
+    }
   }
 
   // ── human steps: Updates whose validators refuse a wrong role or state before anything is recorded ──

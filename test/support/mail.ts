@@ -12,8 +12,11 @@ export interface ReceivedMail {
   raw: string;
 }
 
-/** A real SMTP server in this process, without TLS or authentication; `refuseRecipients` answers every RCPT TO with 550. */
-export async function startSmtpServer(options: { refuseRecipients?: boolean } = {}) {
+/**
+ * A real SMTP server in this process, without TLS or authentication; `refuseRecipients` answers
+ * every RCPT TO with that reply code (550: no such mailbox, for good; 451: try again later).
+ */
+export async function startSmtpServer(options: { refuseRecipients?: 550 | 451 } = {}) {
   const received: ReceivedMail[] = [];
   const server = new SMTPServer({
     disabledCommands: ['STARTTLS', 'AUTH'],
@@ -21,7 +24,7 @@ export async function startSmtpServer(options: { refuseRecipients?: boolean } = 
     logger: false,
     onRcptTo(address, _session, callback) {
       if (!options.refuseRecipients) return callback();
-      const error: SMTPServerError = Object.assign(new Error(`mailbox ${address.address} unavailable`), { responseCode: 550 });
+      const error: SMTPServerError = Object.assign(new Error(`mailbox ${address.address} unavailable`), { responseCode: options.refuseRecipients });
       callback(error);
     },
     onData(stream, session, callback) {
