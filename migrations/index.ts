@@ -7,6 +7,7 @@ import * as incidentEngine from './0005_incident_engine.js';
 import * as attachments from './0006_attachments.js';
 import * as gatewayWritePath from './0007_gateway_write_path.js';
 import * as startedWorkflows from './0008_started_workflows.js';
+import * as outboxRetention from './0009_outbox_retention.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -18,6 +19,7 @@ const migrations: Record<string, Migration> = {
   '0006_attachments': attachments,
   '0007_gateway_write_path': gatewayWritePath,
   '0008_started_workflows': startedWorkflows,
+  '0009_outbox_retention': outboxRetention,
 };
 
 export const migrationProvider: MigrationProvider = {

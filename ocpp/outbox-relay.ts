@@ -28,6 +28,8 @@ export interface OutboxRelayOptions {
   batchSize?: number;
   /** Poll interval when nobody says events are waiting (other processes may write the outbox). */
   idleMs?: number;
+  /** Delivered events are deleted this long after delivery. */
+  retentionMs: number;
 }
 
 const MAX_BACKOFF_MS = 60_000;
@@ -36,6 +38,9 @@ const DELIVERY_TIMEOUT_MS = 5_000;
 /** Only the lease holder relays; a holder that stops renewing is replaced after this long. */
 const LEASE_SECONDS = 15;
 const LEASE_RENEW_MS = 5_000;
+/** How often the lease holder deletes delivered events past their retention, and how many per statement. */
+const PRUNE_EVERY_MS = 10 * 60_000;
+const PRUNE_SLICE = 5_000;
 
 /**
  * Delivers outbox events to Temporal, oldest first and in order per charger. An event that cannot
@@ -134,9 +139,30 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
     return row !== undefined;
   }
 
+  /**
+   * Deletes delivered events older than the retention, a slice at a time so that other statements
+   * get the database in between. Pending events are never deleted, however old.
+   */
+  let prunedAt = 0;
+  async function pruneDelivered(): Promise<number> {
+    if (Date.now() - prunedAt < PRUNE_EVERY_MS) return 0;
+    prunedAt = Date.now();
+    const before = new Date(Date.now() - options.retentionMs);
+    let deleted = 0;
+    while (running) {
+      const slice = db.selectFrom('outbox').select('id').where('deliveredAt', '<', before).limit(PRUNE_SLICE);
+      const { numDeletedRows } = await db.deleteFrom('outbox').where('id', 'in', slice).executeTakeFirst();
+      deleted += Number(numDeletedRows);
+      if (numDeletedRows < BigInt(PRUNE_SLICE)) break;
+    }
+    if (deleted > 0) log.info({ deleted, deliveredBefore: before.toISOString() }, 'outbox: delivered events past their retention deleted');
+    return deleted;
+  }
+
   /** One pass over the pending events; returns how many were delivered. */
   async function relayOnce(): Promise<number> {
     if (!(await holdLease())) return 0;
+    await pruneDelivered();
     // Each charger's oldest pending event only, so one charger's backlog never fills the batch.
     const heads = db.selectFrom('outbox').distinctOn('chargerId').selectAll().where('deliveredAt', 'is', null).orderBy('chargerId').orderBy('id');
     const due = await db

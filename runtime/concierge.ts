@@ -120,7 +120,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     const noRetryClient = new Client({ connection: noRetryConnection, namespace: config.temporal.namespace });
 
     // Every process relays the outbox; a lease in the database lets one deliver at a time.
-    const relay = startOutboxRelay({ db, temporal: noRetryClient, processName: config.gatewayNode, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, offlineGraceMs: config.offlineGraceMs, log });
+    const relay = startOutboxRelay({ db, temporal: noRetryClient, processName: config.gatewayNode, taskQueue: config.temporal.taskQueue, incidentSla: config.incidentSla, offlineGraceMs: config.offlineGraceMs, retentionMs: config.outboxRetentionMs, log });
     cleanups.push(relay.stop);
 
     const gateway = roles.has('gateway')

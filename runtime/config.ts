@@ -56,6 +56,7 @@ const environment = z.object({
   OCPP_PING_INTERVAL: duration('30s'),
   OCPP_COMMAND_TIMEOUT: duration('30s'),
   OFFLINE_GRACE: duration('10m'),
+  OUTBOX_RETENTION: duration('7d'),
   INCIDENT_RESPOND_WITHIN: duration('1h'),
   INCIDENT_FIX_WITHIN: duration('8h'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -89,6 +90,7 @@ function toConfig(env: z.infer<typeof environment>) {
     pingIntervalMs: env.OCPP_PING_INTERVAL,
     commandTimeoutMs: env.OCPP_COMMAND_TIMEOUT,
     offlineGraceMs: env.OFFLINE_GRACE,
+    outboxRetentionMs: env.OUTBOX_RETENTION,
     incidentSla: { respondWithinMs: env.INCIDENT_RESPOND_WITHIN, fixWithinMs: env.INCIDENT_FIX_WITHIN },
     logLevel: env.LOG_LEVEL,
   };
