@@ -10,7 +10,7 @@ import type { SlaTargets } from '../contracts/sla.js';
 import { agreementForCharger } from '../runtime/agreement-store.js';
 import { incidentInputFor, siteIncidentInputFor } from '../runtime/incident-input.js';
 import type { Logger } from '../runtime/log.js';
-import { noteStarted, signalIfStarted } from '../runtime/started-workflows.js';
+import { noteStarted, notesOn, signalIfNoted } from '../runtime/started-workflows.js';
 import { chargerConnected, chargerDisconnected, connectivityWatch } from '../workflows/connectivity.js';
 import { chargerReported, faultReported, incidentWorkflow } from '../workflows/incident.js';
 import type { ConnectivityEvent, OutboxEvent } from './events.js';
@@ -50,7 +50,7 @@ const PRUNE_SLICE = 5_000;
  */
 export function startOutboxRelay(options: OutboxRelayOptions) {
   const { db, temporal, log } = options;
-  const batchSize = options.batchSize ?? 100;
+  const batchSize = options.batchSize ?? 500;
   const idleMs = options.idleMs ?? 1_000;
   const holder = `${options.processName}:${process.pid}:${randomUUID()}`;
   let leaseRenewedAt = 0;
@@ -59,7 +59,15 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
 
   const withinDeadline = <T>(fn: () => Promise<T>) => temporal.withDeadline(Date.now() + DELIVERY_TIMEOUT_MS, fn);
 
-  async function deliver(event: OutboxEvent): Promise<void> {
+  /** The workflows an event is told to if they run; events that start workflows have none. */
+  function listenersOf(event: OutboxEvent): string[] {
+    if (event.kind === 'connected') return [connectivityWorkflowId(event.chargerId), incidentWorkflowId(event.chargerId, 0)];
+    if (event.kind === 'status') return [incidentWorkflowId(event.chargerId, event.connectorId)];
+    return [];
+  }
+
+  /** `notes`: what `started_workflows` held, at the start of the pass, on the event's listeners. */
+  async function deliver(event: OutboxEvent, notes: Map<string, string>): Promise<void> {
     switch (event.kind) {
       case 'fault': {
         const opening = { connectorId: event.connectorId, source: event.event === 'offline' ? 'offline' : 'fault', fault: event.fault, techCode: event.techCode, defaultPriority: event.priority } as const;
@@ -100,20 +108,20 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
         // Ends a running watch, and tells a running offline incident the charger is back; with none running there is nothing to tell.
         const change = { chargerId: event.chargerId, connectionId: event.connectionId, at: event.at };
         const watch = connectivityWorkflowId(event.chargerId);
-        await signalIfStarted(db, watch, () => withinDeadline(() => temporal.workflow.getHandle(watch).signal(chargerConnected, change)));
-        await tellIncident(event.chargerId, 0, { eventId: `connected:${event.connectionId}`, kind: 'online', status: 'Online', at: event.at });
+        await signalIfNoted(db, watch, notes.get(watch), () => withinDeadline(() => temporal.workflow.getHandle(watch).signal(chargerConnected, change)));
+        await tellIncident(notes, event.chargerId, 0, { eventId: `connected:${event.connectionId}`, kind: 'online', status: 'Online', at: event.at });
         return;
       }
       case 'status':
-        await tellIncident(event.chargerId, event.connectorId, event.signal);
+        await tellIncident(notes, event.chargerId, event.connectorId, event.signal);
         return;
     }
   }
 
   /** Signals a connector's running incident; no incident running means nobody needs to know. */
-  async function tellIncident(chargerId: string, connectorId: number, signal: ChargerSignal) {
+  async function tellIncident(notes: Map<string, string>, chargerId: string, connectorId: number, signal: ChargerSignal) {
     const workflowId = incidentWorkflowId(chargerId, connectorId);
-    await signalIfStarted(db, workflowId, () => withinDeadline(() => temporal.workflow.getHandle(workflowId).signal(chargerReported, signal)));
+    await signalIfNoted(db, workflowId, notes.get(workflowId), () => withinDeadline(() => temporal.workflow.getHandle(workflowId).signal(chargerReported, signal)));
   }
 
   async function offlineGraceMs(event: ConnectivityEvent): Promise<number> {
@@ -173,23 +181,37 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       .limit(batchSize)
       .execute();
     let delivered = 0;
-    for (const row of due) {
-      if (!running || !(await holdLease())) break;
-      try {
-        await deliver(row.payload as OutboxEvent);
-        await db.updateTable('outbox').set({ deliveredAt: new Date() }).where('id', '=', row.id).execute();
+    const events = due.map((row) => row.payload as OutboxEvent);
+    const notes = await notesOn(db, events.flatMap(listenersOf));
+    // An event that starts a workflow is marked delivered at once, so a crash redelivers at most
+    // that one. Events that only tell running workflows are marked together at the end of the
+    // pass: a redelivered one is ignored by its workflow (event ids) or finds nobody to tell.
+    const toldOnly: string[] = [];
+    const markDelivered = async (ids: string[]) => {
+      if (ids.length > 0) await db.updateTable('outbox').set({ deliveredAt: new Date() }).where('id', 'in', ids).execute();
+    };
+    try {
+      for (const [i, row] of due.entries()) {
+        if (!running || !(await holdLease())) break;
+        try {
+          await deliver(events[i]!, notes);
+        } catch (error) {
+          const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** row.attempts);
+          log.warn({ err: error, outboxId: row.id, attempts: row.attempts + 1, retryInMs: backoff }, 'outbox event not delivered yet');
+          await db
+            .updateTable('outbox')
+            .set({ attempts: row.attempts + 1, lastError: String(error), nextAttemptAt: new Date(Date.now() + backoff) })
+            .where('id', '=', row.id)
+            .execute();
+          // Most failures are Temporal being unreachable: end the pass rather than wait out every charger's timeout.
+          break;
+        }
+        if (listenersOf(events[i]!).length > 0) toldOnly.push(row.id);
+        else await markDelivered([row.id]);
         delivered++;
-      } catch (error) {
-        const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** row.attempts);
-        log.warn({ err: error, outboxId: row.id, attempts: row.attempts + 1, retryInMs: backoff }, 'outbox event not delivered yet');
-        await db
-          .updateTable('outbox')
-          .set({ attempts: row.attempts + 1, lastError: String(error), nextAttemptAt: new Date(Date.now() + backoff) })
-          .where('id', '=', row.id)
-          .execute();
-        // Most failures are Temporal being unreachable: end the pass rather than wait out every charger's timeout.
-        break;
       }
+    } finally {
+      await markDelivered(toldOnly);
     }
     return delivered;
   }

@@ -17,19 +17,25 @@ export async function noteStarted(db: Db, workflowId: string): Promise<void> {
     .execute();
 }
 
+/** The notes on these workflow ids (their generations), in one query: a relay pass looks them up here. */
+export async function notesOn(db: Db, workflowIds: string[]): Promise<Map<string, string>> {
+  if (workflowIds.length === 0) return new Map();
+  const rows = await db.selectFrom('startedWorkflows').select(['workflowId', 'generation']).where('workflowId', 'in', [...new Set(workflowIds)]).execute();
+  return new Map(rows.map((row) => [row.workflowId, row.generation]));
+}
+
 /**
- * Sends `signal` if the workflow may be running; a workflow that has ended since is forgotten.
- * Returns whether the signal reached a workflow.
+ * Sends `signal` if the workflow was noted (`generation` from `notesOn`); a workflow that has
+ * ended since is forgotten. Returns whether the signal reached a workflow.
  */
-export async function signalIfStarted(db: Db, workflowId: string, signal: () => Promise<void>): Promise<boolean> {
-  const note = await db.selectFrom('startedWorkflows').select('generation').where('workflowId', '=', workflowId).executeTakeFirst();
-  if (!note) return false;
+export async function signalIfNoted(db: Db, workflowId: string, generation: string | undefined, signal: () => Promise<void>): Promise<boolean> {
+  if (generation === undefined) return false;
   try {
     await signal();
     return true;
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
-    await db.deleteFrom('startedWorkflows').where('workflowId', '=', workflowId).where('generation', '=', note.generation).execute();
+    await db.deleteFrom('startedWorkflows').where('workflowId', '=', workflowId).where('generation', '=', generation).execute();
     return false;
   }
 }
