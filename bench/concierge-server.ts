@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { sql } from 'kysely';
 import { migrateToLatest, openDatabase } from '../db/connect.js';
 import { chargerIds } from '../ocpp/simulator.js';
@@ -22,16 +19,17 @@ export interface ConciergeServerSetup {
   /** PostgreSQL; unset = PGlite under a temporary DATA_DIR. */
   databaseUrl?: string;
   logLevel: string;
+  /** DATA_DIR, made by the benchmark, which cleans it up (and stops a Temporal dev server left in it). */
+  dataDir: string;
 }
 
 const setup = JSON.parse(process.argv[2] ?? '{}') as ConciergeServerSetup;
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-bench-'));
+const { dataDir } = setup;
 let app: RunningConcierge | null = null;
 
 const stop = async () => {
   await app?.stop().catch((error: unknown) => console.error('concierge did not stop cleanly', error));
   app = null;
-  rmSync(dataDir, { recursive: true, force: true });
 };
 // The benchmark stops this process; a Ctrl-C meant for it must not kill the server before its Temporal dev server.
 process.on('SIGINT', () => undefined);

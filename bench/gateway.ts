@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
@@ -139,7 +139,8 @@ process.exit(0);
 async function measure(kind: ServerKind): Promise<ServerResult> {
   log(`── ${kind === 'bare' ? 'bare ocpp-rpc server' : 'Concierge'} ──`);
   const scratch = kind === 'concierge' && options.databaseUrl ? await scratchDatabase(options.databaseUrl) : null;
-  const setup: ConciergeServerSetup = { chargerIds: { prefix: ID_PREFIX, first: 1, count: chargers }, password: PASSWORD, databaseUrl: scratch?.url, logLevel: 'warn' };
+  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-bench-'));
+  const setup: ConciergeServerSetup = { chargerIds: { prefix: ID_PREFIX, first: 1, count: chargers }, password: PASSWORD, databaseUrl: scratch?.url, logLevel: 'warn', dataDir };
   const server = new Child<ServerRequest, ServerReply>(kind === 'bare' ? './bare-server.ts' : './concierge-server.ts', {
     exposeGc: true,
     args: [JSON.stringify(setup)],
@@ -238,7 +239,27 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     await Promise.all(generators.map((g) => g.stop({ type: 'stop' })));
     await serverHandle.stop();
     children.clear();
+    stopLeftoverTemporal(dataDir);
+    rmSync(dataDir, { recursive: true, force: true });
     await scratch?.drop();
+  }
+}
+
+/**
+ * A server that had to be killed (it did not stop within the grace period) leaves its Temporal dev
+ * server running: Concierge starts it detached, so it survives a crash. Its pid file is in DATA_DIR.
+ */
+function stopLeftoverTemporal(dataDir: string) {
+  const pidFile = path.join(dataDir, 'temporal.sqlite.pid');
+  if (!existsSync(pidFile)) return;
+  const pid = Number(readFileSync(pidFile, 'utf8'));
+  try {
+    if (Number.isInteger(pid) && pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev')) {
+      process.kill(pid, 'SIGKILL');
+      log(`stopped the Temporal dev server the killed server left running (pid ${pid})`);
+    }
+  } catch {
+    // already gone
   }
 }
 
