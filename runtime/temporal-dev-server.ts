@@ -33,6 +33,8 @@ export interface DevServerOptions {
   log: Logger;
   /** How long to wait for the server to answer; the first start on a new machine is the slowest. */
   readyTimeoutMs?: number;
+  /** Server dynamic config, e.g. `{ 'limit.historyCount.suggestContinueAsNew': 60 }` (tests). */
+  dynamicConfig?: Record<string, string | number | boolean>;
 }
 
 export interface DevServer {
@@ -73,6 +75,7 @@ async function startOnce(options: DevServerOptions, pidFile: string | null): Pro
   const { port, uiPort, dbFile, namespace, log } = options;
   const args = ['server', 'start-dev', ...(dbFile ? ['--db-filename', dbFile] : []), '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort)];
   if (namespace !== 'default') args.push('--namespace', namespace);
+  for (const [key, value] of Object.entries(options.dynamicConfig ?? {})) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   args.push('--log-level', 'warn', '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
 
   // A file, never a pipe: the server outlives a Concierge killed with -9 and must not die writing.

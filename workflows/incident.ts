@@ -137,7 +137,9 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     if (!isClosed()) {
       await condition(() => !remoteFixRunning && escalationsInFlight === 0 && allHandlersFinished());
       await saver.drain();
-      return continueAsNew<typeof incidentWorkflow>({ ...input, resume: { incident, savedFaults: incident.faults.length, savedSteps: incident.steps.length } });
+      // The new run saves from where this one's last save ended: a fault that arrived in the same
+      // workflow task as that save is in `incident` but not yet in the database.
+      return continueAsNew<typeof incidentWorkflow>({ ...input, resume: { incident, ...saver.savedCounts() } });
     }
     if (incident.status === 'cancelled') break;
     settling = true;
@@ -618,6 +620,11 @@ class ProjectionSaver {
 
   async drain(): Promise<void> {
     await this.saved(this.incident.revision);
+  }
+
+  /** How many of the incident's faults and steps the database holds. */
+  savedCounts(): { savedFaults: number; savedSteps: number } {
+    return { savedFaults: this.savedFaults, savedSteps: this.savedSteps };
   }
 
   private async run() {

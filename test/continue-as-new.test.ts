@@ -1,0 +1,86 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunningConcierge } from '../runtime/concierge.js';
+import { createLogger } from '../runtime/log.js';
+import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server.js';
+import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
+import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { freePort } from './support/ports.js';
+import { RawCharger } from './support/raw-charger.js';
+
+const PASSWORD = 'correct-horse-battery';
+/** History events after which the server suggests continue-as-new (default: thousands). */
+const SUGGEST_AFTER_EVENTS = 60;
+
+/**
+ * A long incident (a flapping charger, weeks of steps) outgrows its workflow history and continues
+ * as a new run: a server that suggests it early makes that happen within a test.
+ */
+describe('an incident that continues as new', () => {
+  let dataDir: string;
+  let database: TestDatabase;
+  let temporal: DevServer;
+  let app: RunningConcierge;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-can-'));
+    temporal = await startTemporalDevServer({
+      port: await freePort(),
+      uiPort: await freePort(),
+      namespace: 'default',
+      log: createLogger('silent'),
+      dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_AFTER_EVENTS },
+    });
+    database = await createTestDatabase('pglite');
+    app = await startTestApp({ dataDir, database, taskQueue: uniqueId('can'), env: { TEMPORAL_ADDRESS: temporal.address } });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await temporal?.stop();
+    await database?.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('keeps its id, faults, steps and clocks in the new run, records nothing twice, and still takes steps', { timeout: 120_000 }, async () => {
+    const api = apiClient(app.url);
+    const id = uniqueId('CP');
+    expect((await api.post('/api/chargers', { id, password: PASSWORD })).status).toBe(201);
+    const charger = await RawCharger.connect(app.url.replace('http', 'ws'), id, PASSWORD);
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
+    const opened = await eventually(async () => (await api.get(`/api/incidents?chargerId=${id}`)).body.incidents[0], 10_000, 'the incident');
+    const projection = () => app.db.selectFrom('incidents').select(['runId', 'respondBy', 'fixBy']).where('id', '=', opened.id).executeTakeFirstOrThrow();
+    const first = await projection();
+
+    // Every fault is a signal, a projection save and its events: enough of them outgrow the history.
+    const codes = ['HighTemperature', 'GroundFailure'];
+    const faults = 30;
+    for (let i = 0; i < faults; i++) {
+      await charger.call('StatusNotification', { connectorId: 1, errorCode: codes[i % 2], status: 'Faulted', info: `flap ${i}` });
+    }
+    const incident = await eventually(async () => {
+      const { body } = await api.get(`/api/incidents/${opened.id}`);
+      return body.faults.length === faults + 1 && (await projection()).runId !== first.runId ? body : null;
+    }, 60_000, 'every fault in the incident, and a new run');
+
+    // Same incident, same deadlines; the faults and steps of the first run are stored once.
+    expect(incident.id).toBe(opened.id);
+    const now = await projection();
+    expect([now.respondBy, now.fixBy]).toEqual([first.respondBy, first.fixBy]);
+    const storedFaults = await app.db.selectFrom('incidentFaults').select('eventId').where('incidentId', '=', opened.id).execute();
+    expect(storedFaults).toHaveLength(faults + 1);
+    expect(new Set(storedFaults.map((f) => f.eventId)).size).toBe(faults + 1);
+    const storedSteps = await app.db.selectFrom('incidentSteps').select('seq').where('incidentId', '=', opened.id).execute();
+    expect(storedSteps).toHaveLength(incident.steps.length);
+
+    // The new run takes steps, and the fault after it lands in the same incident.
+    const acknowledged = await api.post(`/api/incidents/${opened.id}/acknowledge`, {});
+    expect(acknowledged.status).toBe(200);
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'OverVoltage', status: 'Faulted' });
+    await eventually(async () => (await api.get(`/api/incidents/${opened.id}`)).body.faults.length === faults + 2, 10_000, 'the fault after the new run');
+    expect((await api.get(`/api/incidents?chargerId=${id}`)).body.incidents).toHaveLength(1);
+    await charger.close();
+  });
+});
