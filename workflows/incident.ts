@@ -137,8 +137,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     if (!isClosed()) {
       await condition(() => !remoteFixRunning && escalationsInFlight === 0 && allHandlersFinished());
       await saver.drain();
-      // The new run saves from where this one's last save ended: a fault that arrived in the same
-      // workflow task as that save is in `incident` but not yet in the database.
+      // The new run saves on from where this one's saves ended, not from the array lengths: with
+      // those, faults that were in `incident` but not yet in the database were never stored.
       return continueAsNew<typeof incidentWorkflow>({ ...input, resume: { incident, ...saver.savedCounts() } });
     }
     if (incident.status === 'cancelled') break;
