@@ -4,6 +4,7 @@ import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import { durationMs } from '../contracts/agreement.js';
+import { siteIncidentChargerId, siteOf } from '../contracts/agreement-terms.js';
 import { connectivityWorkflowId } from '../contracts/connectivity.js';
 import { incidentWorkflowId, type ChargerSignal } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
@@ -59,6 +60,10 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
 
   const withinDeadline = <T>(fn: () => Promise<T>) => temporal.withDeadline(Date.now() + DELIVERY_TIMEOUT_MS, fn);
 
+  let siteIncidentsNoted = false;
+  const anySiteIncidentNoted = async () =>
+    (await db.selectFrom('startedWorkflows').select('workflowId').where('workflowId', 'like', incidentWorkflowId(siteIncidentChargerId('%'), 0)).limit(1).executeTakeFirst()) !== undefined;
+
   /** The workflows an event is told to if they run; events that start workflows have none. */
   function listenersOf(event: OutboxEvent): string[] {
     if (event.kind === 'connected') return [connectivityWorkflowId(event.chargerId), incidentWorkflowId(event.chargerId, 0)];
@@ -109,7 +114,9 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
         const change = { chargerId: event.chargerId, connectionId: event.connectionId, at: event.at };
         const watch = connectivityWorkflowId(event.chargerId);
         await signalIfNoted(db, watch, notes.get(watch), () => withinDeadline(() => temporal.workflow.getHandle(watch).signal(chargerConnected, change)));
-        await tellIncident(notes, event.chargerId, 0, { eventId: `connected:${event.connectionId}`, kind: 'online', status: 'Online', at: event.at });
+        const online: ChargerSignal = { eventId: `connected:${event.connectionId}`, kind: 'online', status: 'Online', at: event.at };
+        await tellIncident(notes, event.chargerId, 0, online);
+        if (siteIncidentsNoted) await tellSiteIfBack(event.chargerId, online);
         return;
       }
       case 'status':
@@ -122,6 +129,23 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
   async function tellIncident(notes: Map<string, string>, chargerId: string, connectorId: number, signal: ChargerSignal) {
     const workflowId = incidentWorkflowId(chargerId, connectorId);
     await signalIfNoted(db, workflowId, notes.get(workflowId), () => withinDeadline(() => temporal.workflow.getHandle(workflowId).signal(chargerReported, signal)));
+  }
+
+  /**
+   * A dark site's incident hears that the site is back once every charger of the site is connected
+   * again (its verification then starts); until then it stays open, listing the chargers still away.
+   */
+  async function tellSiteIfBack(chargerId: string, online: ChargerSignal) {
+    const inForce = await agreementForCharger(db, chargerId);
+    const site = inForce && siteOf(inForce.agreement, chargerId);
+    if (!site) return;
+    const workflowId = incidentWorkflowId(siteIncidentChargerId(site.id), 0);
+    const generation = (await notesOn(db, [workflowId])).get(workflowId);
+    if (generation === undefined) return;
+    const ids = site.chargers.map((c) => c.id);
+    const away = await db.selectFrom('chargers').select('id').where('id', 'in', ids).where('connected', '=', false).execute();
+    if (away.length > 0) return;
+    await signalIfNoted(db, workflowId, generation, () => withinDeadline(() => temporal.workflow.getHandle(workflowId).signal(chargerReported, { ...online, eventId: `site-back:${online.eventId}` })));
   }
 
   async function offlineGraceMs(event: ConnectivityEvent): Promise<number> {
@@ -183,6 +207,8 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
     let delivered = 0;
     const events = due.map((row) => row.payload as OutboxEvent);
     const notes = await notesOn(db, events.flatMap(listenersOf));
+    // Site incidents are rare: a reconnect looks up its charger's site only while one may be running.
+    siteIncidentsNoted = events.some((e) => e.kind === 'connected') && (await anySiteIncidentNoted());
     // An event that starts a workflow is marked delivered at once, so a crash redelivers at most
     // that one. Events that only tell running workflows are marked together at the end of the
     // pass: a redelivered one is ignored by its workflow (event ids) or finds nobody to tell.

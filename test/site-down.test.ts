@@ -40,7 +40,7 @@ describe('whole site down', () => {
     rmSync(dataDir, { recursive: true, force: true });
   });
 
-  it('opens one site incident at the rule’s priority when every charger of the site is offline', async () => {
+  it('opens one site incident at the rule’s priority when every charger of the site is offline, and verifies it once all are back', async () => {
     const sockets = await Promise.all(chargers.map((id) => RawCharger.connect(app.url.replace('http', 'ws'), id, PASSWORD)));
     for (const socket of sockets) await socket.call('Heartbeat', {});
     await Promise.all(sockets.map((s) => s.close()));
@@ -52,5 +52,21 @@ describe('whole site down', () => {
     expect(siteIncident).toMatchObject({ connectorId: 0, priority: 'P1', source: 'offline', agreement: { id: 'greenmart-retail', faultClass: 'whole-site-down' }, site: { id: 'greenmart-leeds' } });
     expect(siteIncident.faults.map((f: { info: string }) => f.info.split(':')[0]).sort()).toEqual([...chargers].sort());
     for (const id of chargers) expect((await api().get(`/api/incidents?chargerId=${id}`)).body.incidents).toEqual([]);
+
+    // One charger back: the site is not; the incident waits, open.
+    const ws = app.url.replace('http', 'ws');
+    const first = await RawCharger.connect(ws, chargers[0]!, PASSWORD);
+    await eventually(async () => (await app.db.selectFrom('outbox').select('id').where('chargerId', '=', chargers[0]!).where('deliveredAt', 'is', null).execute()).length === 0, 10_000, 'the reconnect delivered');
+    const waiting = (await api().get(`/api/incidents/${siteIncident.id}`)).body;
+    expect(waiting.status).toBe(siteIncident.status);
+    expect(waiting.steps.map((s: { step: string }) => s.step)).not.toContain('verification-started');
+    // Both back: the site incident verifies the fix.
+    const second = await RawCharger.connect(ws, chargers[1]!, PASSWORD);
+    const verifying = await eventually(async () => {
+      const { body } = await api().get(`/api/incidents/${siteIncident.id}`);
+      return body.status === 'verifying' ? body : null;
+    }, 10_000, 'the site incident to verify');
+    expect(verifying.steps.find((s: { step: string }) => s.step === 'verification-started').data).toMatchObject({ fixedBy: 'back-online' });
+    await Promise.all([first.close(), second.close()]);
   });
 });
