@@ -154,7 +154,13 @@ export interface IncidentInput {
   /** Faults carried over when a closed incident's late faults start the next one. */
   faults?: FaultReport[];
   /** Set when the workflow continues as new: the incident carries on from this state. */
-  resume?: { incident: Incident; savedFaults: number; savedSteps: number };
+  resume?: {
+    incident: Incident;
+    savedFaults: number;
+    savedSteps: number;
+    /** The charger reports' event ids seen lately, so a redelivered one is not recorded again. */
+    signalsSeen?: string[];
+  };
 }
 
 export interface Task {

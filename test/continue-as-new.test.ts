@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
+import { chargerReported, incidentQuery } from '../workflows/incident.js';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
@@ -53,6 +55,11 @@ describe('an incident that continues as new', () => {
     const opened = await eventually(async () => (await api.get(`/api/incidents?chargerId=${id}`)).body.incidents[0], 10_000, 'the incident');
     const projection = () => app.db.selectFrom('incidents').select(['runId', 'respondBy', 'fixBy']).where('id', '=', opened.id).executeTakeFirstOrThrow();
     const first = await projection();
+    // A charger report the incident has seen, sent again after the new run: it is not recorded twice.
+    const connection = await Connection.connect({ address: temporal.address });
+    const workflow = new Client({ connection }).workflow.getHandle(`incident:${id}:1`);
+    const report = { eventId: 'status:probe', kind: 'status', status: 'Faulted', at: new Date().toISOString() } as const;
+    await workflow.signal(chargerReported, report);
 
     // Every fault is a signal, a projection save and its events: enough of them outgrow the history.
     const codes = ['HighTemperature', 'GroundFailure'];
@@ -74,6 +81,14 @@ describe('an incident that continues as new', () => {
     expect(new Set(storedFaults.map((f) => f.eventId)).size).toBe(faults + 1);
     const storedSteps = await app.db.selectFrom('incidentSteps').select('seq').where('incidentId', '=', opened.id).execute();
     expect(storedSteps).toHaveLength(incident.steps.length);
+
+    // Read from the workflow itself (a query is answered after the signals before it are handled).
+    const statusSteps = async () => (await workflow.query(incidentQuery)).steps.filter((s) => s.step === 'charger-status').length;
+    const before = await statusSteps();
+    expect(before).toBeGreaterThan(0);
+    await workflow.signal(chargerReported, report);
+    expect(await statusSteps()).toBe(before);
+    await connection.close();
 
     // The new run takes steps, and the fault after it lands in the same incident.
     const acknowledged = await api.post(`/api/incidents/${opened.id}/acknowledge`, {});

@@ -106,7 +106,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     if (incident.status === 'verifying' || (incident.status === 'resolved' && settling)) recurrence(fault);
     saver.changed();
   });
-  const signalsSeen: string[] = [];
+  const signalsSeen: string[] = [...(input.resume?.signalsSeen ?? [])];
   setHandler(chargerReported, (signal) => {
     if (isClosed() || signalsSeen.includes(signal.eventId)) return;
     signalsSeen.push(signal.eventId);
@@ -139,7 +139,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
       await saver.drain();
       // The new run saves on from where this one's saves ended, not from the array lengths: with
       // those, faults that were in `incident` but not yet in the database were never stored.
-      return continueAsNew<typeof incidentWorkflow>({ ...input, resume: { incident, ...saver.savedCounts() } });
+      return continueAsNew<typeof incidentWorkflow>({ ...input, resume: { incident, ...saver.savedCounts(), signalsSeen } });
     }
     if (incident.status === 'cancelled') break;
     settling = true;
