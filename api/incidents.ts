@@ -14,7 +14,7 @@ import * as steps from '../workflows/incident.js';
 import { faultReported, incidentQuery, incidentWorkflow } from '../workflows/incident.js';
 import { photosOf } from './attachments.js';
 import type { ApiDeps, ApiEnv } from './env.js';
-import { conflict, forbidden, notFound, Problem, problemResponses } from './problem.js';
+import { conflict, forbidden, notFound, optionalBody, Problem, problemResponses } from './problem.js';
 import { chargerInScope, scoped } from './scope.js';
 
 const IncidentStatus = z.enum(INCIDENT_STATUSES);
@@ -234,9 +234,8 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
     });
     app.openapi(route, async (c) => {
       const { id } = c.req.valid('param');
-      const parsed = body.safeParse(c.req.header('content-type')?.includes('json') ? await c.req.json() : {});
-      if (!parsed.success) throw new Problem(400, 'Bad Request', `invalid body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
-      await takeStep(db, temporal, id, name, { ...parsed.data, actor: c.get('actor') }, c.get('scope'));
+      const request = await optionalBody(c, body);
+      await takeStep(db, temporal, id, name, { ...request, actor: c.get('actor') }, c.get('scope'));
       return c.json((await loadIncident(db, id, c.get('actor'), c.get('scope')))!, 200);
     });
   }

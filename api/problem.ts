@@ -51,3 +51,21 @@ export function invalidRequest(issues: readonly { path: readonly PropertyKey[]; 
   const errors = issues.map((issue) => ({ path: issue.path.map(String).join('.') || where, message: issue.message }));
   return new Problem(400, 'Bad Request', `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
 }
+
+/**
+ * A body that may be left out, checked against `schema`: none (or not JSON) counts as `{}`;
+ * malformed JSON or a mismatch is a 400 naming every field.
+ */
+export async function optionalBody<T extends z.ZodType>(c: Context, schema: T): Promise<z.infer<T>> {
+  let raw: unknown = {};
+  if (c.req.header('content-type')?.includes('json')) {
+    try {
+      raw = await c.req.json();
+    } catch {
+      throw new Problem(400, 'Bad Request', 'the body is not valid JSON');
+    }
+  }
+  const parsed = schema.safeParse(raw);
+  if (!parsed.success) throw invalidRequest(parsed.error.issues, 'body');
+  return parsed.data;
+}

@@ -3,7 +3,7 @@ import type { Selectable } from 'kysely';
 import type { TasksTable } from '../db/schema.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { STEP_BODIES, takeStep } from './incidents.js';
-import { notFound, Problem, problemResponses } from './problem.js';
+import { notFound, optionalBody, problemResponses } from './problem.js';
 import { scoped } from './scope.js';
 
 const TaskSchema = z
@@ -75,10 +75,8 @@ export function taskRoutes({ db, temporal }: ApiDeps) {
       const { id } = c.req.valid('param');
       const task = await scoped(db.selectFrom('tasks').select(['incidentId']), 'tasks', c.get('actor'), c.get('scope')).where('id', '=', id).executeTakeFirst();
       if (!task) throw notFound('task');
-      const raw: unknown = c.req.header('content-type')?.includes('json') ? await c.req.json() : {};
-      const parsed = (name === 'complete' ? Fix : z.object({ note: z.string().max(2000).optional() })).safeParse(raw);
-      if (!parsed.success) throw new Problem(400, 'Bad Request', `invalid body: ${parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')}`);
-      await takeStep(db, temporal, task.incidentId, STEP_OF[name], { ...parsed.data, actor: c.get('actor') }, c.get('scope'));
+      const request = await optionalBody(c, name === 'complete' ? Fix : z.object({ note: z.string().max(2000).optional() }));
+      await takeStep(db, temporal, task.incidentId, STEP_OF[name], { ...request, actor: c.get('actor') }, c.get('scope'));
       const after = await db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return c.json(toView(after), 200);
     });

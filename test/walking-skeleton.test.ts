@@ -8,7 +8,7 @@ import harbour from '../contracts/agreements/harbour-estates.js';
 import { slaDeadlines } from '../contracts/sla.js';
 import { loadAgreements } from '../runtime/agreements.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
-import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
+import { ADMIN_TOKEN, apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 import { HandshakeRefused, RawCharger } from './support/raw-charger.js';
 
@@ -239,7 +239,7 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
     await charger.close();
   });
 
-  it('moves an incident through acknowledge and resolve; wrong state is 409, a venue is 403', async () => {
+  it('moves an incident through acknowledge and resolve; a malformed body is 400, wrong state is 409, a venue is 403', async () => {
     const id = await registerCharger();
     const charger = await RawCharger.connect(ws, id, PASSWORD);
     await charger.call('StatusNotification', { connectorId: 2, errorCode: 'PowerSwitchFailure', status: 'Faulted' });
@@ -251,6 +251,16 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
     const refused = await venue.post(`/api/incidents/${incidentId}/acknowledge`, {});
     expect(refused.status).toBe(404);
     expect(refused.contentType).toBe('application/problem+json');
+
+    // A body that is not JSON, or not the step's shape: 400 with the reason, and no step taken.
+    const malformed = await fetch(`${app.url}/api/incidents/${incidentId}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }, body: '{"note": "on it"' });
+    expect(malformed.status).toBe(400);
+    expect(malformed.headers.get('content-type')).toBe('application/problem+json');
+    expect(((await malformed.json()) as { detail: string }).detail).toMatch(/malformed JSON|not valid JSON/i);
+    const wrongShape = await api().post(`/api/incidents/${incidentId}/acknowledge`, { note: 42 });
+    expect(wrongShape.status).toBe(400);
+    expect(wrongShape.body.errors).toEqual([{ path: 'note', message: expect.any(String) }]);
+    expect((await api().get(`/api/incidents/${incidentId}`)).body.status).not.toBe('acknowledged');
 
     const acknowledged = await api().post(`/api/incidents/${incidentId}/acknowledge`, { note: 'on it' });
     expect(acknowledged.status).toBe(200);
