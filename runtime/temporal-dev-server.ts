@@ -79,7 +79,9 @@ async function startOnce(options: DevServerOptions, pidFile: string | null): Pro
   args.push('--log-level', 'warn', '--sqlite-pragma', 'journal_mode=wal', '--sqlite-pragma', 'synchronous=normal');
 
   // A file, never a pipe: the server outlives a Concierge killed with -9 and must not die writing.
-  const logPath = dbFile ? `${dbFile}.log` : path.join(mkdtempSync(path.join(os.tmpdir(), 'temporal-dev-')), 'server.log');
+  const logDir = dbFile ? null : mkdtempSync(path.join(os.tmpdir(), 'temporal-dev-'));
+  const logPath = dbFile ? `${dbFile}.log` : path.join(logDir!, 'server.log');
+  const removeLogDir = () => logDir && rmSync(logDir, { recursive: true, force: true });
   const logStart = existsSync(logPath) ? statSync(logPath).size : 0;
   const logFile = openSync(logPath, 'a');
   const cli = findTemporalCli(options.cli);
@@ -108,6 +110,7 @@ async function startOnce(options: DevServerOptions, pidFile: string | null): Pro
     if (pidFile) rmSync(pidFile, { force: true });
     child.kill('SIGKILL');
     await Promise.race([exited, spawnError]);
+    removeLogDir();
     return outcome;
   }
   log.info({ address, dbFile }, 'temporal dev server ready');
@@ -117,6 +120,7 @@ async function startOnce(options: DevServerOptions, pidFile: string | null): Pro
     async stop() {
       await terminate(child, exited);
       if (pidFile) rmSync(pidFile, { force: true });
+      removeLogDir();
     },
   };
 }
