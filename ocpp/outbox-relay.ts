@@ -60,7 +60,6 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
 
   const withinDeadline = <T>(fn: () => Promise<T>) => temporal.withDeadline(Date.now() + DELIVERY_TIMEOUT_MS, fn);
 
-  let siteIncidentsNoted = false;
   const anySiteIncidentNoted = async () =>
     (await db.selectFrom('startedWorkflows').select('workflowId').where('workflowId', 'like', incidentWorkflowId(siteIncidentChargerId('%'), 0)).limit(1).executeTakeFirst()) !== undefined;
 
@@ -71,8 +70,12 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
     return [];
   }
 
-  /** `notes`: what `started_workflows` held, at the start of the pass, on the event's listeners. */
-  async function deliver(event: OutboxEvent, notes: Map<string, string>): Promise<void> {
+  /**
+   * `pass.notes`: what `started_workflows` held, at the start of the pass, on the events' listeners;
+   * `pass.siteIncidentsNoted`: whether any site incident may be running.
+   */
+  async function deliver(event: OutboxEvent, pass: { notes: Map<string, string>; siteIncidentsNoted: boolean }): Promise<void> {
+    const { notes } = pass;
     switch (event.kind) {
       case 'fault': {
         const opening = { connectorId: event.connectorId, source: event.event === 'offline' ? 'offline' : 'fault', fault: event.fault, techCode: event.techCode, defaultPriority: event.priority } as const;
@@ -116,7 +119,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
         await signalIfNoted(db, watch, notes.get(watch), () => withinDeadline(() => temporal.workflow.getHandle(watch).signal(chargerConnected, change)));
         const online: ChargerSignal = { eventId: `connected:${event.connectionId}`, kind: 'online', status: 'Online', at: event.at };
         await tellIncident(notes, event.chargerId, 0, online);
-        if (siteIncidentsNoted) await tellSiteIfBack(event.chargerId, online);
+        if (pass.siteIncidentsNoted) await tellSiteIfBack(event.chargerId, online);
         return;
       }
       case 'status':
@@ -206,9 +209,10 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       .execute();
     let delivered = 0;
     const events = due.map((row) => row.payload as OutboxEvent);
-    const notes = await notesOn(db, events.flatMap(listenersOf));
+    const listeners = events.map(listenersOf);
+    const notes = await notesOn(db, listeners.flat());
     // Site incidents are rare: a reconnect looks up its charger's site only while one may be running.
-    siteIncidentsNoted = events.some((e) => e.kind === 'connected') && (await anySiteIncidentNoted());
+    const siteIncidentsNoted = events.some((e) => e.kind === 'connected') && (await anySiteIncidentNoted());
     // An event that starts a workflow is marked delivered at once, so a crash redelivers at most
     // that one. Events that only tell running workflows are marked together at the end of the
     // pass: a redelivered one is ignored by its workflow (event ids) or finds nobody to tell.
@@ -220,7 +224,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       for (const [i, row] of due.entries()) {
         if (!running || !(await holdLease())) break;
         try {
-          await deliver(events[i]!, notes);
+          await deliver(events[i]!, { notes, siteIncidentsNoted });
         } catch (error) {
           const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** row.attempts);
           log.warn({ err: error, outboxId: row.id, attempts: row.attempts + 1, retryInMs: backoff }, 'outbox event not delivered yet');
@@ -232,7 +236,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
           // Most failures are Temporal being unreachable: end the pass rather than wait out every charger's timeout.
           break;
         }
-        if (listenersOf(events[i]!).length > 0) toldOnly.push(row.id);
+        if (listeners[i]!.length > 0) toldOnly.push(row.id);
         else await markDelivered([row.id]);
         delivered++;
       }
