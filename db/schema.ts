@@ -218,17 +218,27 @@ export interface SessionsTable {
   updatedAt: Generated<Date>;
 }
 
-export interface MeterSamplesTable {
+/** One meter value: the samples a charger took at one moment on one connector (ocpp/meter.ts's MeterSample, as jsonb). */
+export interface MeterValuesTable {
   chargerId: string;
   connectorId: number;
-  transactionId: string | null;
   sampledAt: Timestamp;
-  measurand: string;
-  phase: Generated<string>;
-  location: Generated<string>;
-  unit: string | null;
-  context: string | null;
-  value: string;
+  transactionId: string | null;
+  samples: Json;
+}
+
+/** A view over meter_values: one row per sample, its value scaled to the unit (read only). */
+export interface MeterSamplesView {
+  chargerId: ColumnType<string, never, never>;
+  connectorId: ColumnType<number, never, never>;
+  transactionId: ColumnType<string | null, never, never>;
+  sampledAt: ColumnType<Date, never, never>;
+  measurand: ColumnType<string, never, never>;
+  phase: ColumnType<string, never, never>;
+  location: ColumnType<string, never, never>;
+  unit: ColumnType<string | null, never, never>;
+  context: ColumnType<string | null, never, never>;
+  value: ColumnType<string, never, never>;
 }
 
 /** Normalised events that are not a status or a session: connectivity, firmware, logs, security, data transfer, device events. */
@@ -280,7 +290,8 @@ export interface Database {
   agreementChargers: AgreementChargersTable;
   rejectedFrames: RejectedFramesTable;
   sessions: SessionsTable;
-  meterSamples: MeterSamplesTable;
+  meterValues: MeterValuesTable;
+  meterSamples: MeterSamplesView;
   chargerEvents: ChargerEventsTable;
   leases: LeasesTable;
   tasks: TasksTable;

@@ -8,6 +8,7 @@ import * as attachments from './0006_attachments.js';
 import * as gatewayWritePath from './0007_gateway_write_path.js';
 import * as startedWorkflows from './0008_started_workflows.js';
 import * as outboxRetention from './0009_outbox_retention.js';
+import * as meterValues from './0010_meter_values.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   '0007_gateway_write_path': gatewayWritePath,
   '0008_started_workflows': startedWorkflows,
   '0009_outbox_retention': outboxRetention,
+  '0010_meter_values': meterValues,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,13 +1,18 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { EnergyReading } from './events.js';
-import type { MeterSample } from './meter.js';
+import type { MeterSample, MeterValue } from './meter.js';
+
+/** The register reading of an active session, which moves the session's last reading. */
+export interface SessionReading {
+  chargerId: string;
+  transactionId: string;
+  register: EnergyReading;
+}
 
 interface Pending {
-  chargerId: string;
-  samples: MeterSample[];
-  /** The register reading of an active session the samples belong to. */
-  session: { transactionId: string; register: EnergyReading } | null;
+  values: MeterValue[];
+  reading: SessionReading | null;
   done: { resolve(): void; reject(error: unknown): void };
 }
 
@@ -20,8 +25,33 @@ export const scaled = (value: string | RawBuilder<unknown>, exponent: number | R
 /** For rows that carry `value` and `exponent` columns. */
 const scaledColumn = scaled(sql.ref('value'), sql.ref('exponent'));
 
+const sameQuantity = (a: MeterSample, b: MeterSample) => a.measurand === b.measurand && a.phase === b.phase && a.location === b.location;
+
 /**
- * Writes meter samples in batches (group commit): every MeterValues handler waits for the
+ * One row per (charger, connector, time): a meter value sent twice in one batch, or split over two
+ * messages, becomes one row with each quantity once. The statement could not update a row twice.
+ */
+function mergedByKey(values: MeterValue[]): MeterValue[] {
+  const byKey = new Map<string, MeterValue>();
+  for (const value of values) {
+    const key = `${value.chargerId}\u0000${value.connectorId}\u0000${value.sampledAt}`;
+    const earlier = byKey.get(key);
+    if (!earlier) byKey.set(key, value);
+    else byKey.set(key, { ...earlier, transactionId: earlier.transactionId ?? value.transactionId, samples: [...earlier.samples, ...value.samples.filter((s) => !earlier.samples.some((e) => sameQuantity(e, s)))] });
+  }
+  return byKey.size === values.length ? values : [...byKey.values()];
+}
+
+/** The samples of a conflicting row's new meter value that the stored one lacks (same measurand, phase and location). */
+const addedSamples = sql<unknown>`coalesce((
+  select jsonb_agg(n) from jsonb_array_elements(excluded.samples) as n
+  where not exists (
+    select from jsonb_array_elements(m.samples) as o
+    where o->>'measurand' = n->>'measurand' and o->>'phase' is not distinct from n->>'phase' and o->>'location' is not distinct from n->>'location')
+), '[]'::jsonb)`;
+
+/**
+ * Writes meter values in batches (group commit): every MeterValues handler waits for the
  * transaction that holds its samples, so the charger's answer still means "stored", but a busy
  * gateway commits hundreds of messages at once instead of one transaction each.
  */
@@ -30,21 +60,21 @@ export function createMeterWriter(db: Db) {
   let flushing: Promise<void> | null = null;
 
   async function flush(batch: Pending[]) {
-    const samples = batch.flatMap((p) => p.samples.map((s) => ({ chargerId: p.chargerId, ...s })));
-    const readings = batch.flatMap(({ chargerId, session }) => (session ? [{ chargerId, transactionId: session.transactionId, ...session.register }] : []));
+    const values = mergedByKey(batch.flatMap((p) => p.values));
+    const readings = batch.flatMap((p) => (p.reading ? [{ chargerId: p.reading.chargerId, transactionId: p.reading.transactionId, ...p.reading.register }] : []));
     // One statement, so one round trip and atomic without BEGIN/COMMIT: on PGlite each statement
-    // costs a few hundred microseconds of the gateway's own thread however small it is. The rows
-    // travel as JSON parameters PostgreSQL unpacks; binding ten parameters per sample cost three
-    // times the CPU. A retransmitted MeterValues hits the unique index and adds nothing; every
-    // session of the batch moves to its highest reading.
+    // costs a few hundred microseconds of the database thread however small it is. The rows travel
+    // as one JSON parameter PostgreSQL unpacks; binding parameters per value cost three times the
+    // CPU. A retransmitted meter value adds nothing; one that brings a quantity the stored one
+    // lacks adds it. Every session of the batch moves to its highest reading.
     await sql`
       with stored as (
-        insert into meter_samples (charger_id, connector_id, transaction_id, sampled_at, measurand, phase, location, unit, context, value)
-        select "chargerId", "connectorId", "transactionId", "sampledAt", measurand, phase, location, unit, context, ${scaledColumn}
-        from json_to_recordset(${JSON.stringify(samples)}::json) as s(
-          "chargerId" text, "connectorId" int, "transactionId" text, "sampledAt" timestamptz, measurand text,
-          phase text, location text, unit text, context text, value text, exponent int)
-        on conflict do nothing
+        insert into meter_values as m (charger_id, connector_id, sampled_at, transaction_id, samples)
+        select v->>'chargerId', (v->>'connectorId')::int, (v->>'sampledAt')::timestamptz, v->>'transactionId', v->'samples'
+        from jsonb_array_elements(${JSON.stringify(values)}::jsonb) as v
+        on conflict (charger_id, connector_id, sampled_at) do update
+        set samples = m.samples || ${addedSamples}, transaction_id = coalesce(m.transaction_id, excluded.transaction_id)
+        where ${addedSamples} <> '[]'::jsonb or (m.transaction_id is null and excluded.transaction_id is not null)
       )
       update sessions as s
       set meter_last_wh = greatest(s.meter_last_wh, v.reading), meter_start_wh = coalesce(s.meter_start_wh, v.reading), updated_at = now()
@@ -101,11 +131,11 @@ export function createMeterWriter(db: Db) {
   }
 
   return {
-    /** Resolves once the samples are committed. */
-    write(chargerId: string, samples: MeterSample[], session: Pending['session'] = null): Promise<void> {
-      if (samples.length === 0 && !session) return Promise.resolve();
+    /** Resolves once the meter values (and the session's reading) are committed. */
+    write(values: MeterValue[], reading: SessionReading | null = null): Promise<void> {
+      if (values.length === 0 && !reading) return Promise.resolve();
       return new Promise<void>((resolve, reject) => {
-        queue.push({ chargerId, samples, session, done: { resolve, reject } });
+        queue.push({ values, reading, done: { resolve, reject } });
         schedule();
       });
     },

@@ -1,17 +1,28 @@
 import type { EnergyReading } from './events.js';
 
-/** One sampled value, normalised: the value as sent (a decimal string) scaled by 10^exponent, in `unit`. */
+/**
+ * One sampled value as stored (an element of meter_values.samples): OCPP's defaults filled in
+ * (Energy.Active.Import.Register, in Wh), the value a decimal string as sent, to be scaled by
+ * 10^exponent (2.0.1's unit multiplier; absent when 0). Absent fields are left out of the JSON.
+ */
 export interface MeterSample {
+  measurand: string;
+  phase: string | undefined;
+  location: string | undefined;
+  unit: string | undefined;
+  context: string | undefined;
+  value: string;
+  exponent: number | undefined;
+}
+
+/** One meter value: the samples a charger took at one moment on one connector; a row of meter_values. */
+export interface MeterValue {
+  chargerId: string;
   connectorId: number;
   transactionId: string | null;
+  /** UTC ISO text. */
   sampledAt: string;
-  measurand: string;
-  phase: string;
-  location: string;
-  unit: string | null;
-  context: string | null;
-  value: string;
-  exponent: number;
+  samples: MeterSample[];
 }
 
 const DEFAULT_MEASURAND = 'Energy.Active.Import.Register';
@@ -50,7 +61,7 @@ export interface MeterValue201 {
   sampledValue: SampledValue201[];
 }
 
-/** What both versions say about a sampled value, with OCPP's defaults filled in (Energy.Active.Import.Register, in Wh). */
+/** What both versions say about a sampled value. */
 interface SampledFields {
   measurand?: string;
   phase?: string;
@@ -58,68 +69,65 @@ interface SampledFields {
   unit?: string;
   context?: string;
   value: string;
-  exponent: number;
+  exponent?: number;
 }
 
 /** One time per meter value (its samples share it), as UTC ISO text. */
 const normalisedTime = (timestamp: string) => new Date(timestamp).toISOString();
 
-function sample(connectorId: number, transactionId: string | null, sampledAt: string, sv: SampledFields): MeterSample {
+/** Every sample object has the same fields in the same order (one shape for V8); undefined ones are not stored. */
+function sample(sv: SampledFields): MeterSample {
   return {
-    connectorId,
-    transactionId,
-    sampledAt,
     measurand: sv.measurand ?? DEFAULT_MEASURAND,
-    phase: sv.phase ?? '',
-    location: sv.location ?? '',
-    unit: sv.unit ?? (sv.measurand === undefined || sv.measurand.startsWith('Energy') ? 'Wh' : null),
-    context: sv.context ?? null,
+    phase: sv.phase || undefined,
+    location: sv.location || undefined,
+    unit: sv.unit ?? (sv.measurand === undefined || sv.measurand.startsWith('Energy') ? 'Wh' : undefined),
+    context: sv.context,
     value: sv.value,
-    exponent: sv.exponent,
+    exponent: sv.exponent || undefined,
   };
 }
 
-/** 1.6 sampled values are strings; signed data and other non-numbers are skipped (the raw frame is not a reading). */
-export function samplesFrom16(connectorId: number, transactionId: string | null, meterValues: MeterValue16[]): MeterSample[] {
-  return meterValues.flatMap((mv) => {
-    const sampledAt = normalisedTime(mv.timestamp);
-    return mv.sampledValue
-      .filter((sv) => sv.format !== 'SignedData' && DECIMAL.test(sv.value) && plausible(Number(sv.value)))
-      .map((sv) => sample(connectorId, transactionId, sampledAt, { ...sv, exponent: 0 }));
-  });
+/** The meter values that carry at least one usable sample. Written as loops: this runs for every MeterValues a gateway receives. */
+function meterValues<SV>(chargerId: string, connectorId: number, transactionId: string | null, received: { timestamp: string; sampledValue: SV[] }[], usable: (sv: SV) => SampledFields | null): MeterValue[] {
+  const values: MeterValue[] = [];
+  for (const mv of received) {
+    const samples: MeterSample[] = [];
+    for (const sv of mv.sampledValue) {
+      const fields = usable(sv);
+      if (fields) samples.push(sample(fields));
+    }
+    if (samples.length > 0) values.push({ chargerId, connectorId, transactionId, sampledAt: normalisedTime(mv.timestamp), samples });
+  }
+  return values;
 }
+
+/** 1.6 sampled values are strings; signed data and other non-numbers are skipped (the raw frame is not a reading). */
+export const valuesFrom16 = (chargerId: string, connectorId: number, transactionId: string | null, received: MeterValue16[]) =>
+  meterValues(chargerId, connectorId, transactionId, received, (sv) => (sv.format !== 'SignedData' && DECIMAL.test(sv.value) && plausible(Number(sv.value)) ? sv : null));
 
 /** 2.0.1 sampled values are numbers with an optional power-of-ten multiplier. */
-export function samplesFrom201(connectorId: number, transactionId: string | null, meterValues: MeterValue201[]): MeterSample[] {
-  return meterValues.flatMap((mv) => {
-    const sampledAt = normalisedTime(mv.timestamp);
-    return mv.sampledValue
-      .filter((sv) => plausible(sv.value, sv.unitOfMeasure?.multiplier))
-      .map((sv) =>
-        sample(connectorId, transactionId, sampledAt, {
-          measurand: sv.measurand,
-          phase: sv.phase,
-          location: sv.location,
-          unit: sv.unitOfMeasure?.unit,
-          context: sv.context,
-          value: String(sv.value),
-          exponent: sv.unitOfMeasure?.multiplier ?? 0,
-        }),
-      );
-  });
-}
+export const valuesFrom201 = (chargerId: string, connectorId: number, transactionId: string | null, received: MeterValue201[]) =>
+  meterValues(chargerId, connectorId, transactionId, received, (sv) =>
+    plausible(sv.value, sv.unitOfMeasure?.multiplier)
+      ? { measurand: sv.measurand, phase: sv.phase, location: sv.location, unit: sv.unitOfMeasure?.unit, context: sv.context, value: String(sv.value), exponent: sv.unitOfMeasure?.multiplier ?? 0 }
+      : null,
+  );
 
 /**
- * The energy register reading among the samples, in Wh: the total (no phase) imported energy at
- * the outlet, the latest if there are several. kWh readings are scaled, not converted through floats.
+ * The energy register reading among the meter values, in Wh: the total (no phase) imported energy
+ * at the outlet, the latest if there are several. kWh readings are scaled, not converted through floats.
  */
-export function energyRegister(samples: MeterSample[], context?: string): EnergyReading | null {
-  const registers = samples.filter(
-    (s) => s.measurand === DEFAULT_MEASURAND && s.phase === '' && (s.location === '' || s.location === 'Outlet') && (context === undefined || s.context === context),
-  );
-  const latest = registers.sort((a, b) => a.sampledAt.localeCompare(b.sampledAt)).at(-1);
+export function energyRegister(values: MeterValue[], context?: string): EnergyReading | null {
+  let latest: { sampledAt: string; sample: MeterSample } | null = null;
+  for (const { sampledAt, samples } of values) {
+    for (const s of samples) {
+      const register = s.measurand === DEFAULT_MEASURAND && s.phase === undefined && (s.location === undefined || s.location === 'Outlet') && (context === undefined || s.context === context);
+      if (register && (!latest || sampledAt >= latest.sampledAt)) latest = { sampledAt, sample: s };
+    }
+  }
   if (!latest) return null;
-  const unit = (latest.unit ?? 'Wh').toLowerCase();
+  const unit = (latest.sample.unit ?? 'Wh').toLowerCase();
   if (unit !== 'wh' && unit !== 'kwh') return null;
-  return { value: latest.value, exponent: latest.exponent + (unit === 'kwh' ? 3 : 0) };
+  return { value: latest.sample.value, exponent: (latest.sample.exponent ?? 0) + (unit === 'kwh' ? 3 : 0) };
 }

@@ -2,7 +2,7 @@ import type { RPCServerClient } from './rpc.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
 import { answerBoot, authorize, heartbeat, reportedAt, type HandlerContext } from './context.js';
 import { recordChargerEvent } from './charger-events.js';
-import { energyRegister, samplesFrom16, type MeterValue16 } from './meter.js';
+import { energyRegister, valuesFrom16, type MeterValue16 } from './meter.js';
 import { recordSessionEvent, startSession16 } from './sessions.js';
 import { recordConnectorStatus } from './status.js';
 
@@ -100,9 +100,9 @@ export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
   client.handle('MeterValues', async ({ params }) => {
     const report = params as MeterValues16;
     const transactionId = report.transactionId === undefined ? null : String(report.transactionId);
-    const samples = samplesFrom16(report.connectorId, transactionId, report.meterValue);
-    const register = transactionId ? energyRegister(samples) : null;
-    await ctx.meters.write(chargerId, samples, transactionId && register ? { transactionId, register } : null);
+    const values = valuesFrom16(chargerId, report.connectorId, transactionId, report.meterValue);
+    const register = transactionId ? energyRegister(values) : null;
+    await ctx.meters.write(values, transactionId && register ? { chargerId, transactionId, register } : null);
     return {};
   });
 
@@ -112,11 +112,11 @@ export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
     const known = await db.selectFrom('sessions').select('connectorId').where('chargerId', '=', chargerId).where('transactionId', '=', transactionId).executeTakeFirst();
     // A stop for a session we never heard start (it began while the charger was offline): connector unknown, kept as 0.
     const connectorId = known?.connectorId ?? 0;
-    const samples = samplesFrom16(connectorId, transactionId, stop.transactionData ?? []);
-    await ctx.meters.write(chargerId, samples);
+    const values = valuesFrom16(chargerId, connectorId, transactionId, stop.transactionData ?? []);
+    await ctx.meters.write(values);
     if (!known) {
-      const begin = energyRegister(samples, 'Transaction.Begin');
-      const startedAt = samples.map((s) => s.sampledAt).sort()[0] ?? reportedAt(stop.timestamp);
+      const begin = energyRegister(values, 'Transaction.Begin');
+      const startedAt = values.map((v) => v.sampledAt).sort()[0] ?? reportedAt(stop.timestamp);
       await recordSessionEvent(db, chargerId, ctx.protocol, { kind: 'started', connectorId, transactionId, idTag: stop.idTag ?? null, at: startedAt, register: begin, stopReason: null, seqNo: null });
     }
     const queued = await recordSessionEvent(db, chargerId, ctx.protocol, {

@@ -3,7 +3,7 @@ import { assessConnectorStatus } from '../contracts/faults.js';
 import { answerBoot, authorize, heartbeat, reportedAt, type HandlerContext } from './context.js';
 import { recordChargerEvent } from './charger-events.js';
 import type { DeviceProblem } from './events.js';
-import { energyRegister, samplesFrom201, type MeterValue201 } from './meter.js';
+import { energyRegister, valuesFrom201, type MeterValue201 } from './meter.js';
 import { recordSessionEvent } from './sessions.js';
 import { recordConnectorStatus, recordDeviceProblem } from './status.js';
 
@@ -120,15 +120,15 @@ export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
     const transactionId = event.transactionInfo.transactionId;
     const known = event.evse ? null : await db.selectFrom('sessions').select('connectorId').where('chargerId', '=', chargerId).where('transactionId', '=', transactionId).executeTakeFirst();
     const connectorId = event.evse?.id ?? known?.connectorId ?? 0;
-    const samples = samplesFrom201(connectorId, transactionId, event.meterValue ?? []);
-    await ctx.meters.write(chargerId, samples);
+    const values = valuesFrom201(chargerId, connectorId, transactionId, event.meterValue ?? []);
+    await ctx.meters.write(values);
     const queued = await recordSessionEvent(db, chargerId, ctx.protocol, {
       kind: event.eventType === 'Started' ? 'started' : event.eventType === 'Ended' ? 'ended' : 'updated',
       connectorId,
       transactionId,
       idTag: event.idToken?.idToken ?? null,
       at: reportedAt(event.timestamp),
-      register: energyRegister(samples),
+      register: energyRegister(values),
       stopReason: event.eventType === 'Ended' ? (event.transactionInfo.stoppedReason ?? 'Local') : null,
       seqNo: event.seqNo,
     });
@@ -138,7 +138,7 @@ export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
 
   client.handle('MeterValues', async ({ params }) => {
     const report = params as { evseId: number; meterValue: MeterValue201[] };
-    await ctx.meters.write(chargerId, samplesFrom201(report.evseId, null, report.meterValue));
+    await ctx.meters.write(valuesFrom201(chargerId, report.evseId, null, report.meterValue));
     return {};
   });
 

@@ -47,6 +47,47 @@ describe.each(databaseKinds)('database on %s', (kind) => {
     }
   });
 
+  it('moves meter samples into one row per meter value on upgrade, and back on downgrade (0010)', async () => {
+    const database = await createTestDatabase(kind);
+    const old = openDatabase(database.target);
+    const samples = () =>
+      old
+        .selectFrom('meterSamples')
+        .select(['chargerId', 'connectorId', 'transactionId', 'measurand', 'phase', 'location', 'unit', 'context', 'value'])
+        .select(sql<string>`sampled_at::text`.as('at'))
+        .orderBy('sampledAt')
+        .orderBy('measurand')
+        .orderBy('phase')
+        .execute();
+    try {
+      const migrator = new Migrator({ db: old, provider: migrationProvider });
+      expect((await migrator.migrateTo('0009_outbox_retention')).error).toBeUndefined();
+      await sql`
+        insert into meter_samples (charger_id, connector_id, transaction_id, sampled_at, measurand, phase, location, unit, context, value) values
+          ('CP-1', 1, '7', '2026-11-24T10:00:00Z', 'Energy.Active.Import.Register', '', 'Outlet', 'Wh', 'Sample.Periodic', 15500),
+          ('CP-1', 1, '7', '2026-11-24T10:00:00Z', 'Current.Import', 'L1', '', 'A', null, 16.5),
+          ('CP-1', 1, '7', '2026-11-24T10:00:00Z', 'Current.Import', 'L2', '', 'A', null, 16.25),
+          ('CP-1', 2, null, '2026-11-24T10:05:00Z', 'Energy.Active.Import.Register', '', '', 'Wh', null, 900)
+      `.execute(old);
+      const before = await samples();
+
+      await migrateToLatest(old);
+      const rows = await old.selectFrom('meterValues').select(['connectorId', 'transactionId']).select(sql<number>`jsonb_array_length(samples)`.as('n')).orderBy('connectorId').execute();
+      expect(rows).toEqual([
+        { connectorId: 1, transactionId: '7', n: 3 },
+        { connectorId: 2, transactionId: null, n: 1 },
+      ]);
+      // The view shows every sample as the table held it.
+      expect((await samples()).map((s) => ({ ...s, value: Number(s.value) }))).toEqual(before.map((s) => ({ ...s, value: Number(s.value) })));
+
+      expect((await migrator.migrateTo('0009_outbox_retention')).error).toBeUndefined();
+      expect((await samples()).map((s) => ({ ...s, value: Number(s.value) }))).toEqual(before.map((s) => ({ ...s, value: Number(s.value) })));
+    } finally {
+      await old.destroy();
+      await database.dispose();
+    }
+  });
+
   it('makes CONCIERGE_ADMIN_TOKEN the one admin token: a new value replaces the generated or earlier one', async () => {
     const generated = await ensureAdminToken(db, undefined);
     expect(generated).toMatch(/^cgt_/);

@@ -94,6 +94,33 @@ describe.each(databaseKinds)('OCPP messages, sessions and normalised events on %
     charger.close();
   });
 
+  it('stores each meter value once: a quantity sent later for the same moment is added, one sent again is not; a 2.0.1 multiplier is applied', async () => {
+    const v16 = await connect('ocpp1.6');
+    const moment = at('2026-11-24T12:00:00Z');
+    const reading = (sampledValue: object[]) => ({ connectorId: 1, meterValue: [{ timestamp: moment, sampledValue }] });
+    const energy = { value: '2000', measurand: 'Energy.Active.Import.Register' };
+    const l1 = { value: '16', measurand: 'Current.Import', phase: 'L1', unit: 'A' };
+    const l2 = { value: '15', measurand: 'Current.Import', phase: 'L2', unit: 'A' };
+    await v16.call('MeterValues', reading([energy, l1]));
+    // Sent together (one batch): a retransmission, and the same moment's other phase in a message of its own.
+    await Promise.all([v16.call('MeterValues', reading([energy, l1])), v16.call('MeterValues', reading([{ ...l2 }])), v16.call('MeterValues', reading([l2, { ...l1, value: '99' }]))]);
+    const stored = await app.db.selectFrom('meterSamples').select(['measurand', 'phase', 'unit', 'value']).where('chargerId', '=', v16.id).orderBy('measurand').orderBy('phase').execute();
+    expect(stored.map((s) => [s.measurand, s.phase, s.unit, Number(s.value)])).toEqual([
+      ['Current.Import', 'L1', 'A', 16],
+      ['Current.Import', 'L2', 'A', 15],
+      ['Energy.Active.Import.Register', '', 'Wh', 2000],
+    ]);
+    expect(await app.db.selectFrom('meterValues').select('sampledAt').where('chargerId', '=', v16.id).execute()).toHaveLength(1);
+    v16.close();
+
+    const v201 = await connect('ocpp2.0.1');
+    await v201.call('MeterValues', { evseId: 1, meterValue: [{ timestamp: moment, sampledValue: [{ value: 7.25, measurand: 'Power.Active.Import', unitOfMeasure: { unit: 'W', multiplier: 3 } }] }] });
+    const [power] = await app.db.selectFrom('meterSamples').select(['unit', 'value']).where('chargerId', '=', v201.id).execute();
+    expect(power).toMatchObject({ unit: 'W' });
+    expect(Number(power!.value)).toBe(7_250);
+    v201.close();
+  });
+
   it('1.6: a stop for a session that started while the charger was offline still records the session', async () => {
     const charger = await connect('ocpp1.6');
     const [, , answer] = await charger.call('StopTransaction', {
