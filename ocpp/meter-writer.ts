@@ -50,41 +50,58 @@ const addedSamples = sql<unknown>`coalesce((
     where o->>'measurand' = n->>'measurand' and o->>'phase' is not distinct from n->>'phase' and o->>'location' is not distinct from n->>'location')
 ), '[]'::jsonb)`;
 
+/** `meter_values` rows from the JSON array of MeterValue the statement is given. */
+const fromJson = (values: string) => sql`
+  insert into meter_values as m (charger_id, connector_id, sampled_at, transaction_id, samples)
+  select v->>'chargerId', (v->>'connectorId')::int, (v->>'sampledAt')::timestamptz, v->>'transactionId', v->'samples'
+  from jsonb_array_elements(${values}::jsonb) as v`;
+
 /**
  * Writes meter values in batches (group commit): every MeterValues handler waits for the
- * transaction that holds its samples, so the charger's answer still means "stored", but a busy
- * gateway commits hundreds of messages at once instead of one transaction each.
+ * statements that store its samples, so the charger's answer still means "stored", but a busy
+ * gateway writes hundreds of messages at once instead of one transaction each.
  */
 export function createMeterWriter(db: Db) {
   let queue: Pending[] = [];
   let flushing: Promise<void> | null = null;
 
+  /**
+   * One statement for the usual batch; a second only when a meter value was already stored, a
+   * third only when the batch moves sessions. On PGlite every statement costs a few hundred
+   * microseconds of the database thread, and planning the merge costs as much as a small insert.
+   * The rows travel as one JSON parameter PostgreSQL unpacks (binding parameters per value cost
+   * three times the CPU). Each statement stands alone and may be repeated: a crash between them
+   * leaves the chargers unanswered, they send again, and the repeat adds only what is missing.
+   */
   async function flush(batch: Pending[]) {
     const values = mergedByKey(batch.flatMap((p) => p.values));
+    if (values.length > 0) {
+      const json = JSON.stringify(values);
+      const { numAffectedRows } = await sql`${fromJson(json)} on conflict do nothing`.execute(db);
+      // A retransmitted meter value adds nothing; one that brings a quantity the stored one lacks adds it.
+      if (Number(numAffectedRows ?? 0) < values.length) {
+        await sql`
+          ${fromJson(json)}
+          on conflict (charger_id, connector_id, sampled_at) do update
+          set samples = m.samples || ${addedSamples}, transaction_id = coalesce(m.transaction_id, excluded.transaction_id)
+          where ${addedSamples} <> '[]'::jsonb or (m.transaction_id is null and excluded.transaction_id is not null)
+        `.execute(db);
+      }
+    }
     const readings = batch.flatMap((p) => (p.reading ? [{ chargerId: p.reading.chargerId, transactionId: p.reading.transactionId, ...p.reading.register }] : []));
-    // One statement, so one round trip and atomic without BEGIN/COMMIT: on PGlite each statement
-    // costs a few hundred microseconds of the database thread however small it is. The rows travel
-    // as one JSON parameter PostgreSQL unpacks; binding parameters per value cost three times the
-    // CPU. A retransmitted meter value adds nothing; one that brings a quantity the stored one
-    // lacks adds it. Every session of the batch moves to its highest reading.
-    await sql`
-      with stored as (
-        insert into meter_values as m (charger_id, connector_id, sampled_at, transaction_id, samples)
-        select v->>'chargerId', (v->>'connectorId')::int, (v->>'sampledAt')::timestamptz, v->>'transactionId', v->'samples'
-        from jsonb_array_elements(${JSON.stringify(values)}::jsonb) as v
-        on conflict (charger_id, connector_id, sampled_at) do update
-        set samples = m.samples || ${addedSamples}, transaction_id = coalesce(m.transaction_id, excluded.transaction_id)
-        where ${addedSamples} <> '[]'::jsonb or (m.transaction_id is null and excluded.transaction_id is not null)
-      )
-      update sessions as s
-      set meter_last_wh = greatest(s.meter_last_wh, v.reading), meter_start_wh = coalesce(s.meter_start_wh, v.reading), updated_at = now()
-      from (
-        select "chargerId", "transactionId", max(${scaledColumn}) as reading
-        from json_to_recordset(${JSON.stringify(readings)}::json) as r("chargerId" text, "transactionId" text, value text, exponent int)
-        group by "chargerId", "transactionId"
-      ) as v
-      where s.charger_id = v."chargerId" and s.transaction_id = v."transactionId" and s.status = 'active'
-    `.execute(db);
+    if (readings.length > 0) {
+      // Every session of the batch moves to its highest reading.
+      await sql`
+        update sessions as s
+        set meter_last_wh = greatest(s.meter_last_wh, v.reading), meter_start_wh = coalesce(s.meter_start_wh, v.reading), updated_at = now()
+        from (
+          select "chargerId", "transactionId", max(${scaledColumn}) as reading
+          from json_to_recordset(${JSON.stringify(readings)}::json) as r("chargerId" text, "transactionId" text, value text, exponent int)
+          group by "chargerId", "transactionId"
+        ) as v
+        where s.charger_id = v."chargerId" and s.transaction_id = v."transactionId" and s.status = 'active'
+      `.execute(db);
+    }
   }
 
   /**
