@@ -244,14 +244,18 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
 
 /** Runs a human step on the incident's workflow run; a refused step becomes 403 (role), 409 (state) or 400 (request). */
 export async function takeStep(db: Db, temporal: Client, incidentId: string, name: StepName, stepRequest: StepRequest & { photoIds?: string[] }, scope: TokenScope | null): Promise<void> {
-  const row = await scoped(db.selectFrom('incidents').select(['workflowId', 'runId', 'status']), 'incidents', stepRequest.actor, scope).where('id', '=', incidentId).executeTakeFirst();
+  const row = await scoped(db.selectFrom('incidents').select(['workflowId', 'status']), 'incidents', stepRequest.actor, scope).where('id', '=', incidentId).executeTakeFirst();
   if (!row) throw notFound('incident');
   // Uploaded photos travel to the workflow as their facts (name, type, size, id), not their bytes.
-  const { photoIds, ...request } = stepRequest as StepRequest & { photoIds?: string[]; photos?: PhotoFacts[] };
+  const { photoIds, ...fields } = stepRequest as StepRequest & { photoIds?: string[]; photos?: PhotoFacts[] };
+  const request = { ...fields, incidentId };
   if (photoIds?.length) request.photos = [...(request.photos ?? []), ...(await photosOf(db, incidentId, photoIds))];
   const update = steps[name] as UpdateDefinition<Incident, [StepRequest]>;
   try {
-    await temporal.workflow.getHandle(row.workflowId, row.runId).executeUpdate(update, { args: [request] });
+    // The workflow's current run, not the run id in the projection: after continue-as-new that id
+    // is the previous run's until the new run first saves. The request names the incident, which
+    // the workflow checks.
+    await temporal.workflow.getHandle(row.workflowId).executeUpdate(update, { args: [request] });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       if (error.cause.type === 'Forbidden') throw forbidden(error.cause.message);

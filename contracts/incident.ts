@@ -50,6 +50,12 @@ export interface Actor {
 export interface StepRequest {
   actor: Actor;
   note?: string | null;
+  /**
+   * The incident the step is meant for. A connector's workflow outlives its incidents (the next
+   * one continues the same workflow), so a step for an earlier incident must be refused, not
+   * taken on the current one.
+   */
+  incidentId?: string;
 }
 
 export interface AssignRequest extends StepRequest {

@@ -90,7 +90,9 @@ describe('an incident that continues as new', () => {
     expect(await statusSteps()).toBe(before);
     await connection.close();
 
-    // The new run takes steps, and the fault after it lands in the same incident.
+    // The new run takes steps, even while the projection still names the previous run (as it does
+    // until the new run first saves), and the fault after it lands in the same incident.
+    await app.db.updateTable('incidents').set({ runId: first.runId }).where('id', '=', opened.id).execute();
     const acknowledged = await api.post(`/api/incidents/${opened.id}/acknowledge`, {});
     expect(acknowledged.status).toBe(200);
     await charger.call('StatusNotification', { connectorId: 1, errorCode: 'OverVoltage', status: 'Faulted' });

@@ -342,9 +342,14 @@ describe('incident engine (time-skipping)', () => {
     expect(refusal(cancelByTechnician)).toMatchObject({ type: 'Forbidden' });
     const arriveUnassigned = await handle.executeUpdate(arrive, { args: [{ actor: technician }] }).catch((e: unknown) => e);
     expect(refusal(arriveUnassigned)).toMatchObject({ type: 'InvalidTransition', message: 'cannot arrive an incident that is opened' });
+    // A step meant for an earlier incident of this connector's workflow is refused, not taken on this one.
+    const forEarlier = await handle.executeUpdate(acknowledge, { args: [{ actor: dispatcher, incidentId: 'an-earlier-incident' }] }).catch((e: unknown) => e);
+    expect(refusal(forEarlier)).toMatchObject({ type: 'InvalidTransition' });
+    expect(refusal(forEarlier)?.message).toMatch(/^cannot acknowledge incident an-earlier-incident: it is closed/);
     const incident = await query(handle);
     expect(incident.faults).toHaveLength(1);
     expect(incident.steps.map((s) => s.step)).toEqual(['task-created']);
+    expect(incident.acknowledgedAt).toBeNull();
     await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'false alarm' }] });
     const final = await handle.result();
     expect(final).toMatchObject({ status: 'cancelled', outcome: 'cancelled: false alarm' });

@@ -278,6 +278,20 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
     expect((await api().get(`/api/incidents?chargerId=${id}&status=resolved`)).body.incidents).toHaveLength(1);
     expect((await api().get(`/api/incidents?chargerId=${id}&status=opened`)).body.incidents).toHaveLength(0);
     expect((await api().post(`/api/incidents/${incidentId}/resolve`)).status).toBe(409);
+
+    // A cancelled incident's workflow ends: a step on it is 409 once the workflow is gone, too.
+    const other = await RawCharger.connect(ws, id, PASSWORD);
+    await other.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
+    await other.close();
+    const cancelledId = await eventually(async () => ((await api().get(`/api/incidents?chargerId=${id}`)).body.incidents as { id: string; connectorId: number }[]).find((i) => i.connectorId === 1)?.id);
+    expect((await api().post(`/api/incidents/${cancelledId}/cancel`, { reason: 'false alarm' })).status).toBe(200);
+    const afterEnd = await eventually(async () => {
+      const response = await api().post(`/api/incidents/${cancelledId}/acknowledge`, {});
+      expect(response.status).toBe(409);
+      expect(response.contentType).toBe('application/problem+json');
+      return response.body.detail === 'cannot acknowledge an incident that is cancelled and closed' ? response : null;
+    }, 10_000, 'the step refused by a workflow that has ended');
+    expect(afterEnd.status).toBe(409);
     expect((await api().get('/api/incidents?status=closed')).status).toBe(400);
     expect((await api().get('/api/incidents/not-a-uuid')).status).toBe(400);
     expect((await api().get('/api/incidents/00000000-0000-4000-8000-000000000000')).status).toBe(404);

@@ -490,6 +490,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
       },
       {
         validator: (request) => {
+          if (request.incidentId !== undefined && request.incidentId !== incident.id) refuse(`cannot ${update.name} incident ${request.incidentId}: it is closed, and incident ${incident.id} runs for this connector now`, 'InvalidTransition');
           if (!roles.includes(request.actor.role)) refuse(`the ${request.actor.role} role may not ${update.name} an incident; allowed: ${roles.join(', ')}`, 'Forbidden');
           if (!from.includes(incident.status)) refuse(`cannot ${update.name} an incident that is ${incident.status}`, 'InvalidTransition');
           validate(request);
