@@ -26,7 +26,7 @@ const send = createRoute({
       description: "the charger's answer",
       content: { 'application/json': { schema: z.object({ chargerId: z.string(), command: z.string(), protocol: z.string(), response: z.unknown() }).openapi('CommandResult') } },
     },
-    ...problemResponses(400, 401, 403, 404, 409, 502, 504),
+    ...problemResponses(400, 401, 403, 404, 409, 502, 503, 504),
   },
 });
 

@@ -174,7 +174,7 @@ const report = createRoute({
   },
   responses: {
     202: { description: 'reported; the incident id', content: { 'application/json': { schema: z.object({ incidentId: z.string(), workflowId: z.string() }) } } },
-    ...problemResponses(400, 401, 403, 404),
+    ...problemResponses(400, 401, 403, 404, 503),
   },
 });
 
@@ -229,7 +229,7 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
       request: { params: IncidentId, body: { required: false, content: { 'application/json': { schema: body } } } },
       responses: {
         200: { description: 'the incident after the step', content: { 'application/json': { schema: IncidentSchema } } },
-        ...problemResponses(400, 401, 403, 404, 409),
+        ...problemResponses(400, 401, 403, 404, 409, 503),
       },
     });
     app.openapi(route, async (c) => {

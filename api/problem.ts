@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
+import { isGrpcServiceError, ServiceError } from '@temporalio/client';
 
 /** An API error as a value: rendered once, by the app's error handler, as RFC 9457 problem+json. */
 export class Problem extends Error {
@@ -39,10 +40,22 @@ export function renderProblem(c: Context, problem: Problem): Response {
   return c.body(JSON.stringify(body), problem.status, { 'content-type': 'application/problem+json' });
 }
 
-/** The one error handler: known problems as they are, anything else as a 500 without internals. */
+/** gRPC's UNAVAILABLE: the Temporal client gave up reaching the server (after its own retries). */
+const GRPC_UNAVAILABLE = 14;
+const temporalUnreachable = (error: unknown) => {
+  const grpc = error instanceof ServiceError ? error.cause : error;
+  return isGrpcServiceError(grpc) && grpc.code === GRPC_UNAVAILABLE;
+};
+
+/**
+ * The one error handler: known problems as they are; Temporal out of reach (a step, a reported
+ * problem or a command while it is down) as a 503 the client may retry; anything else as a 500
+ * without internals.
+ */
 export function toProblem(error: unknown): Problem {
   if (error instanceof Problem) return error;
   if (error instanceof HTTPException) return new Problem(error.status as ContentfulStatusCode, 'Error', error.message || 'request failed');
+  if (temporalUnreachable(error)) return new Problem(503, 'Service Unavailable', 'the workflow engine (Temporal) cannot be reached; try again shortly', { reason: 'TemporalUnavailable' });
   return new Problem(500, 'Internal Server Error', 'the request could not be completed; it has been logged');
 }
 

@@ -48,7 +48,7 @@ const action = (name: 'claim' | 'unclaim' | 'complete', summary: string) =>
     request: { params: TaskId, body: { required: false, content: { 'application/json': { schema: name === 'complete' ? Fix : z.object({ note: z.string().max(2000).optional() }) } } } },
     responses: {
       200: { description: 'the task after the action', content: { 'application/json': { schema: TaskSchema } } },
-      ...problemResponses(400, 401, 403, 404, 409),
+      ...problemResponses(400, 401, 403, 404, 409, 503),
     },
   });
 

@@ -44,6 +44,19 @@ describe('a Temporal outage', () => {
 
     process.kill(Number(readFileSync(`${serverOptions.dbFile}.pid`, 'utf8')), 'SIGKILL');
     expect((await fetch(`${app.url}/health`)).status).toBe(503);
+    // A step, a reported problem and a command need Temporal: once its client gives up retrying
+    // (about 20 s), a 503 with the reason, not a 500.
+    const [step, reported, command] = await Promise.all([
+      api.post(`/api/incidents/${first.id}/acknowledge`, {}),
+      api.post('/api/incidents', { chargerId: id, connectorId: 4, source: 'maintenance-finding', description: 'cable sheath cracked', reporter: { name: 'Site engineer' } }),
+      api.post(`/api/chargers/${id}/commands/Reset`, { type: 'Soft' }),
+    ]);
+    for (const refused of [step, reported, command]) {
+      expect(refused.status).toBe(503);
+      expect(refused.contentType).toBe('application/problem+json');
+      expect(refused.body).toMatchObject({ reason: 'TemporalUnavailable', detail: expect.stringMatching(/Temporal/) });
+    }
+    expect((await api.get(`/api/incidents/${first.id}`)).body.acknowledgedAt).toBeNull();
     // The gateway still accepts and keeps what chargers report.
     for (const connectorId of [2, 3]) {
       expect(await charger.call('StatusNotification', { connectorId, errorCode: 'HighTemperature', status: 'Faulted' })).toEqual([3, expect.any(String), {}]);
