@@ -24,7 +24,9 @@ export function createApi(deps: ApiDeps, { withApi = true }: { withApi?: boolean
 
   app.onError((error, c) => {
     const problem = toProblem(error);
-    if (problem.status >= 500 && !(error instanceof Problem)) deps.log.error({ err: error, path: c.req.path }, 'request failed');
+    // Temporal being down is one known condition (health says so too), not a bug to trace per request.
+    if (problem.extra.reason === 'TemporalUnavailable') deps.log.warn({ path: c.req.path, reason: (error as Error).message }, 'request refused: Temporal cannot be reached');
+    else if (problem.status >= 500 && !(error instanceof Problem)) deps.log.error({ err: error, path: c.req.path }, 'request failed');
     return renderProblem(c, problem);
   });
   app.notFound((c) => renderProblem(c, new Problem(404, 'Not Found', `no route for ${c.req.method} ${c.req.path}`)));
