@@ -62,7 +62,7 @@ interface ServerResult {
   heapPerChargerKB: number;
   rssPerChargerKB: number;
   hold: { ratePerSecond: number; latency: Latency; errors: number; generatorDelayMs: number; serverDelay: ServerStats['loopDelay'] };
-  saturated: { perSecond: number; errors: number; serverCpuPercent: number };
+  saturated: { perSecond: number; errors: number; serverCpuPercent: number; mainThreadPercent: number; cpuPerMessageUs: number };
   steady: { ratePerSecond: number; latency: Latency; errors: number; generatorDelayMs: number; serverDelay: ServerStats['loopDelay'] };
   lastErrors: string[];
 }
@@ -199,13 +199,20 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     log(`idle heap: ${(idle.heapUsed / 2 ** 20).toFixed(1)} MB (baseline ${(baseline.heapUsed / 2 ** 20).toFixed(1)} MB) = ${heapPerChargerKB.toFixed(1)} KB per charger`);
 
     log(`saturate: ${options.inFlight} chargers send ${options.message} back to back for ${phases.saturateMs / 1000} s`);
-    const cpuBefore = (await server.request({ type: 'stats' }, 'stats')).cpuMs;
+    const before = await server.request({ type: 'stats' }, 'stats');
     const saturate = { type: 'saturate', action: options.message, inFlight: Math.ceil(options.inFlight / generatorCount), warmupMs: phases.warmupMs, durationMs: phases.saturateMs } as const;
     const saturated = await all((g) => g.request(saturate, 'saturated', phases.warmupMs + phases.saturateMs + 120_000));
-    const cpuAfter = (await server.request({ type: 'stats' }, 'stats')).cpuMs;
+    const after = await server.request({ type: 'stats' }, 'stats');
     const perSecond = sum(saturated.map((s) => s.answered)) / (phases.saturateMs / 1000);
-    const serverCpuPercent = ((cpuAfter - cpuBefore) / (phases.warmupMs + phases.saturateMs)) * 100;
-    log(`saturate: ${Math.round(perSecond)} ${options.message}/s, ${sum(saturated.map((s) => s.errors))} errors, server CPU ${Math.round(serverCpuPercent)} %`);
+    const windowMs = phases.warmupMs + phases.saturateMs;
+    const serverCpuPercent = ((after.cpuMs - before.cpuMs) / windowMs) * 100;
+    const mainThreadPercent = ((after.mainThreadBusyMs - before.mainThreadBusyMs) / windowMs) * 100;
+    // The CPU window includes the warm-up, which runs at the same rate.
+    const cpuPerMessageUs = ((after.cpuMs - before.cpuMs) * 1000) / (perSecond * (windowMs / 1000));
+    log(
+      `saturate: ${Math.round(perSecond)} ${options.message}/s, ${sum(saturated.map((s) => s.errors))} errors, server CPU ${Math.round(serverCpuPercent)} % ` +
+        `(main thread's event loop busy ${Math.round(mainThreadPercent)} % of the time), ${Math.round(cpuPerMessageUs)} µs of CPU per message`,
+    );
 
     log(`steady: ${options.steadyRate} ${options.message}/s for ${phases.steadyMs / 1000} s`);
     const steady = { type: 'steady', action: options.message, ratePerSecond: options.steadyRate / generatorCount, warmupMs: phases.warmupMs, durationMs: phases.steadyMs } as const;
@@ -230,7 +237,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
       heapPerChargerKB,
       rssPerChargerKB: (idle.rss - baseline.rss) / booted / 1024,
       hold: { ratePerSecond: sum(held.map((h) => h.answered + h.errors)) / (phases.holdMs / 1000), latency: holdLatency, errors: sum(held.map((h) => h.errors)), generatorDelayMs: Math.max(...held.map((h) => h.loopDelayP99Ms)), serverDelay: afterHold.loopDelay },
-      saturated: { perSecond, errors: sum(saturated.map((s) => s.errors)), serverCpuPercent },
+      saturated: { perSecond, errors: sum(saturated.map((s) => s.errors)), serverCpuPercent, mainThreadPercent, cpuPerMessageUs },
       steady: { ratePerSecond: sum(steadied.map((s) => s.answered + s.errors)) / (phases.steadyMs / 1000), latency: steadyLatency, errors: sum(steadied.map((s) => s.errors)), generatorDelayMs: Math.max(...steadied.map((s) => s.loopDelayP99Ms)), serverDelay: end.loopDelay },
       lastErrors: [...new Set(lastErrors.map((e) => e.replace(/^BENCH-\d+: /, '')))].slice(0, 5),
     };
@@ -347,6 +354,8 @@ function formatReport(measured: ServerResult[]): string {
     cell(bare, (r) => `${int(r.saturated.perSecond)}${r.saturated.errors ? `, ${int(r.saturated.errors)} errors` : ''}`),
   );
   row('server CPU while saturated (100 % = one core)', '—', cell(concierge, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`), cell(bare, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`));
+  row("server main thread's event loop busy while saturated (wall time: 100 % = the main thread limits it)", '—', cell(concierge, (r) => `${Math.round(r.saturated.mainThreadPercent)} %`), cell(bare, (r) => `${Math.round(r.saturated.mainThreadPercent)} %`));
+  row('server CPU per message while saturated, all threads', '—', cell(concierge, (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`), cell(bare, (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`));
   const steadyCell = (r: ServerResult) => `${r.steady.latency.p50} / ${r.steady.latency.p99} ms at ${int(r.steady.ratePerSecond)}/s${r.steady.errors ? `, ${int(r.steady.errors)} errors` : ''}`;
   row(`p50 / p99 response at a steady ${int(options.steadyRate)} ${options.message}/s`, 'p99 < 50 ms', cell(concierge, (r) => `${steadyCell(r)}${verdict(r.steady.latency.p99 < 50 && r.steady.errors === 0)}`), cell(bare, steadyCell));
   const holdCell = (r: ServerResult) => `${r.hold.latency.p50} / ${r.hold.latency.p99} ms at ${int(r.hold.ratePerSecond)} msg/s${r.hold.errors ? `, ${int(r.hold.errors)} errors` : ''}`;

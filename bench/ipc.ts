@@ -1,7 +1,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 /** Messages between the benchmark and its child processes (servers and load generators). */
@@ -15,8 +15,14 @@ export interface HeapReport {
 export interface ServerStats {
   /** Chargers the server holds a socket for, by its own count. */
   connected: number;
-  /** CPU time the server process used so far, in ms. */
+  /** CPU time the server process used so far (every thread), in ms. */
   cpuMs: number;
+  /**
+   * Wall time the main thread's event loop was busy so far (not waiting for I/O), in ms. On a
+   * machine the load generators share, it includes time the thread was ready but not running, so
+   * it is no CPU figure: 100 % says the main thread is what limits the server.
+   */
+  mainThreadBusyMs: number;
   /** The server's own event-loop delay since the previous stats request, in ms: stalls every charger waits out. */
   loopDelay: { p99Ms: number; maxMs: number };
 }
@@ -193,6 +199,8 @@ export function loopDelaySinceLastCall(): ServerStats['loopDelay'] {
   serverLoop.reset();
   return delay;
 }
+
+export const mainThreadBusyMs = () => performance.eventLoopUtilization().active;
 
 export function cpuMs(): number {
   const { user, system } = process.cpuUsage();
