@@ -9,7 +9,7 @@ import { healthRoutes } from './health.js';
 import { incidentRoutes } from './incidents.js';
 import { taskRoutes } from './tasks.js';
 import { tokenRoutes } from './tokens.js';
-import { invalidRequest, Problem, renderProblem, toProblem } from './problem.js';
+import { invalidRequest, Problem, renderProblem, TEMPORAL_UNAVAILABLE, toProblem } from './problem.js';
 
 /**
  * The HTTP API: health and docs in the open, everything under /api behind a bearer token. A
@@ -25,7 +25,7 @@ export function createApi(deps: ApiDeps, { withApi = true }: { withApi?: boolean
   app.onError((error, c) => {
     const problem = toProblem(error);
     // Temporal being down is one known condition (health says so too), not a bug to trace per request.
-    if (problem.extra.reason === 'TemporalUnavailable') deps.log.warn({ path: c.req.path, reason: (error as Error).message }, 'request refused: Temporal cannot be reached');
+    if (problem.extra.reason === TEMPORAL_UNAVAILABLE) deps.log.warn({ path: c.req.path, reason: (error as Error).message }, 'request refused: Temporal cannot be reached');
     else if (problem.status >= 500 && !(error instanceof Problem)) deps.log.error({ err: error, path: c.req.path }, 'request failed');
     return renderProblem(c, problem);
   });

@@ -40,6 +40,9 @@ export function renderProblem(c: Context, problem: Problem): Response {
   return c.body(JSON.stringify(body), problem.status, { 'content-type': 'application/problem+json' });
 }
 
+/** The `reason` of the 503 a request gets while Temporal cannot be reached. */
+export const TEMPORAL_UNAVAILABLE = 'TemporalUnavailable';
+
 /** gRPC's UNAVAILABLE: the Temporal client gave up reaching the server (after its own retries). */
 const GRPC_UNAVAILABLE = 14;
 const temporalUnreachable = (error: unknown) => {
@@ -55,7 +58,7 @@ const temporalUnreachable = (error: unknown) => {
 export function toProblem(error: unknown): Problem {
   if (error instanceof Problem) return error;
   if (error instanceof HTTPException) return new Problem(error.status as ContentfulStatusCode, 'Error', error.message || 'request failed');
-  if (temporalUnreachable(error)) return new Problem(503, 'Service Unavailable', 'the workflow engine (Temporal) cannot be reached; try again shortly', { reason: 'TemporalUnavailable' });
+  if (temporalUnreachable(error)) return new Problem(503, 'Service Unavailable', 'the workflow engine (Temporal) cannot be reached; try again shortly', { reason: TEMPORAL_UNAVAILABLE });
   return new Problem(500, 'Internal Server Error', 'the request could not be completed; it has been logged');
 }
 
