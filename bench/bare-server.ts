@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { RPCServer } from 'ocpp-rpc';
 import { SUPPORTED_PROTOCOLS, type RPCServerClient } from '../ocpp/rpc.js';
-import { cpuMs, loopDelaySinceLastCall, mainThreadBusyMs, measuredHeap, profileRequest, serveParent, tellParent, type ServerReply, type ServerRequest } from './ipc.js';
+import { cpuMs, loopDelaySinceLastCall, mainThreadBusyMs, measuredHeap, profileRequest, serveParent, tellParent, threadCpuMs, type ServerReply, type ServerRequest } from './ipc.js';
 
 /**
  * The yardstick: ocpp-rpc's RPCServer in strict mode, as the gateway runs it, answering every
@@ -39,7 +39,7 @@ serveParent<ServerRequest, ServerReply>(async (request) => {
     case 'heap':
       return { type: 'heap', ...(await measuredHeap()) };
     case 'stats':
-      return { type: 'stats', connected, cpuMs: cpuMs(), mainThreadBusyMs: mainThreadBusyMs(), loopDelay: loopDelaySinceLastCall() };
+      return { type: 'stats', connected, cpuMs: cpuMs(), mainThreadBusyMs: mainThreadBusyMs(), mainThreadCpuMs: threadCpuMs(), loopDelay: loopDelaySinceLastCall() };
     case 'profile-start':
     case 'profile-end':
       return profileRequest(request);

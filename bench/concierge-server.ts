@@ -6,7 +6,7 @@ import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
 import { hashPassword } from '../runtime/secrets.js';
 import { freePort } from '../test/support/ports.js';
-import { cpuMs, loopDelaySinceLastCall, mainThreadBusyMs, measuredHeap, profileRequest, serveParent, tellParent, type ServerReply, type ServerRequest } from './ipc.js';
+import { cpuMs, loopDelaySinceLastCall, mainThreadBusyMs, measuredHeap, profileRequest, serveParent, tellParent, threadCpuMs, type ServerReply, type ServerRequest } from './ipc.js';
 
 /**
  * Concierge as `concierge start` runs it — Temporal dev server (unless TEMPORAL_ADDRESS is set),
@@ -40,7 +40,7 @@ serveParent<ServerRequest, ServerReply>(async (request) => {
       return { type: 'heap', ...(await measuredHeap()) };
     case 'stats': {
       const row = await app!.db.selectFrom('chargers').select(sql<string>`count(*)`.as('n')).where('connected', '=', true).executeTakeFirstOrThrow();
-      return { type: 'stats', connected: Number(row.n), cpuMs: cpuMs(), mainThreadBusyMs: mainThreadBusyMs(), loopDelay: loopDelaySinceLastCall() };
+      return { type: 'stats', connected: Number(row.n), cpuMs: cpuMs(), mainThreadBusyMs: mainThreadBusyMs(), mainThreadCpuMs: threadCpuMs(), loopDelay: loopDelaySinceLastCall() };
     }
     case 'profile-start':
     case 'profile-end':

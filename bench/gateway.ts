@@ -8,7 +8,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
 import { SIMULATED_PROTOCOLS, type SimulatedProtocol } from '../ocpp/simulator.js';
 import type { ConciergeServerSetup } from './concierge-server.js';
-import { Child, type GeneratorReply, type GeneratorRequest, type GeneratorSetup, type MeasuredAction, type ServerReply, type ServerRequest, type ServerStats } from './ipc.js';
+import { Child, machineCpuMs, type GeneratorReply, type GeneratorRequest, type GeneratorSetup, type MeasuredAction, type ServerReply, type ServerRequest, type ServerStats } from './ipc.js';
 
 /**
  * The gateway benchmark: simulated chargers in load-generator processes against one server
@@ -62,9 +62,20 @@ interface ServerResult {
   heapPerChargerKB: number;
   rssPerChargerKB: number;
   hold: { ratePerSecond: number; latency: Latency; errors: number; generatorDelayMs: number; serverDelay: ServerStats['loopDelay'] };
-  saturated: { perSecond: number; errors: number; serverCpuPercent: number; mainThreadPercent: number; cpuPerMessageUs: number };
+  saturated: { perSecond: number; errors: number; serverCpuPercent: number; mainThreadPercent: number; cpuPerMessageUs: number; cpuBudget: CpuBudget | null };
   steady: { ratePerSecond: number; latency: Latency; errors: number; generatorDelayMs: number; serverDelay: ServerStats['loopDelay'] };
   lastErrors: string[];
+}
+
+/** Where the machine's CPU went per answered message while saturated, in µs. */
+interface CpuBudget {
+  serverMainThread: number;
+  /** The database thread (PGlite), GC helpers and libuv's pool. */
+  serverOtherThreads: number;
+  loadGenerators: number;
+  /** PostgreSQL, the Temporal dev server, the kernel's work outside these processes. */
+  restOfMachine: number;
+  machineIdlePercent: number;
 }
 
 const PASSWORD = 'benchmark-charger-secret';
@@ -200,19 +211,31 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
 
     log(`saturate: ${options.inFlight} chargers send ${options.message} back to back for ${phases.saturateMs / 1000} s`);
     const before = await server.request({ type: 'stats' }, 'stats');
+    const machineBefore = machineCpuMs();
     const saturate = { type: 'saturate', action: options.message, inFlight: Math.ceil(options.inFlight / generatorCount), warmupMs: phases.warmupMs, durationMs: phases.saturateMs } as const;
     const saturated = await all((g) => g.request(saturate, 'saturated', phases.warmupMs + phases.saturateMs + 120_000));
+    const machineAfter = machineCpuMs();
     const after = await server.request({ type: 'stats' }, 'stats');
     const perSecond = sum(saturated.map((s) => s.answered)) / (phases.saturateMs / 1000);
     const windowMs = phases.warmupMs + phases.saturateMs;
     const serverCpuPercent = ((after.cpuMs - before.cpuMs) / windowMs) * 100;
     const mainThreadPercent = ((after.mainThreadBusyMs - before.mainThreadBusyMs) / windowMs) * 100;
     // The CPU window includes the warm-up, which runs at the same rate.
-    const cpuPerMessageUs = ((after.cpuMs - before.cpuMs) * 1000) / (perSecond * (windowMs / 1000));
+    const messages = perSecond * (windowMs / 1000);
+    const usPerMessage = (ms: number) => (ms * 1000) / messages;
+    const cpuPerMessageUs = usPerMessage(after.cpuMs - before.cpuMs);
+    const cpuBudget = cpuBudgetOf(
+      usPerMessage,
+      after.cpuMs - before.cpuMs,
+      after.mainThreadCpuMs === null || before.mainThreadCpuMs === null ? null : after.mainThreadCpuMs - before.mainThreadCpuMs,
+      sum(saturated.map((s) => s.cpuMs)),
+      machineBefore && machineAfter ? { busyMs: machineAfter.busyMs - machineBefore.busyMs, idleMs: machineAfter.idleMs - machineBefore.idleMs } : null,
+    );
     log(
       `saturate: ${Math.round(perSecond)} ${options.message}/s, ${sum(saturated.map((s) => s.errors))} errors, server CPU ${Math.round(serverCpuPercent)} % ` +
         `(main thread's event loop busy ${Math.round(mainThreadPercent)} % of the time), ${Math.round(cpuPerMessageUs)} µs of CPU per message`,
     );
+    if (cpuBudget) log(`saturate: machine CPU per message ${formatBudget(cpuBudget)}`);
 
     log(`steady: ${options.steadyRate} ${options.message}/s for ${phases.steadyMs / 1000} s`);
     const steady = { type: 'steady', action: options.message, ratePerSecond: options.steadyRate / generatorCount, warmupMs: phases.warmupMs, durationMs: phases.steadyMs } as const;
@@ -237,7 +260,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
       heapPerChargerKB,
       rssPerChargerKB: (idle.rss - baseline.rss) / booted / 1024,
       hold: { ratePerSecond: sum(held.map((h) => h.answered + h.errors)) / (phases.holdMs / 1000), latency: holdLatency, errors: sum(held.map((h) => h.errors)), generatorDelayMs: Math.max(...held.map((h) => h.loopDelayP99Ms)), serverDelay: afterHold.loopDelay },
-      saturated: { perSecond, errors: sum(saturated.map((s) => s.errors)), serverCpuPercent, mainThreadPercent, cpuPerMessageUs },
+      saturated: { perSecond, errors: sum(saturated.map((s) => s.errors)), serverCpuPercent, mainThreadPercent, cpuPerMessageUs, cpuBudget },
       steady: { ratePerSecond: sum(steadied.map((s) => s.answered + s.errors)) / (phases.steadyMs / 1000), latency: steadyLatency, errors: sum(steadied.map((s) => s.errors)), generatorDelayMs: Math.max(...steadied.map((s) => s.loopDelayP99Ms)), serverDelay: end.loopDelay },
       lastErrors: [...new Set(lastErrors.map((e) => e.replace(/^BENCH-\d+: /, '')))].slice(0, 5),
     };
@@ -286,6 +309,23 @@ async function scratchDatabase(adminUrl: string): Promise<{ url: string; drop():
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
+}
+
+/** The machine's CPU over the saturate phase, split by who used it; null without the figures to split it. */
+function cpuBudgetOf(usPerMessage: (ms: number) => number, serverMs: number, mainThreadMs: number | null, generatorsMs: number, machine: { busyMs: number; idleMs: number } | null): CpuBudget | null {
+  if (mainThreadMs === null || machine === null) return null;
+  return {
+    serverMainThread: usPerMessage(mainThreadMs),
+    serverOtherThreads: usPerMessage(serverMs - mainThreadMs),
+    loadGenerators: usPerMessage(generatorsMs),
+    restOfMachine: usPerMessage(Math.max(0, machine.busyMs - serverMs - generatorsMs)),
+    machineIdlePercent: (machine.idleMs / (machine.busyMs + machine.idleMs)) * 100,
+  };
+}
+
+function formatBudget(b: CpuBudget): string {
+  const total = b.serverMainThread + b.serverOtherThreads + b.loadGenerators + b.restOfMachine;
+  return `${Math.round(b.serverMainThread)} + ${Math.round(b.serverOtherThreads)} + ${Math.round(b.loadGenerators)} + ${Math.round(b.restOfMachine)} = ${Math.round(total)} µs; idle ${Math.round(b.machineIdlePercent)} %`;
 }
 
 function latency(samples: number[]): Latency {
@@ -356,6 +396,12 @@ function formatReport(measured: ServerResult[]): string {
   row('server CPU while saturated (100 % = one core)', '—', cell(concierge, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`), cell(bare, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`));
   row("server main thread's event loop busy while saturated (wall time: 100 % = the main thread limits it)", '—', cell(concierge, (r) => `${Math.round(r.saturated.mainThreadPercent)} %`), cell(bare, (r) => `${Math.round(r.saturated.mainThreadPercent)} %`));
   row('server CPU per message while saturated, all threads', '—', cell(concierge, (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`), cell(bare, (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`));
+  row(
+    "machine CPU per message while saturated: server main thread + server's other threads (database thread, GC helpers) + load generators + rest of the machine (PostgreSQL, Temporal, kernel) = total; share of the machine left idle",
+    '—',
+    cell(concierge, (r) => (r.saturated.cpuBudget ? formatBudget(r.saturated.cpuBudget) : 'not measured (no /proc)')),
+    cell(bare, (r) => (r.saturated.cpuBudget ? formatBudget(r.saturated.cpuBudget) : 'not measured (no /proc)')),
+  );
   const steadyCell = (r: ServerResult) => `${r.steady.latency.p50} / ${r.steady.latency.p99} ms at ${int(r.steady.ratePerSecond)}/s${r.steady.errors ? `, ${int(r.steady.errors)} errors` : ''}`;
   row(`p50 / p99 response at a steady ${int(options.steadyRate)} ${options.message}/s`, 'p99 < 50 ms', cell(concierge, (r) => `${steadyCell(r)}${verdict(r.steady.latency.p99 < 50 && r.steady.errors === 0)}`), cell(bare, steadyCell));
   const holdCell = (r: ServerResult) => `${r.hold.latency.p50} / ${r.hold.latency.p99} ms at ${int(r.hold.ratePerSecond)} msg/s${r.hold.errors ? `, ${int(r.hold.errors)} errors` : ''}`;

@@ -1,5 +1,5 @@
-import { fork, type ChildProcess } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { monitorEventLoopDelay, performance, type IntervalHistogram } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +23,8 @@ export interface ServerStats {
    * it is no CPU figure: 100 % says the main thread is what limits the server.
    */
   mainThreadBusyMs: number;
+  /** CPU time the server's main thread used so far, in ms; null where /proc is not there to tell. */
+  mainThreadCpuMs: number | null;
   /** The server's own event-loop delay since the previous stats request, in ms: stalls every charger waits out. */
   loopDelay: { p99Ms: number; maxMs: number };
 }
@@ -77,6 +79,8 @@ export interface CallTally {
   lastError: string | null;
   /** The generator's own event-loop delay (99th percentile, ms) over the phase: its share of the measured times. */
   loopDelayP99Ms: number;
+  /** CPU time the generator process used over the phase (every thread), in ms. */
+  cpuMs: number;
 }
 
 export type GeneratorReply =
@@ -205,6 +209,39 @@ export const mainThreadBusyMs = () => performance.eventLoopUtilization().active;
 export function cpuMs(): number {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
+}
+
+/** Linux's clock ticks per second, the unit of the CPU times in /proc. */
+const ticksPerSecond = (() => {
+  try {
+    return Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' })) || 100;
+  } catch {
+    return 100;
+  }
+})();
+const ticksToMs = (ticks: number) => (ticks * 1000) / ticksPerSecond;
+
+/** CPU time of the calling thread so far, in ms (Linux: /proc/thread-self); null elsewhere. */
+export function threadCpuMs(): number | null {
+  try {
+    // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
+    return ticksToMs(Number(fields[11]) + Number(fields[12]));
+  } catch {
+    return null;
+  }
+}
+
+/** CPU time of the whole machine so far, busy and idle (summed over its cores), in ms; null where /proc is not there to tell. */
+export function machineCpuMs(): { busyMs: number; idleMs: number } | null {
+  try {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/);
+    // user nice system idle iowait irq softirq steal (guest time is already counted in user).
+    const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = ticks.map(Number);
+    return { busyMs: ticksToMs(user + nice + system + irq + softirq + steal), idleMs: ticksToMs(idle + iowait) };
+  } catch {
+    return null;
+  }
 }
 
 let profiler: Session | undefined;

@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulation, type SimulatedCharger, type Simulation } from '../ocpp/simulator.js';
-import { serveParent, tellParent, type CallTally, type GeneratorReply, type GeneratorRequest, type MeasuredAction } from './ipc.js';
+import { cpuMs, serveParent, tellParent, type CallTally, type GeneratorReply, type GeneratorRequest, type MeasuredAction } from './ipc.js';
 
 /**
  * One load-generator process: a share of the simulated chargers (a process may hold about 19,900
@@ -23,7 +23,7 @@ loopDelay.enable();
 const tally = (): CallTally => {
   const { sent, answered, errors, lastError } = running().counters;
   loopDelay.reset();
-  return { sent, answered, errors, lastError, loopDelayP99Ms: 0 };
+  return { sent, answered, errors, lastError, loopDelayP99Ms: 0, cpuMs: cpuMs() };
 };
 
 const since = (before: CallTally): CallTally => {
@@ -34,6 +34,7 @@ const since = (before: CallTally): CallTally => {
     errors: now.errors - before.errors,
     lastError: now.lastError,
     loopDelayP99Ms: Math.round(loopDelay.percentile(99) / 1e4) / 100,
+    cpuMs: cpuMs() - before.cpuMs,
   };
 };
 
@@ -109,8 +110,8 @@ serveParent<GeneratorRequest, GeneratorReply>(async (request) => {
           }
         }),
       );
-      const { lastError, sent, loopDelayP99Ms } = since(before);
-      return { type: 'saturated', windowMs: request.durationMs, sent, answered, errors, lastError, loopDelayP99Ms };
+      const { lastError, sent, loopDelayP99Ms, cpuMs: phaseCpuMs } = since(before);
+      return { type: 'saturated', windowMs: request.durationMs, sent, answered, errors, lastError, loopDelayP99Ms, cpuMs: phaseCpuMs };
     }
 
     case 'steady': {
@@ -146,8 +147,8 @@ serveParent<GeneratorRequest, GeneratorReply>(async (request) => {
         await sleep(2);
       }
       await Promise.all(outstanding);
-      const { lastError, sent, loopDelayP99Ms } = since(before);
-      return { type: 'steadied', windowMs: request.durationMs, latenciesMs, sent, answered, errors, lastError, loopDelayP99Ms };
+      const { lastError, sent, loopDelayP99Ms, cpuMs: phaseCpuMs } = since(before);
+      return { type: 'steadied', windowMs: request.durationMs, latenciesMs, sent, answered, errors, lastError, loopDelayP99Ms, cpuMs: phaseCpuMs };
     }
 
     case 'stop':
