@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
@@ -30,7 +30,7 @@ import {
   resolve,
   resume,
 } from '../workflows/incident.js';
-import { uniqueId } from './support/app.js';
+import { eventually, uniqueId } from './support/app.js';
 import { openTestDatabase } from './support/databases.js';
 import { startSmtpServer, tempOutboxMailer } from './support/mail.js';
 
@@ -58,12 +58,19 @@ describe('incident engine (time-skipping)', () => {
   let running: Promise<void>;
   let mail: ReturnType<typeof tempOutboxMailer>;
   const taskQueue = uniqueId('incident-wf');
+  /** While set, the saves of one charger's incidents wait for `released`: a busy database, so a test can act while a save is under way. */
+  let heldSaves: { chargerId: string; released: Promise<void> } | null = null;
 
   beforeAll(async () => {
     env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path: findTemporalTestServer() } } });
     ({ db, dispose: disposeDb } = await openTestDatabase('pglite'));
     mail = tempOutboxMailer();
-    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: createActivities(db, { mailer: mail.mailer }) });
+    const activities = createActivities(db, { mailer: mail.mailer });
+    const saveIncident: typeof activities.saveIncident = async (change) => {
+      if (heldSaves?.chargerId === change.incident.chargerId) await heldSaves.released;
+      return activities.saveIncident(change);
+    };
+    worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: inject('workflowBundlePath') }, activities: { ...activities, saveIncident } });
     running = worker.run();
   });
 
@@ -327,6 +334,47 @@ describe('incident engine (time-skipping)', () => {
     expect(reopened.tasks).toEqual([expect.objectContaining({ status: 'open' })]);
     expect(reopened.clocks.fix.cycles).toHaveLength(2);
     expect(await stepsOf(handle)).toEqual(['task-created', 'resolved', 'reopened']);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
+    await handle.result();
+  });
+
+  it('a fault that arrives once the incident is closed for good opens the next incident, continuing the same workflow', async () => {
+    const handle = await open();
+    const { id: firstId, chargerId, faults: firstFaults } = await query(handle);
+    const firstRunId = (await handle.describe()).runId;
+    // The cancellation's save waits, so the late fault reaches the closed incident's run before it ends.
+    let release = () => undefined as void;
+    heldSaves = { chargerId, released: new Promise<void>((resolve) => (release = resolve)) };
+    try {
+      const cancelling = await handle.startUpdate(cancel, { args: [{ actor: dispatcher, reason: 'false alarm' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      const late = fault(await env.currentTimeMs(), 'HighTemperature');
+      // The cancelled run cannot end while its save is held: the fault reaches it, closed.
+      await handle.signal(faultReported, late);
+      release();
+      expect(await cancelling.result()).toBeDefined();
+
+      const next = await eventually(async () => {
+        const incident = await query(handle);
+        return incident.id !== firstId ? incident : undefined;
+      });
+      // The closed incident's run continued as new into the next incident, which holds the late fault only.
+      expect((await env.client.workflow.getHandle(handle.workflowId, firstRunId).describe()).status.name).toBe('CONTINUED_AS_NEW');
+      expect(next).toMatchObject({ chargerId, connectorId: 1, status: 'opened' });
+      expect(next.faults.map((f) => f.eventId)).toEqual([late.eventId]);
+      const rows = await db.selectFrom('incidents').select(['id', 'status']).where('chargerId', '=', chargerId).orderBy('openedAt').execute();
+      expect(rows).toEqual([
+        { id: firstId, status: 'cancelled' },
+        { id: next.id, status: 'opened' },
+      ]);
+      const storedFaults = await db.selectFrom('incidentFaults').select(['incidentId', 'eventId']).where('incidentId', 'in', [firstId, next.id]).orderBy('incidentId').execute();
+      expect(storedFaults).toEqual(
+        expect.arrayContaining([...firstFaults.map((f) => ({ incidentId: firstId, eventId: f.eventId })), { incidentId: next.id, eventId: late.eventId }]),
+      );
+      expect(storedFaults).toHaveLength(firstFaults.length + 1);
+    } finally {
+      release();
+      heldSaves = null;
+    }
     await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
     await handle.result();
   });
