@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../db/connect.js';
+import { createGateway } from '../ocpp/gateway.js';
+import { createLogger } from '../runtime/log.js';
+import { databaseKinds, openTestDatabase } from './support/databases.js';
+
+/** More than one slice of the gateway's set-based marking (500 chargers a transaction). */
+const HELD = 1_201;
+
+describe.each(databaseKinds)('a gateway that starts or stops, on %s', (kind) => {
+  let db: Db;
+  let dispose: () => Promise<void>;
+
+  beforeAll(async () => {
+    ({ db, dispose } = await openTestDatabase(kind));
+  });
+
+  afterAll(async () => {
+    await dispose?.();
+  });
+
+  it('marks every charger it held disconnected, each with its event and watch, and leaves other gateways’ chargers alone', { timeout: 60_000 }, async () => {
+    const held = Array.from({ length: HELD }, (_, i) => ({ id: `HELD-${i}`, passwordHash: 'x', connected: true, gatewayNode: 'gw-1', connectionId: `conn-${i}` }));
+    const elsewhere = [
+      { id: 'ELSEWHERE-1', passwordHash: 'x', connected: true, gatewayNode: 'gw-2', connectionId: 'conn-e1' },
+      { id: 'GONE-1', passwordHash: 'x', connected: false, gatewayNode: 'gw-1', connectionId: 'conn-g1' },
+    ];
+    for (let i = 0; i < held.length; i += 500) await db.insertInto('chargers').values(held.slice(i, i + 500)).execute();
+    await db.insertInto('chargers').values(elsewhere).execute();
+    let kicks = 0;
+    const gateway = createGateway({ db, log: createLogger('silent'), node: 'gw-1', heartbeatIntervalSeconds: 300, outboxChanged: () => kicks++ });
+
+    await gateway.forgetPreviousConnections();
+
+    const chargers = await db.selectFrom('chargers').select(['id', 'connected']).execute();
+    const connected = new Map(chargers.map((c) => [c.id, c.connected]));
+    expect(held.filter((c) => connected.get(c.id) !== false)).toEqual([]);
+    expect(connected.get('ELSEWHERE-1')).toBe(true);
+
+    const events = await db.selectFrom('chargerEvents').select(['chargerId', 'kind', 'data']).execute();
+    expect(events).toHaveLength(HELD);
+    expect(events.find((e) => e.chargerId === 'HELD-7')).toMatchObject({ kind: 'disconnected', data: { connectionId: 'conn-7', node: 'gw-1', reason: 'gateway restarted or stopped' } });
+    const outbox = await db.selectFrom('outbox').select(['chargerId', 'kind', 'payload']).execute();
+    expect(outbox).toHaveLength(HELD);
+    expect(new Set(outbox.map((o) => o.chargerId))).toEqual(new Set(held.map((c) => c.id)));
+    expect(outbox.find((o) => o.chargerId === 'HELD-1200')).toMatchObject({ kind: 'disconnected', payload: { kind: 'disconnected', chargerId: 'HELD-1200', connectionId: 'conn-1200' } });
+    expect(kicks).toBeGreaterThan(0);
+
+    // Done once: a second start finds nothing left to mark.
+    await gateway.forgetPreviousConnections();
+    expect(await db.selectFrom('outbox').select('id').execute()).toHaveLength(HELD);
+    await gateway.close();
+  });
+});
