@@ -3,6 +3,7 @@ import { authorizeIdTag, type AccessDecision } from '../contracts/access.js';
 import { agreementForCharger } from '../runtime/agreement-store.js';
 import type { Logger } from '../runtime/log.js';
 import type { MeterWriter } from './meter-writer.js';
+import type { StatusWriter } from './status.js';
 
 /** What a protocol handler needs to know about the charger it serves and where to put what it hears. */
 export interface HandlerContext {
@@ -14,6 +15,7 @@ export interface HandlerContext {
   /** Tells the outbox relay that new events are waiting. */
   outboxChanged(): void;
   meters: MeterWriter;
+  statuses: StatusWriter;
   /** Resolves once this connection is recorded (connected, on this gateway). */
   recorded: Promise<void>;
 }

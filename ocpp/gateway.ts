@@ -9,6 +9,7 @@ import { hashPassword, verifyPassword } from '../runtime/secrets.js';
 import type { HandlerContext } from './context.js';
 import type { ConnectivityEvent } from './events.js';
 import { createMeterWriter } from './meter-writer.js';
+import { createStatusWriter } from './status.js';
 import { SUPPORTED_PROTOCOLS, type RPCServerClient } from './rpc.js';
 import { handle16 } from './v16.js';
 import { handle201 } from './v201.js';
@@ -52,6 +53,7 @@ export function createGateway(options: GatewayOptions) {
     pingIntervalMs: options.pingIntervalMs ?? 30_000,
   });
   const meters = createMeterWriter(db);
+  const statuses = createStatusWriter(db);
 
   // Every message proves a charger alive; last-seen times are written for all of them at once.
   let seenSinceLastWrite = new Set<string>();
@@ -128,7 +130,7 @@ export function createGateway(options: GatewayOptions) {
     const connectionId = randomUUID();
     const connected = recordConnect(chargerId, connectionId, protocol);
     const recorded = connected.catch(() => undefined);
-    const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters, recorded };
+    const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters, statuses, recorded };
     if (protocol === 'ocpp2.0.1') handle201(client, ctx);
     else handle16(client, ctx);
 

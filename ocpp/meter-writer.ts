@@ -1,6 +1,7 @@
 import { sql, type RawBuilder } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { EnergyReading } from './events.js';
+import { createGroupCommit } from './group-commit.js';
 import type { MeterSample, MeterValue } from './meter.js';
 
 /** The register reading of an active session, which moves the session's last reading. */
@@ -10,10 +11,10 @@ export interface SessionReading {
   register: EnergyReading;
 }
 
-interface Pending {
+/** What one MeterValues (or the meter data of a transaction message) brings. */
+interface MeterWrite {
   values: MeterValue[];
   reading: SessionReading | null;
-  done: { resolve(): void; reject(error: unknown): void };
 }
 
 /** A batch this size goes at once; a smaller one waits out FLUSH_GAP_MS after the previous batch. */
@@ -57,14 +58,10 @@ const fromJson = (values: string) => sql`
   from jsonb_array_elements(${values}::jsonb) as v`;
 
 /**
- * Writes meter values in batches (group commit): every MeterValues handler waits for the
- * statements that store its samples, so the charger's answer still means "stored", but a busy
- * gateway writes hundreds of messages at once instead of one transaction each.
+ * Writes meter values in batches (group commit, ./group-commit.ts): every MeterValues handler
+ * waits for the statements that store its samples, so the charger's answer still means "stored".
  */
 export function createMeterWriter(db: Db) {
-  let queue: Pending[] = [];
-  let flushing: Promise<void> | null = null;
-
   /**
    * One statement for the usual batch; a second only when a meter value was already stored, a
    * third only when the batch moves sessions. On PGlite every statement costs a few hundred
@@ -73,7 +70,7 @@ export function createMeterWriter(db: Db) {
    * three times the CPU). Each statement stands alone and may be repeated: a crash between them
    * leaves the chargers unanswered, they send again, and the repeat adds only what is missing.
    */
-  async function flush(batch: Pending[]) {
+  async function flush(batch: MeterWrite[]) {
     const values = mergedByKey(batch.flatMap((p) => p.values));
     if (values.length > 0) {
       const json = JSON.stringify(values);
@@ -104,57 +101,13 @@ export function createMeterWriter(db: Db) {
     }
   }
 
-  /**
-   * When the next batch goes: at once after a quiet spell (a lone message is not held back), at
-   * once when a full batch waits, otherwise no sooner than FLUSH_GAP_MS after the last one ended.
-   * Flushing again the moment the last statement returned wrote batches of one or two messages
-   * under a steady load, and on PGlite every statement costs a few hundred microseconds of the
-   * database thread, which then had no time left for anything else.
-   */
-  let lastFlushEnded = 0;
-  let timer: NodeJS.Timeout | null = null;
-  let immediate = false;
-
-  function schedule() {
-    if (flushing || immediate || queue.length === 0) return;
-    const wait = queue.length >= FULL_BATCH ? 0 : lastFlushEnded + FLUSH_GAP_MS - Date.now();
-    if (wait > 0) {
-      timer ??= setTimeout(drain, wait);
-      return;
-    }
-    // Collect what arrives in this turn of the event loop.
-    immediate = true;
-    setImmediate(() => {
-      immediate = false;
-      drain();
-    });
-  }
-
-  function drain() {
-    if (timer) clearTimeout(timer);
-    timer = null;
-    if (flushing || queue.length === 0) return;
-    const batch = queue;
-    queue = [];
-    flushing = flush(batch).then(
-      () => batch.forEach((p) => p.done.resolve()),
-      (error: unknown) => batch.forEach((p) => p.done.reject(error)),
-    );
-    void flushing.then(() => {
-      flushing = null;
-      lastFlushEnded = Date.now();
-      schedule();
-    });
-  }
+  const commit = createGroupCommit(flush, { fullBatch: FULL_BATCH, gapMs: FLUSH_GAP_MS });
 
   return {
     /** Resolves once the meter values (and the session's reading) are committed. */
     write(values: MeterValue[], reading: SessionReading | null = null): Promise<void> {
       if (values.length === 0 && !reading) return Promise.resolve();
-      return new Promise<void>((resolve, reject) => {
-        queue.push({ values, reading, done: { resolve, reject } });
-        schedule();
-      });
+      return commit.add({ values, reading });
     },
   };
 }

@@ -1,7 +1,6 @@
 import { assessConnectorStatus } from '../contracts/faults.js';
 import type { ConnectorStatusChanged } from './events.js';
 import { reportedAt, type HandlerContext } from './context.js';
-import { recordConnectorStatus } from './status.js';
 
 const ERROR_CODES_16 = new Set([
   'ConnectorLockFailure', 'EVCommunicationError', 'GroundFailure', 'HighTemperature', 'InternalError', 'LocalListConflict', 'NoError',
@@ -67,6 +66,6 @@ export async function keepRejectedCall(ctx: HandlerContext, call: RejectedCall):
     })
     .execute();
   if (!salvaged) return;
-  await recordConnectorStatus(ctx.db, salvaged, assessConnectorStatus(salvaged.connectorId, salvaged.status, salvaged.errorCode));
+  await ctx.statuses.write(salvaged, assessConnectorStatus(salvaged.connectorId, salvaged.status, salvaged.errorCode));
   ctx.outboxChanged();
 }

@@ -4,7 +4,6 @@ import { answerBoot, authorize, heartbeat, reportedAt, type HandlerContext } fro
 import { recordChargerEvent } from './charger-events.js';
 import { energyRegister, valuesFrom16, type MeterValue16 } from './meter.js';
 import { recordSessionEvent, startSession16 } from './sessions.js';
-import { recordConnectorStatus } from './status.js';
 
 interface BootNotification16 {
   chargePointVendor: string;
@@ -65,8 +64,7 @@ export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
 
   client.handle('StatusNotification', async ({ params }) => {
     const report = params as StatusNotification16;
-    await recordConnectorStatus(
-      db,
+    await ctx.statuses.write(
       {
         chargerId,
         connectorId: report.connectorId,

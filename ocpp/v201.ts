@@ -5,7 +5,7 @@ import { recordChargerEvent } from './charger-events.js';
 import type { DeviceProblem } from './events.js';
 import { energyRegister, valuesFrom201, type MeterValue201 } from './meter.js';
 import { recordSessionEvent } from './sessions.js';
-import { recordConnectorStatus, recordDeviceProblem } from './status.js';
+import { recordDeviceProblem } from './status.js';
 
 interface BootNotification201 {
   reason: string;
@@ -76,8 +76,7 @@ export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
 
   client.handle('StatusNotification', async ({ params }) => {
     const report = params as StatusNotification201;
-    await recordConnectorStatus(
-      db,
+    await ctx.statuses.write(
       {
         chargerId,
         connectorId: report.evseId,

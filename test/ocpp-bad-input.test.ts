@@ -48,6 +48,19 @@ describe('OCPP bad input', () => {
     await charger.close();
   });
 
+  it('refuses a status report the database cannot store, alone: reports of other chargers sent with it are kept', async () => {
+    const chargers = await Promise.all([connect(), connect(), connect()]);
+    // A connector id the schema allows (any integer) but the database's integer column does not.
+    const answers = await Promise.all(chargers.map((c, i) => c.call('StatusNotification', { connectorId: i === 1 ? 2 ** 31 : 1, errorCode: 'NoError', status: 'Available' })));
+    expect(answers.map((a) => a[0])).toEqual([3, 4, 3]);
+    expect(answers[1]).toEqual([4, expect.any(String), 'GenericError', expect.any(String), {}]);
+    const logged = await app.db.selectFrom('statusLog').select('chargerId').where('chargerId', 'in', chargers.map((c) => c.id)).execute();
+    expect(logged.map((r) => r.chargerId).sort()).toEqual([chargers[0]!.id, chargers[2]!.id].sort());
+    // The refused charger is still served.
+    expect((await chargers[1]!.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' }))[0]).toBe(3);
+    await Promise.all(chargers.map((c) => c.close()));
+  });
+
   it('answers an unknown action with NotImplemented and stays connected', async () => {
     const charger = await connect();
     expect(await charger.call('MakeCoffee', {})).toEqual([4, expect.any(String), 'NotImplemented', expect.any(String), {}]);
