@@ -7,7 +7,7 @@ import type { Db } from '../db/connect.js';
 import type { Logger } from '../runtime/log.js';
 import { hashPassword, verifyPassword } from '../runtime/secrets.js';
 import type { HandlerContext } from './context.js';
-import type { ConnectivityEvent } from './events.js';
+import { createConnectionRecorder } from './connections.js';
 import { createMeterWriter } from './meter-writer.js';
 import { createStatusWriter } from './status.js';
 import { SUPPORTED_PROTOCOLS, type RPCServerClient } from './rpc.js';
@@ -34,8 +34,6 @@ export class ChargerOfflineError extends Error {
 }
 
 const LAST_SEEN_SLICE = 500;
-/** Chargers marked disconnected per transaction when a gateway starts or stops. */
-const DISCONNECT_SLICE = 500;
 /** How often chargers' last-seen times are written. */
 const LAST_SEEN_RESOLUTION_MS = 5_000;
 
@@ -54,6 +52,7 @@ export function createGateway(options: GatewayOptions) {
   });
   const meters = createMeterWriter(db);
   const statuses = createStatusWriter(db);
+  const connections = createConnectionRecorder(db, node, options.outboxChanged);
 
   // Every message proves a charger alive; last-seen times are written for all of them at once.
   let seenSinceLastWrite = new Set<string>();
@@ -128,7 +127,7 @@ export function createGateway(options: GatewayOptions) {
     }
 
     const connectionId = randomUUID();
-    const connected = recordConnect(chargerId, connectionId, protocol);
+    const connected = connections.connected(chargerId, connectionId, protocol);
     const recorded = connected.catch(() => undefined);
     const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters, statuses, recorded };
     if (protocol === 'ocpp2.0.1') handle201(client, ctx);
@@ -154,90 +153,12 @@ export function createGateway(options: GatewayOptions) {
       // A socket that drops at once must not be recorded gone before it is recorded connected.
       void connected
         .catch(() => undefined)
-        .then(() => recordDisconnect(chargerId, connectionId, { code, reason: String(reason ?? '') }))
+        .then(() => connections.disconnected(chargerId, connectionId, { code, reason: String(reason ?? '') }))
         .catch((error: unknown) => ctx.log.error({ err: error }, 'could not record disconnect'));
     });
 
     await connected;
     ctx.log.info({ protocol }, 'charger connected');
-  }
-
-  /** The charger row, the event log and the connectivity watch's outbox event, in one transaction. */
-  async function recordConnect(chargerId: string, connectionId: string, protocol: string) {
-    const now = new Date();
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .updateTable('chargers')
-        .set({ connected: true, gatewayNode: node, connectionId, protocol, connectedAt: now, lastSeenAt: now })
-        .where('id', '=', chargerId)
-        .execute();
-      await queueConnectivity(trx, [{ kind: 'connected', chargerId, connectionId, at: now.toISOString() }], { node, protocol });
-    });
-    options.outboxChanged();
-  }
-
-  /**
-   * Marks a charger disconnected if this connection still holds it: a charger that reconnected,
-   * here or on another gateway, has a new connection id and stays connected.
-   */
-  async function recordDisconnect(chargerId: string, connectionId: string, detail: Record<string, unknown>) {
-    const now = new Date();
-    const marked = await db.transaction().execute(async (trx) => {
-      const row = await trx
-        .updateTable('chargers')
-        .set({ connected: false, lastSeenAt: now })
-        .where('id', '=', chargerId)
-        .where('connectionId', '=', connectionId)
-        .where('connected', '=', true)
-        .returning('id')
-        .executeTakeFirst();
-      if (row) await queueConnectivity(trx, [{ kind: 'disconnected', chargerId, connectionId, at: now.toISOString() }], { node, ...detail });
-      return row !== undefined;
-    });
-    if (marked) options.outboxChanged();
-  }
-
-  /** The event log's rows and the connectivity watches' outbox events, in the caller's transaction. */
-  async function queueConnectivity(trx: Db, events: ConnectivityEvent[], detail: Record<string, unknown>) {
-    if (events.length === 0) return;
-    await trx
-      .insertInto('chargerEvents')
-      .values(events.map((event) => ({ chargerId: event.chargerId, kind: event.kind, at: event.at, data: JSON.stringify({ connectionId: event.connectionId, ...detail }) })))
-      .execute();
-    await trx
-      .insertInto('outbox')
-      .values(events.map((event) => ({ chargerId: event.chargerId, kind: event.kind, payload: JSON.stringify(event) })))
-      .execute();
-  }
-
-  /**
-   * Marks this node's chargers disconnected, each with its disconnect event: at start after a crash
-   * (live chargers reconnect within the offline grace) and at shutdown (they reconnect elsewhere).
-   * A slice of chargers per transaction, not one each: ten thousand of them took 20 s one by one on
-   * PGlite, at a time no charger can connect. A charger that connected again meanwhile (a new
-   * connection id) stays connected.
-   */
-  async function forgetPreviousConnections() {
-    const held = await db.selectFrom('chargers').select(['id', 'connectionId']).where('gatewayNode', '=', node).where('connected', '=', true).execute();
-    for (let i = 0; i < held.length; i += DISCONNECT_SLICE) {
-      const slice = held.slice(i, i + DISCONNECT_SLICE);
-      const ids = slice.map((c) => c.id);
-      const connectionIds = slice.map((c) => c.connectionId ?? '');
-      const now = new Date();
-      const marked = await db.transaction().execute(async (trx) => {
-        const rows = await trx
-          .updateTable('chargers')
-          .set({ connected: false, lastSeenAt: now })
-          .where('connected', '=', true)
-          .where(sql<boolean>`(id, coalesce(connection_id, '')) in (select * from unnest(${ids}::text[], ${connectionIds}::text[]))`)
-          .returning(['id', 'connectionId'])
-          .execute();
-        const events = rows.map((row): ConnectivityEvent => ({ kind: 'disconnected', chargerId: row.id, connectionId: row.connectionId ?? '', at: now.toISOString() }));
-        await queueConnectivity(trx, events, { node, reason: 'gateway restarted or stopped' });
-        return rows.length;
-      });
-      if (marked > 0) options.outboxChanged();
-    }
   }
 
   /** Sends a command to a charger whose socket this gateway holds, and returns its answer. */
@@ -257,7 +178,8 @@ export function createGateway(options: GatewayOptions) {
       });
     },
 
-    forgetPreviousConnections,
+    /** Marks the chargers this node held disconnected: at start after a crash. */
+    forgetPreviousConnections: () => connections.forgetPrevious(),
     call,
     /** The protocol of a charger whose socket this gateway holds. */
     protocolOf: (chargerId: string) => clients.get(chargerId)?.protocol ?? null,
@@ -268,7 +190,7 @@ export function createGateway(options: GatewayOptions) {
       closing = true;
       clearInterval(lastSeenTimer);
       await server.close({ code: 1001, reason: 'server shutting down', awaitPending: false, force: false });
-      await forgetPreviousConnections();
+      await connections.forgetPrevious();
     },
   };
 }

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/connect.js';
+import { createConnectionRecorder } from '../ocpp/connections.js';
 import { createGateway } from '../ocpp/gateway.js';
 import { createLogger } from '../runtime/log.js';
 import { databaseKinds, openTestDatabase } from './support/databases.js';
@@ -50,5 +51,35 @@ describe.each(databaseKinds)('a gateway that starts or stops, on %s', (kind) => 
     await gateway.forgetPreviousConnections();
     expect(await db.selectFrom('outbox').select('id').execute()).toHaveLength(HELD);
     await gateway.close();
+  });
+
+  it('records a storm of connects and disconnects charger by charger, and no stale disconnect', { timeout: 60_000 }, async () => {
+    const ids = Array.from({ length: 300 }, (_, i) => `STORM-${i}`);
+    await db.insertInto('chargers').values(ids.map((id) => ({ id, passwordHash: 'x' }))).execute();
+    let kicks = 0;
+    const connections = createConnectionRecorder(db, 'gw-3', () => kicks++);
+    const rowsOf = () => db.selectFrom('chargers').select(['id', 'connected', 'gatewayNode', 'connectionId']).where('id', 'like', 'STORM-%').execute();
+    const kindsOf = async (id: string) => (await db.selectFrom('outbox').select('payload').where('chargerId', '=', id).orderBy('id').execute()).map((r) => (r.payload as { kind: string; connectionId: string }));
+
+    // All at once, and STORM-0 twice: its second connection is the one it holds.
+    await Promise.all([...ids.map((id) => connections.connected(id, `${id}-a`, 'ocpp1.6')), connections.connected('STORM-0', 'STORM-0-b', 'ocpp2.0.1')]);
+    const connected = await rowsOf();
+    expect(connected.filter((r) => !r.connected || r.gatewayNode !== 'gw-3')).toEqual([]);
+    expect(connected.find((r) => r.id === 'STORM-0')?.connectionId).toBe('STORM-0-b');
+    expect(connected.find((r) => r.id === 'STORM-299')?.connectionId).toBe('STORM-299-a');
+    expect(await kindsOf('STORM-0')).toEqual([expect.objectContaining({ kind: 'connected', connectionId: 'STORM-0-a' }), expect.objectContaining({ kind: 'connected', connectionId: 'STORM-0-b' })]);
+
+    // All drop at once; STORM-0's first socket closing late is no disconnect.
+    await Promise.all([...ids.map((id) => connections.disconnected(id, id === 'STORM-0' ? 'STORM-0-b' : `${id}-a`, { code: 1006 })), connections.disconnected('STORM-0', 'STORM-0-a', { code: 1000 })]);
+    expect((await rowsOf()).filter((r) => r.connected)).toEqual([]);
+    expect(await kindsOf('STORM-0')).toEqual([
+      expect.objectContaining({ kind: 'connected', connectionId: 'STORM-0-a' }),
+      expect.objectContaining({ kind: 'connected', connectionId: 'STORM-0-b' }),
+      expect.objectContaining({ kind: 'disconnected', connectionId: 'STORM-0-b' }),
+    ]);
+    expect(await kindsOf('STORM-150')).toEqual([expect.objectContaining({ kind: 'connected' }), expect.objectContaining({ kind: 'disconnected', connectionId: 'STORM-150-a' })]);
+    const logged = await db.selectFrom('chargerEvents').select('data').where('chargerId', '=', 'STORM-150').where('kind', '=', 'disconnected').execute();
+    expect(logged).toEqual([{ data: { connectionId: 'STORM-150-a', node: 'gw-3', code: 1006 } }]);
+    expect(kicks).toBeGreaterThan(0);
   });
 });
