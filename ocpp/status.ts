@@ -45,38 +45,17 @@ export async function recordConnectorStatuses(db: Db, reports: StatusReport[]): 
     const logged = reports.map((report, i) => ({ ...report, id: String(ids[i]) }));
 
     // With the ids drawn above: the log's id column is an identity column, which only takes a given value when told so.
-    const logRows = logged.map(({ id, event }) => ({
-      id,
-      chargerId: event.chargerId,
-      connectorId: event.connectorId,
-      status: event.status,
-      errorCode: event.errorCode,
-      vendorErrorCode: event.vendorErrorCode,
-      info: event.info,
-      reportedAt: event.at,
-      protocol: event.protocol,
-      payload: event.payload,
-    }));
     await sql`
       insert into status_log (id, charger_id, connector_id, status, error_code, vendor_error_code, info, reported_at, protocol, payload)
       overriding system value
-      select id, "chargerId", "connectorId", status, "errorCode", "vendorErrorCode", info, "reportedAt", protocol, payload
-      from json_to_recordset(${JSON.stringify(logRows)}::json) as r(id bigint, "chargerId" text, "connectorId" int, status text, "errorCode" text, "vendorErrorCode" text, info text, "reportedAt" timestamptz, protocol text, payload jsonb)
+      select id, "chargerId", "connectorId", status, "errorCode", "vendorErrorCode", info, at, protocol, payload
+      from json_to_recordset(${JSON.stringify(logged.map(({ id, event }) => ({ id, ...event })))}::json)
+        as r(id bigint, "chargerId" text, "connectorId" int, status text, "errorCode" text, "vendorErrorCode" text, info text, at timestamptz, protocol text, payload jsonb)
     `.execute(trx);
 
     await trx
       .insertInto('connectorStatus')
-      .values(
-        latestPerConnector(reports.map((r) => r.event)).map((event) => ({
-          chargerId: event.chargerId,
-          connectorId: event.connectorId,
-          status: event.status,
-          errorCode: event.errorCode,
-          vendorErrorCode: event.vendorErrorCode,
-          info: event.info,
-          at: event.at,
-        })),
-      )
+      .values(latestPerConnector(reports.map((r) => r.event)).map(({ chargerId, connectorId, status, errorCode, vendorErrorCode, info, at }) => ({ chargerId, connectorId, status, errorCode, vendorErrorCode, info, at })))
       .onConflict((oc) =>
         oc
           .columns(['chargerId', 'connectorId'])
