@@ -10,7 +10,7 @@ import type { HandlerContext } from './context.js';
 import { createConnectionRecorder } from './connections.js';
 import { createMeterWriter } from './meter-writer.js';
 import { createStatusWriter } from './status.js';
-import { SUPPORTED_PROTOCOLS, type RPCServerClient } from './rpc.js';
+import { guardedHandlers, SUPPORTED_PROTOCOLS, type RPCServerClient } from './rpc.js';
 import { handle16 } from './v16.js';
 import { handle201 } from './v201.js';
 import { keepRejectedCall } from './salvage.js';
@@ -130,8 +130,9 @@ export function createGateway(options: GatewayOptions) {
     const connected = connections.connected(chargerId, connectionId, protocol);
     const recorded = connected.catch(() => undefined);
     const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters, statuses, recorded };
-    if (protocol === 'ocpp2.0.1') handle201(client, ctx);
-    else handle16(client, ctx);
+    const handlers = guardedHandlers(client, ctx.log);
+    if (protocol === 'ocpp2.0.1') handle201(handlers, ctx);
+    else handle16(handlers, ctx);
 
     client.on('message', ({ outbound }: { outbound: boolean }) => {
       if (!outbound) seenSinceLastWrite.add(chargerId);

@@ -1,4 +1,5 @@
-import type { IHandlersOption, RPCClient } from 'ocpp-rpc';
+import { createRPCError, type IHandlersOption, type RPCClient } from 'ocpp-rpc';
+import type { Logger } from '../runtime/log.js';
 
 /**
  * One charger's connection on the server side. ocpp-rpc does not export the server-client type
@@ -10,3 +11,30 @@ export type RPCServerClient = RPCClient & {
 };
 
 export const SUPPORTED_PROTOCOLS = ['ocpp2.0.1', 'ocpp1.6'] as const;
+
+/** Where a protocol version's handlers are registered. */
+export interface HandlerRegistry {
+  handle(method: string, handler: (call: IHandlersOption) => Promise<unknown>): void;
+}
+
+/**
+ * The client's handlers, guarded: a failure nobody chose (the database down, a bug) is logged with
+ * the charger and the method, and the charger gets OCPP-J's InternalError with the standard text,
+ * never the error's own message, which could tell a client about the database behind.
+ */
+export function guardedHandlers(client: RPCServerClient, log: Logger): HandlerRegistry {
+  return {
+    handle(method, handler) {
+      client.handle(method, async (call) => {
+        try {
+          return await handler(call);
+        } catch (error) {
+          // An OCPP-J error a handler chose (ocpp-rpc's RPCError is not among its ESM exports: told by its code).
+          if (typeof (error as { rpcErrorCode?: unknown } | null)?.rpcErrorCode === 'string') throw error;
+          log.error({ err: error, method, messageId: call.messageId }, 'could not handle a charger message; answered InternalError');
+          throw createRPCError('InternalError');
+        }
+      });
+    },
+  };
+}

@@ -1,4 +1,4 @@
-import type { RPCServerClient } from './rpc.js';
+import type { HandlerRegistry } from './rpc.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
 import { answerBoot, authorize, heartbeat, reportedAt, type HandlerContext } from './context.js';
 import { recordChargerEvent } from './charger-events.js';
@@ -47,7 +47,7 @@ interface StopTransaction16 {
 }
 
 /** OCPP 1.6-J handlers (core profile and the security extension's notifications). Strict mode has validated every payload against the official schema. */
-export function handle16(client: RPCServerClient, ctx: HandlerContext): void {
+export function handle16(client: HandlerRegistry, ctx: HandlerContext): void {
   const { db, chargerId } = ctx;
 
   client.handle('BootNotification', async ({ params }) => {

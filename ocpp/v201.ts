@@ -1,4 +1,4 @@
-import type { RPCServerClient } from './rpc.js';
+import type { HandlerRegistry } from './rpc.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
 import { answerBoot, authorize, heartbeat, reportedAt, type HandlerContext } from './context.js';
 import { recordChargerEvent } from './charger-events.js';
@@ -59,7 +59,7 @@ const MREC_CODE = /^CX\d{3}$/;
  * 2.0.1 carries no error code in StatusNotification: a `Faulted` status alone opens the incident,
  * and the details (tech code, often a ChargeX MREC code) arrive as NotifyEvent problems.
  */
-export function handle201(client: RPCServerClient, ctx: HandlerContext): void {
+export function handle201(client: HandlerRegistry, ctx: HandlerContext): void {
   const { db, chargerId } = ctx;
 
   client.handle('BootNotification', async ({ params }) => {
