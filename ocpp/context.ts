@@ -2,6 +2,7 @@ import type { Db } from '../db/connect.js';
 import { authorizeIdTag, type AccessDecision } from '../contracts/access.js';
 import { agreementForCharger } from '../runtime/agreement-store.js';
 import type { Logger } from '../runtime/log.js';
+import type { BootRecorder } from './boots.js';
 import type { MeterWriter } from './meter-writer.js';
 import type { StatusWriter } from './status.js';
 
@@ -16,6 +17,7 @@ export interface HandlerContext {
   outboxChanged(): void;
   meters: MeterWriter;
   statuses: StatusWriter;
+  boots: BootRecorder;
   /** Resolves once this connection is recorded (connected, on this gateway). */
   recorded: Promise<void>;
 }
@@ -44,13 +46,8 @@ export interface BootInfo {
 export async function answerBoot(ctx: HandlerContext, boot: BootInfo) {
   // A charger that is told Accepted is known to be connected: commands can reach it from then on.
   await ctx.recorded;
-  const charger = await ctx.db
-    .updateTable('chargers')
-    .set({ ...boot, bootedAt: new Date() })
-    .where('id', '=', ctx.chargerId)
-    .returning('state')
-    .executeTakeFirst();
-  const status = charger?.state === 'active' ? 'Accepted' : 'Pending';
+  const state = await ctx.boots.record(ctx.chargerId, boot);
+  const status = state === 'active' ? 'Accepted' : 'Pending';
   return { status, currentTime: new Date().toISOString(), interval: ctx.heartbeatIntervalSeconds };
 }
 

@@ -7,6 +7,7 @@ import type { Db } from '../db/connect.js';
 import type { Logger } from '../runtime/log.js';
 import { hashPassword, verifyPassword } from '../runtime/secrets.js';
 import type { HandlerContext } from './context.js';
+import { createBootRecorder } from './boots.js';
 import { createConnectionRecorder } from './connections.js';
 import { createMeterWriter } from './meter-writer.js';
 import { createStatusWriter } from './status.js';
@@ -53,6 +54,7 @@ export function createGateway(options: GatewayOptions) {
   const meters = createMeterWriter(db);
   const statuses = createStatusWriter(db);
   const connections = createConnectionRecorder(db, node, options.outboxChanged);
+  const boots = createBootRecorder(db);
 
   // Every message proves a charger alive; last-seen times are written for all of them at once.
   let seenSinceLastWrite = new Set<string>();
@@ -129,7 +131,7 @@ export function createGateway(options: GatewayOptions) {
     const connectionId = randomUUID();
     const connected = connections.connected(chargerId, connectionId, protocol);
     const recorded = connected.catch(() => undefined);
-    const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters, statuses, recorded };
+    const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters, statuses, boots, recorded };
     const handlers = guardedHandlers(client, ctx.log);
     if (protocol === 'ocpp2.0.1') handle201(handlers, ctx);
     else handle16(handlers, ctx);

@@ -11,12 +11,13 @@
  *
  * A batch that fails is written again item by item, so a message the database refuses fails alone
  * and the other chargers' messages of its batch are stored. `write` must therefore be safe to
- * repeat for items it may already have stored.
+ * repeat for items it may already have stored. What `write` returns for each item (in the items'
+ * order) is what that item's caller gets.
  */
-export function createGroupCommit<T>(write: (items: T[]) => Promise<void>, { fullBatch, gapMs }: { fullBatch: number; gapMs: number }) {
+export function createGroupCommit<T, R = void>(write: (items: T[]) => Promise<R[] | void>, { fullBatch, gapMs }: { fullBatch: number; gapMs: number }) {
   interface Pending {
     item: T;
-    resolve(): void;
+    resolve(result: R): void;
     reject(error: unknown): void;
   }
   let queue: Pending[] = [];
@@ -47,10 +48,10 @@ export function createGroupCommit<T>(write: (items: T[]) => Promise<void>, { ful
     const batch = queue;
     queue = [];
     flushing = write(batch.map((p) => p.item)).then(
-      () => batch.forEach((p) => p.resolve()),
+      (results) => batch.forEach((p, i) => p.resolve(results?.[i] as R)),
       async (error: unknown) => {
         if (batch.length === 1) return batch[0]!.reject(error);
-        for (const p of batch) await write([p.item]).then(p.resolve, p.reject);
+        for (const p of batch) await write([p.item]).then((results) => p.resolve(results?.[0] as R), p.reject);
       },
     );
     void flushing.then(() => {
@@ -61,9 +62,9 @@ export function createGroupCommit<T>(write: (items: T[]) => Promise<void>, { ful
   }
 
   return {
-    /** Resolves once the item is stored; rejects with the database's error if it could not be. */
-    add(item: T): Promise<void> {
-      return new Promise<void>((resolve, reject) => {
+    /** Resolves once the item is stored, with what `write` returned for it; rejects with the database's error if it could not be. */
+    add(item: T): Promise<R> {
+      return new Promise<R>((resolve, reject) => {
         queue.push({ item, resolve, reject });
         schedule();
       });

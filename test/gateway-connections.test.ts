@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '../db/connect.js';
+import { createBootRecorder } from '../ocpp/boots.js';
 import { createConnectionRecorder } from '../ocpp/connections.js';
 import { createGateway } from '../ocpp/gateway.js';
 import { createLogger } from '../runtime/log.js';
@@ -81,5 +82,29 @@ describe.each(databaseKinds)('a gateway that starts or stops, on %s', (kind) => 
     const logged = await db.selectFrom('chargerEvents').select('data').where('chargerId', '=', 'STORM-150').where('kind', '=', 'disconnected').execute();
     expect(logged).toEqual([{ data: { connectionId: 'STORM-150-a', node: 'gw-3', code: 1006 } }]);
     expect(kicks).toBeGreaterThan(0);
+  });
+
+  it('answers each boot of a batch with the state of its own charger, and records what each said', async () => {
+    await db
+      .insertInto('chargers')
+      .values([
+        { id: 'BOOT-ACTIVE', passwordHash: 'x', state: 'active' },
+        { id: 'BOOT-PENDING', passwordHash: 'x', state: 'pending' },
+      ])
+      .execute();
+    const boots = createBootRecorder(db);
+    const boot = (vendor: string) => ({ vendor, model: 'Terra AC', serialNumber: `SN-${vendor}`, firmwareVersion: '1.0' });
+    const states = await Promise.all([
+      boots.record('BOOT-ACTIVE', boot('ABB')),
+      boots.record('BOOT-PENDING', boot('Alfen')),
+      boots.record('BOOT-UNKNOWN', boot('Nobody')),
+      boots.record('BOOT-ACTIVE', boot('ABB-2')),
+    ]);
+    expect(states).toEqual(['active', 'pending', null, 'active']);
+    const rows = await db.selectFrom('chargers').select(['id', 'vendor', 'serialNumber', 'bootedAt']).where('id', 'like', 'BOOT-%').orderBy('id').execute();
+    expect(rows).toEqual([
+      { id: 'BOOT-ACTIVE', vendor: 'ABB-2', serialNumber: 'SN-ABB-2', bootedAt: expect.any(Date) },
+      { id: 'BOOT-PENDING', vendor: 'Alfen', serialNumber: 'SN-Alfen', bootedAt: expect.any(Date) },
+    ]);
   });
 });

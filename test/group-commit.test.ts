@@ -44,4 +44,21 @@ describe('group commit', () => {
     await commit.add(15);
     expect(attempts.at(-1)).toEqual([15]);
   });
+
+  it('gives each caller what the write returned for its item, in a batch and item by item', async () => {
+    const commit = createGroupCommit(
+      async (items: number[]) => {
+        if (items.includes(-1)) throw new Error('negative');
+        return items.map((i) => i * 10);
+      },
+      { fullBatch: 100, gapMs: 10 },
+    );
+    expect(await Promise.all([1, 2, 3].map((i) => commit.add(i)))).toEqual([10, 20, 30]);
+    const outcomes = await Promise.allSettled([4, -1, 5].map((i) => commit.add(i)));
+    expect(outcomes).toEqual([
+      { status: 'fulfilled', value: 40 },
+      { status: 'rejected', reason: expect.objectContaining({ message: 'negative' }) },
+      { status: 'fulfilled', value: 50 },
+    ]);
+  });
 });
