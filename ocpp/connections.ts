@@ -8,9 +8,6 @@ type ConnectionChange =
   | { kind: 'connected'; chargerId: string; connectionId: string; protocol: string; at: string }
   | { kind: 'disconnected'; chargerId: string; connectionId: string; at: string; detail: Record<string, unknown> };
 
-/** Changes this many go at once; fewer wait out GAP_MS after the previous batch. */
-const FULL_BATCH = 250;
-const GAP_MS = 10;
 /** Chargers marked disconnected per transaction when a gateway starts or stops. */
 const FORGET_SLICE = 500;
 
@@ -26,7 +23,7 @@ const FORGET_SLICE = 500;
  * mass disconnect writes hundreds of chargers per transaction, not a transaction each.
  */
 export function createConnectionRecorder(db: Db, node: string, outboxChanged: () => void) {
-  const commit = createGroupCommit((changes: ConnectionChange[]) => record(changes), { fullBatch: FULL_BATCH, gapMs: GAP_MS });
+  const commit = createGroupCommit((changes: ConnectionChange[]) => record(changes));
 
   /**
    * One transaction: the connects first, then the disconnects that still match their connection.

@@ -1,3 +1,13 @@
+export interface GroupCommitOptions {
+  /** A batch this size goes at once. */
+  fullBatch: number;
+  /** A smaller one waits this long after the previous batch ended. */
+  gapMs: number;
+}
+
+/** What every gateway writer uses. */
+const DEFAULTS: GroupCommitOptions = { fullBatch: 250, gapMs: 10 };
+
 /**
  * Group commit: many chargers' messages written in one go. Each caller adds its item and waits
  * until the batch that holds it is stored, so a charger's answer still means "stored", but a busy
@@ -14,7 +24,7 @@
  * repeat for items it may already have stored. What `write` returns for each item (in the items'
  * order) is what that item's caller gets.
  */
-export function createGroupCommit<T, R = void>(write: (items: T[]) => Promise<R[] | void>, { fullBatch, gapMs }: { fullBatch: number; gapMs: number }) {
+export function createGroupCommit<T, R = void>(write: (items: T[]) => Promise<R[] | void>, { fullBatch, gapMs }: GroupCommitOptions = DEFAULTS) {
   interface Pending {
     item: T;
     resolve(result: R): void;

@@ -17,10 +17,6 @@ interface MeterWrite {
   reading: SessionReading | null;
 }
 
-/** A batch this size goes at once; a smaller one waits out FLUSH_GAP_MS after the previous batch. */
-const FULL_BATCH = 250;
-const FLUSH_GAP_MS = 10;
-
 /** `value × 10^exponent` as an exact numeric in SQL, from parameters or from columns. */
 export const scaled = (value: string | RawBuilder<unknown>, exponent: number | RawBuilder<unknown>) => sql<string>`(${value}::numeric * power(10::numeric, ${exponent}::int))`;
 /** For rows that carry `value` and `exponent` columns. */
@@ -101,7 +97,7 @@ export function createMeterWriter(db: Db) {
     }
   }
 
-  const commit = createGroupCommit(flush, { fullBatch: FULL_BATCH, gapMs: FLUSH_GAP_MS });
+  const commit = createGroupCommit(flush);
 
   return {
     /** Resolves once the meter values (and the session's reading) are committed. */

@@ -11,17 +11,13 @@ export interface StatusReport {
   fault: FaultAssessment | null;
 }
 
-/** Reports this many go at once; fewer wait out STATUS_GAP_MS after the previous batch. */
-const STATUS_BATCH = 250;
-const STATUS_GAP_MS = 10;
-
 /**
  * Keeps status reports in batches (group commit, ./group-commit.ts): every StatusNotification
  * handler waits for the transaction that stores its report, so the charger's answer still means
  * "stored", but the reports of many chargers share one transaction.
  */
 export function createStatusWriter(db: Db) {
-  const commit = createGroupCommit((reports: StatusReport[]) => recordConnectorStatuses(db, reports), { fullBatch: STATUS_BATCH, gapMs: STATUS_GAP_MS });
+  const commit = createGroupCommit((reports: StatusReport[]) => recordConnectorStatuses(db, reports));
   return {
     /** Resolves once the report, the connector's latest status and the incident's outbox event are committed. */
     write: (event: ConnectorStatusChanged, fault: FaultAssessment | null): Promise<void> => commit.add({ event, fault }),
