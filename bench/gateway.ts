@@ -7,17 +7,21 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import pg from 'pg';
 import { SIMULATED_PROTOCOLS, type SimulatedProtocol } from '../ocpp/simulator.js';
+import type { BareServerSetup } from './bare-server.js';
 import type { ConciergeServerSetup } from './concierge-server.js';
 import { Child, machineCpuMs, type GeneratorReply, type GeneratorRequest, type GeneratorSetup, type MeasuredAction, type ServerReply, type ServerRequest, type ServerStats } from './ipc.js';
 
 /**
  * The gateway benchmark: simulated chargers in load-generator processes against one server
- * process — first a bare ocpp-rpc server (the yardstick), then Concierge — measuring connections
- * held, heap per idle charger, saturated throughput and response times at a steady rate.
+ * process — first a bare ocpp-rpc server (the yardstick), then the same server storing each meter
+ * value before it answers (the storage floor), then Concierge — measuring connections held, heap
+ * per idle charger, saturated throughput and response times at a steady rate.
  * `npm run bench -- --help` for the options; results are appended to docs/benchmarks.md.
  */
 
-type ServerKind = 'bare' | 'concierge';
+const SERVER_KINDS = ['bare', 'stored', 'concierge'] as const;
+type ServerKind = (typeof SERVER_KINDS)[number];
+const SERVER_NAMES: Record<ServerKind, string> = { bare: 'bare ocpp-rpc server', stored: 'ocpp-rpc + storage only (the storage floor)', concierge: 'Concierge' };
 
 interface BenchOptions {
   chargers?: number;
@@ -97,14 +101,14 @@ const program = new Command('bench')
   .option('--chargers <n>', 'simulated chargers (default 10000; 1000 with --quick)', positiveInteger)
   .option('--quick', 'a smoke run: 1,000 chargers and short phases')
   .addOption(new Option('--protocol <version>', 'OCPP version of the simulated chargers').choices(SIMULATED_PROTOCOLS).default('1.6'))
-  .option('--database-url <url>', 'run Concierge on PostgreSQL: a scratch database is created through this URL and dropped afterwards (default: embedded PGlite)')
+  .option('--database-url <url>', 'run Concierge and the storage floor on PostgreSQL: a scratch database is created through this URL and dropped afterwards (default: embedded PGlite)')
   .addOption(new Option('--message <action>', 'the message measured for throughput and response time').choices(['MeterValues', 'Heartbeat']).default('MeterValues'))
   .option('--in-flight <n>', 'chargers sending back to back in the saturation phase', positiveInteger, 1000)
   .option('--steady-rate <n>', 'messages per second in the response-time phase', positiveInteger, 1000)
   .option('--per-generator <n>', 'chargers per load-generator process (a process may hold about 19,900 sockets)', positiveInteger, 5000)
   .option('--fault-rate <per-hour>', 'faults per charger per hour during the hold phase (each opens an incident in Concierge)', zeroOrMore, 0)
   .option('--sessions-per-hour <n>', 'charging sessions per charger per hour during the hold phase (status changes)', zeroOrMore, 6)
-  .addOption(new Option('--only <server>', 'measure one server only').choices(['bare', 'concierge']))
+  .addOption(new Option('--only <server>', 'measure one server only').choices([...SERVER_KINDS]))
   .option('--profile <dir>', "write a V8 CPU profile (.cpuprofile) of each server's main thread over the hold, saturate and steady phases into this folder")
   .option('--server-node-options <flags>', 'extra Node.js flags for the server processes, e.g. "--trace-gc" (space-separated)')
   .option('--out <file>', 'the Markdown file results are appended to', 'docs/benchmarks.md')
@@ -129,7 +133,7 @@ process.on('SIGINT', () => {
 const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
 
 const results: ServerResult[] = [];
-const kinds: ServerKind[] = options.only ? [options.only] : ['bare', 'concierge'];
+const kinds: ServerKind[] = options.only ? [options.only] : [...SERVER_KINDS];
 log(`${chargers} OCPP ${options.protocol} chargers in ${generatorCount} load-generator process(es); measured message ${options.message}; ${options.quick ? 'quick phases' : 'full phases'}`);
 try {
   for (const kind of kinds) results.push(await measure(kind));
@@ -148,11 +152,14 @@ if (options.write) {
 process.exit(0);
 
 async function measure(kind: ServerKind): Promise<ServerResult> {
-  log(`── ${kind === 'bare' ? 'bare ocpp-rpc server' : 'Concierge'} ──`);
-  const scratch = kind === 'concierge' && options.databaseUrl ? await scratchDatabase(options.databaseUrl) : null;
+  log(`── ${SERVER_NAMES[kind]} ──`);
+  const scratch = kind !== 'bare' && options.databaseUrl ? await scratchDatabase(options.databaseUrl) : null;
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-bench-'));
-  const setup: ConciergeServerSetup = { chargerIds: { prefix: ID_PREFIX, first: 1, count: chargers }, password: PASSWORD, databaseUrl: scratch?.url, logLevel: 'warn', dataDir };
-  const server = new Child<ServerRequest, ServerReply>(kind === 'bare' ? './bare-server.ts' : './concierge-server.ts', {
+  const setup: ConciergeServerSetup | BareServerSetup =
+    kind === 'concierge'
+      ? { chargerIds: { prefix: ID_PREFIX, first: 1, count: chargers }, password: PASSWORD, databaseUrl: scratch?.url, logLevel: 'warn', dataDir }
+      : { store: kind === 'stored' ? { databaseUrl: scratch?.url, dataDir } : undefined };
+  const server = new Child<ServerRequest, ServerReply>(kind === 'concierge' ? './concierge-server.ts' : './bare-server.ts', {
     exposeGc: true,
     args: [JSON.stringify(setup)],
     nodeOptions: options.serverNodeOptions?.split(/\s+/).filter(Boolean) ?? [],
@@ -362,11 +369,12 @@ function int(n: number): string {
 
 function formatReport(measured: ServerResult[]): string {
   const concierge = measured.find((r) => r.kind === 'concierge');
+  const stored = measured.find((r) => r.kind === 'stored');
   const bare = measured.find((r) => r.kind === 'bare');
   const cpus = os.cpus();
   const database = options.databaseUrl ? 'PostgreSQL' : 'PGlite (embedded)';
   const lines = [
-    `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${int(chargers)} OCPP ${options.protocol} chargers${options.quick ? ' (quick)' : ''}${concierge ? `, Concierge on ${database}` : ', bare server only'}`,
+    `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${int(chargers)} OCPP ${options.protocol} chargers${options.quick ? ' (quick)' : ''}${concierge || stored ? ` on ${database}` : ', bare server only'}`,
     '',
     `Concierge at commit ${commit()}. ` +
       `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.arch()}. ` +
@@ -374,44 +382,46 @@ function formatReport(measured: ServerResult[]): string {
       `phases: hold ${phases.holdMs / 1000} s, saturate ${phases.saturateMs / 1000} s and steady ${phases.steadyMs / 1000} s after ${phases.warmupMs / 1000} s warm-up each.` +
       (options.serverNodeOptions ? ` Server processes run with \`${options.serverNodeOptions}\`.` : ''),
     '',
-    '| measure | target (Concierge) | Concierge | bare ocpp-rpc |',
-    '| --- | --- | --- | --- |',
+    '| measure | target (Concierge) | Concierge | ocpp-rpc + storage only | bare ocpp-rpc |',
+    '| --- | --- | --- | --- | --- |',
   ];
   const cell = (r: ServerResult | undefined, f: (r: ServerResult) => string) => (r ? f(r) : '—');
   // Targets are judged on full runs of 10,000 chargers only.
   const judged = chargers >= 10_000 && !options.quick;
   const verdict = (ok: boolean | undefined) => (ok === undefined || !judged ? '' : ok ? ' ✅' : ' ❌');
-  const ratio = concierge && bare ? concierge.saturated.perSecond / bare.saturated.perSecond : undefined;
-  const row = (measure: string, target: string, c: string, b: string) => lines.push(`| ${measure} | ${target} | ${c} | ${b} |`);
-  row('chargers connected and held (server count, after hold / at end)', '≥ 10,000', cell(concierge, (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}${verdict(r.heldAtEnd >= 10_000)}`), cell(bare, (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}`));
-  row('time to connect and boot them all', '—', cell(concierge, (r) => `${r.connectSeconds.toFixed(1)} s`), cell(bare, (r) => `${r.connectSeconds.toFixed(1)} s`));
-  row('heap per idle charger (heapUsed after GC, delta / chargers)', '< 40 KB', cell(concierge, (r) => `${r.heapPerChargerKB.toFixed(1)} KB${verdict(r.heapPerChargerKB < 40)}`), cell(bare, (r) => `${r.heapPerChargerKB.toFixed(1)} KB`));
-  row('RSS per idle charger (for reference)', '—', cell(concierge, (r) => `${r.rssPerChargerKB.toFixed(1)} KB`), cell(bare, (r) => `${r.rssPerChargerKB.toFixed(1)} KB`));
+  const ofBare = (r: ServerResult) => (bare && r !== bare ? r.saturated.perSecond / bare.saturated.perSecond : undefined);
+  const ratio = concierge && ofBare(concierge);
+  /** A row: Concierge's cell, and one made the same way for the other two servers. */
+  const row = (measure: string, target: string, c: string, other: (r: ServerResult) => string) => lines.push(`| ${measure} | ${target} | ${c} | ${cell(stored, other)} | ${cell(bare, other)} |`);
+  row('chargers connected and held (server count, after hold / at end)', '≥ 10,000', cell(concierge, (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}${verdict(r.heldAtEnd >= 10_000)}`), (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}`);
+  row('time to connect and boot them all', '—', cell(concierge, (r) => `${r.connectSeconds.toFixed(1)} s`), (r) => `${r.connectSeconds.toFixed(1)} s`);
+  row('heap per idle charger (heapUsed after GC, delta / chargers)', '< 40 KB', cell(concierge, (r) => `${r.heapPerChargerKB.toFixed(1)} KB${verdict(r.heapPerChargerKB < 40)}`), (r) => `${r.heapPerChargerKB.toFixed(1)} KB`);
+  row('RSS per idle charger (for reference)', '—', cell(concierge, (r) => `${r.rssPerChargerKB.toFixed(1)} KB`), (r) => `${r.rssPerChargerKB.toFixed(1)} KB`);
   row(
     `saturated ${options.message}/s`,
     '≥ 80 % of bare',
     cell(concierge, (r) => `${int(r.saturated.perSecond)}${ratio === undefined ? '' : ` (${Math.round(ratio * 100)} %)${verdict(ratio >= 0.8)}`}${r.saturated.errors ? `, ${int(r.saturated.errors)} errors` : ''}`),
-    cell(bare, (r) => `${int(r.saturated.perSecond)}${r.saturated.errors ? `, ${int(r.saturated.errors)} errors` : ''}`),
+    (r) => `${int(r.saturated.perSecond)}${ofBare(r) === undefined ? '' : ` (${Math.round(ofBare(r)! * 100)} %)`}${r.saturated.errors ? `, ${int(r.saturated.errors)} errors` : ''}`,
   );
-  row('server CPU while saturated (100 % = one core)', '—', cell(concierge, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`), cell(bare, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`));
-  row("server main thread's event loop busy while saturated (wall time: 100 % = the main thread limits it)", '—', cell(concierge, (r) => `${Math.round(r.saturated.mainThreadPercent)} %`), cell(bare, (r) => `${Math.round(r.saturated.mainThreadPercent)} %`));
-  row('server CPU per message while saturated, all threads', '—', cell(concierge, (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`), cell(bare, (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`));
+  row('server CPU while saturated (100 % = one core)', '—', cell(concierge, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`), (r) => `${Math.round(r.saturated.serverCpuPercent)} %`);
+  row("server main thread's event loop busy while saturated (wall time: 100 % = the main thread limits it)", '—', cell(concierge, (r) => `${Math.round(r.saturated.mainThreadPercent)} %`), (r) => `${Math.round(r.saturated.mainThreadPercent)} %`);
+  row('server CPU per message while saturated, all threads', '—', cell(concierge, (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`), (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`);
   row(
     "machine CPU per message while saturated: server main thread + server's other threads (database thread, GC helpers) + load generators + rest of the machine (PostgreSQL, Temporal, kernel) = total; share of the machine left idle",
     '—',
     cell(concierge, (r) => (r.saturated.cpuBudget ? formatBudget(r.saturated.cpuBudget) : 'not measured (no /proc)')),
-    cell(bare, (r) => (r.saturated.cpuBudget ? formatBudget(r.saturated.cpuBudget) : 'not measured (no /proc)')),
+    (r) => (r.saturated.cpuBudget ? formatBudget(r.saturated.cpuBudget) : 'not measured (no /proc)'),
   );
   const steadyCell = (r: ServerResult) => `${r.steady.latency.p50} / ${r.steady.latency.p99} ms at ${int(r.steady.ratePerSecond)}/s${r.steady.errors ? `, ${int(r.steady.errors)} errors` : ''}`;
-  row(`p50 / p99 response at a steady ${int(options.steadyRate)} ${options.message}/s`, 'p99 < 50 ms', cell(concierge, (r) => `${steadyCell(r)}${verdict(r.steady.latency.p99 < 50 && r.steady.errors === 0)}`), cell(bare, steadyCell));
+  row(`p50 / p99 response at a steady ${int(options.steadyRate)} ${options.message}/s`, 'p99 < 50 ms', cell(concierge, (r) => `${steadyCell(r)}${verdict(r.steady.latency.p99 < 50 && r.steady.errors === 0)}`), steadyCell);
   const holdCell = (r: ServerResult) => `${r.hold.latency.p50} / ${r.hold.latency.p99} ms at ${int(r.hold.ratePerSecond)} msg/s${r.hold.errors ? `, ${int(r.hold.errors)} errors` : ''}`;
-  row('p50 / p99 response of the periodic traffic (hold phase)', '—', cell(concierge, holdCell), cell(bare, holdCell));
+  row('p50 / p99 response of the periodic traffic (hold phase)', '—', cell(concierge, holdCell), holdCell);
   const delayCell = (r: ServerResult) => `${r.hold.generatorDelayMs} / ${r.steady.generatorDelayMs} ms`;
-  row("load generators' own event-loop delay, p99 (hold / steady): part of the response times above", '—', cell(concierge, delayCell), cell(bare, delayCell));
+  row("load generators' own event-loop delay, p99 (hold / steady): part of the response times above", '—', cell(concierge, delayCell), delayCell);
   const serverDelayCell = (r: ServerResult) => `${r.hold.serverDelay.p99Ms} / ${r.hold.serverDelay.maxMs} ms; ${r.steady.serverDelay.p99Ms} / ${r.steady.serverDelay.maxMs} ms`;
-  row("server's event-loop delay, p99 / max (hold; steady)", '—', cell(concierge, serverDelayCell), cell(bare, serverDelayCell));
+  row("server's event-loop delay, p99 / max (hold; steady)", '—', cell(concierge, serverDelayCell), serverDelayCell);
   for (const r of measured) {
-    if (r.lastErrors.length) lines.push('', `Errors seen on ${r.kind === 'bare' ? 'the bare server' : 'Concierge'} (last of each generator): ${r.lastErrors.map((e) => `\`${e}\``).join('; ')}`);
+    if (r.lastErrors.length) lines.push('', `Errors seen on ${SERVER_NAMES[r.kind]} (last of each generator): ${r.lastErrors.map((e) => `\`${e}\``).join('; ')}`);
   }
   return lines.join('\n') + '\n';
 }
