@@ -229,9 +229,10 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     const mainThreadPercent = ((after.mainThreadBusyMs - before.mainThreadBusyMs) / windowMs) * 100;
     // The CPU window includes the warm-up, which runs at the same rate.
     const messages = perSecond * (windowMs / 1000);
-    const usPerMessage = (ms: number) => (ms * 1000) / messages;
+    // Nothing answered (every call failed): no per-message figure.
+    const usPerMessage = (ms: number) => (messages > 0 ? (ms * 1000) / messages : NaN);
     const cpuPerMessageUs = usPerMessage(after.cpuMs - before.cpuMs);
-    const cpuBudget = cpuBudgetOf(
+    const cpuBudget = messages === 0 ? null : cpuBudgetOf(
       usPerMessage,
       after.cpuMs - before.cpuMs,
       after.mainThreadCpuMs === null || before.mainThreadCpuMs === null ? null : after.mainThreadCpuMs - before.mainThreadCpuMs,
@@ -240,7 +241,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     );
     log(
       `saturate: ${Math.round(perSecond)} ${options.message}/s, ${sum(saturated.map((s) => s.errors))} errors, server CPU ${Math.round(serverCpuPercent)} % ` +
-        `(main thread's event loop busy ${Math.round(mainThreadPercent)} % of the time), ${Math.round(cpuPerMessageUs)} µs of CPU per message`,
+        `(main thread's event loop busy ${Math.round(mainThreadPercent)} % of the time), ${µs(cpuPerMessageUs)} of CPU per message`,
     );
     if (cpuBudget) log(`saturate: machine CPU per message ${formatBudget(cpuBudget)}`);
 
@@ -335,6 +336,10 @@ function formatBudget(b: CpuBudget): string {
   return `${Math.round(b.serverMainThread)} + ${Math.round(b.serverOtherThreads)} + ${Math.round(b.loadGenerators)} + ${Math.round(b.restOfMachine)} = ${Math.round(total)} µs; idle ${Math.round(b.machineIdlePercent)} %`;
 }
 
+function µs(n: number): string {
+  return Number.isFinite(n) ? `${Math.round(n)} µs` : '—';
+}
+
 function latency(samples: number[]): Latency {
   const sorted = Float64Array.from(samples).sort();
   const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
@@ -392,6 +397,7 @@ function formatReport(measured: ServerResult[]): string {
   const ofBare = (r: ServerResult) => (bare && r !== bare ? r.saturated.perSecond / bare.saturated.perSecond : undefined);
   const ratio = concierge && ofBare(concierge);
   /** A row: Concierge's cell, and one made the same way for the other two servers. */
+  const budgetCell = (r: ServerResult) => (r.saturated.cpuBudget ? formatBudget(r.saturated.cpuBudget) : r.saturated.perSecond === 0 ? '— (nothing answered)' : 'not measured (no /proc)');
   const row = (measure: string, target: string, c: string, other: (r: ServerResult) => string) => lines.push(`| ${measure} | ${target} | ${c} | ${cell(stored, other)} | ${cell(bare, other)} |`);
   row('chargers connected and held (server count, after hold / at end)', '≥ 10,000', cell(concierge, (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}${verdict(r.heldAtEnd >= 10_000)}`), (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}`);
   row('time to connect and boot them all', '—', cell(concierge, (r) => `${r.connectSeconds.toFixed(1)} s`), (r) => `${r.connectSeconds.toFixed(1)} s`);
@@ -405,12 +411,12 @@ function formatReport(measured: ServerResult[]): string {
   );
   row('server CPU while saturated (100 % = one core)', '—', cell(concierge, (r) => `${Math.round(r.saturated.serverCpuPercent)} %`), (r) => `${Math.round(r.saturated.serverCpuPercent)} %`);
   row("server main thread's event loop busy while saturated (wall time: 100 % = the main thread limits it)", '—', cell(concierge, (r) => `${Math.round(r.saturated.mainThreadPercent)} %`), (r) => `${Math.round(r.saturated.mainThreadPercent)} %`);
-  row('server CPU per message while saturated, all threads', '—', cell(concierge, (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`), (r) => `${Math.round(r.saturated.cpuPerMessageUs)} µs`);
+  row('server CPU per message while saturated, all threads', '—', cell(concierge, (r) => µs(r.saturated.cpuPerMessageUs)), (r) => µs(r.saturated.cpuPerMessageUs));
   row(
     "machine CPU per message while saturated: server main thread + server's other threads (database thread, GC helpers) + load generators + rest of the machine (PostgreSQL, Temporal, kernel) = total; share of the machine left idle",
     '—',
-    cell(concierge, (r) => (r.saturated.cpuBudget ? formatBudget(r.saturated.cpuBudget) : 'not measured (no /proc)')),
-    (r) => (r.saturated.cpuBudget ? formatBudget(r.saturated.cpuBudget) : 'not measured (no /proc)'),
+    cell(concierge, budgetCell),
+    budgetCell,
   );
   const steadyCell = (r: ServerResult) => `${r.steady.latency.p50} / ${r.steady.latency.p99} ms at ${int(r.steady.ratePerSecond)}/s${r.steady.errors ? `, ${int(r.steady.errors)} errors` : ''}`;
   row(`p50 / p99 response at a steady ${int(options.steadyRate)} ${options.message}/s`, 'p99 < 50 ms', cell(concierge, (r) => `${steadyCell(r)}${verdict(r.steady.latency.p99 < 50 && r.steady.errors === 0)}`), steadyCell);
