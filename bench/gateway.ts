@@ -396,8 +396,8 @@ function formatReport(measured: ServerResult[]): string {
   const verdict = (ok: boolean | undefined) => (ok === undefined || !judged ? '' : ok ? ' ✅' : ' ❌');
   const ofBare = (r: ServerResult) => (bare && r !== bare ? r.saturated.perSecond / bare.saturated.perSecond : undefined);
   const ratio = concierge && ofBare(concierge);
-  /** A row: Concierge's cell, and one made the same way for the other two servers. */
   const budgetCell = (r: ServerResult) => (r.saturated.cpuBudget ? formatBudget(r.saturated.cpuBudget) : r.saturated.perSecond === 0 ? '— (nothing answered)' : 'not measured (no /proc)');
+  /** A row: Concierge's cell, and one made the same way for the other two servers. */
   const row = (measure: string, target: string, c: string, other: (r: ServerResult) => string) => lines.push(`| ${measure} | ${target} | ${c} | ${cell(stored, other)} | ${cell(bare, other)} |`);
   row('chargers connected and held (server count, after hold / at end)', '≥ 10,000', cell(concierge, (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}${verdict(r.heldAtEnd >= 10_000)}`), (r) => `${int(r.heldAfterHold)} / ${int(r.heldAtEnd)}`);
   row('time to connect and boot them all', '—', cell(concierge, (r) => `${r.connectSeconds.toFixed(1)} s`), (r) => `${r.connectSeconds.toFixed(1)} s`);
