@@ -26,6 +26,8 @@ export function createIncidentActivities(db: Db) {
         cycle: incident.clocks.fix.cycles.length,
         state: JSON.stringify(incident),
         revision: incident.revision,
+        degradedSince: incident.degraded?.since ?? null,
+        degradedCause: incident.degraded?.cause ?? null,
         updatedAt: now,
       };
       await db.transaction().execute(async (trx) => {
@@ -51,6 +53,8 @@ export function createIncidentActivities(db: Db) {
                 cycle: eb.ref('excluded.cycle'),
                 state: eb.ref('excluded.state'),
                 revision: eb.ref('excluded.revision'),
+                degradedSince: eb.ref('excluded.degradedSince'),
+                degradedCause: eb.ref('excluded.degradedCause'),
                 updatedAt: eb.ref('excluded.updatedAt'),
               }))
               .where('incidents.revision', '<', (eb) => eb.ref('excluded.revision')),

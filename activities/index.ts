@@ -2,15 +2,16 @@ import type { Db } from '../db/connect.js';
 import type { Mailer } from '../runtime/mailer.js';
 import { createChargerActivities } from './chargers.js';
 import { createConnectivityActivities } from './connectivity.js';
+import { failingPermanentlyOnRefusedData } from './database-failures.js';
 import { createIncidentActivities } from './incidents.js';
 import { createNotificationActivities } from './notifications.js';
 
-/** Every activity the worker registers, bound to its dependencies. */
+/** Every activity the worker registers, bound to its dependencies; data the database refuses for good is not retried. */
 export function createActivities(db: Db, { mailer }: { mailer: Mailer }) {
-  return {
+  return failingPermanentlyOnRefusedData({
     ...createIncidentActivities(db),
     ...createConnectivityActivities(db),
     ...createChargerActivities(db),
     ...createNotificationActivities(db, mailer),
-  };
+  });
 }

@@ -1,15 +1,30 @@
 import { OpenAPIHono } from '@hono/zod-openapi';
+import { secureHeaders } from 'hono/secure-headers';
 import { attachmentRoutes } from './attachments.js';
 import { requireToken } from './auth.js';
+import { boundedBodies, storableInput } from './boundary.js';
 import { chargerCommandRoutes } from './charger-commands.js';
 import { chargerRoutes } from './chargers.js';
 import { docsRoutes } from './docs.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { healthRoutes } from './health.js';
+import { metricsRoutes } from './metrics.js';
 import { incidentRoutes } from './incidents.js';
 import { taskRoutes } from './tasks.js';
 import { tokenRoutes } from './tokens.js';
 import { invalidRequest, Problem, renderProblem, TEMPORAL_UNAVAILABLE, toProblem } from './problem.js';
+
+/** Scripts and styles from this server only (Swagger UI sets inline styles); no plug-ins, no framing. */
+const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'", "'unsafe-inline'"],
+  imgSrc: ["'self'", 'data:'],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
 
 /**
  * The HTTP API: health and docs in the open, everything under /api behind a bearer token. A
@@ -33,9 +48,13 @@ export function createApi(deps: ApiDeps, { withApi = true }: { withApi?: boolean
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
+  // Every answer: nosniff, no framing, no referrer; the only HTML (the docs page) runs only our own scripts.
+  app.use('*', secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false }));
+
   app.route('/health', healthRoutes(deps));
+  app.route('/metrics', metricsRoutes(deps));
   if (!withApi) return app;
-  app.use('/api/*', requireToken(deps.db));
+  app.use('/api/*', boundedBodies(deps.bodyLimitBytes), requireToken(deps.db), storableInput);
   app.route('/api/chargers', chargerRoutes(deps));
   app.route('/api/chargers', chargerCommandRoutes(deps));
   app.route('/api/incidents', incidentRoutes(deps));

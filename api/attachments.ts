@@ -2,12 +2,13 @@ import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { bodyLimit } from 'hono/body-limit';
 import { MAX_PHOTO_BYTES, PHOTO_TYPES, type Photo } from '../contracts/incident.js';
 import type { Db } from '../db/connect.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
-import { notFound, Problem, problemResponses } from './problem.js';
+import { unstorableCharacter } from '../contracts/storable-text.js';
+import { unstorable } from './boundary.js';
+import { invalidRequest, notFound, Problem, problemResponses } from './problem.js';
 import { scoped } from './scope.js';
 
 const PhotoSchema = z
@@ -20,10 +21,8 @@ const upload = createRoute({
   method: 'post',
   path: '/{id}/photos',
   summary: `Upload a photo to an incident (JPEG, PNG, HEIC or WebP, at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB); pass its id to the fix step`,
-  middleware: [
-    requireRole('account-manager', 'dispatcher', 'technician'),
-    bodyLimit({ maxSize: MAX_PHOTO_BYTES + 64 * 1024, onError: () => { throw new Problem(413, 'Payload Too Large', `a photo may be at most ${MAX_PHOTO_BYTES} bytes`); } }),
-  ] as const,
+  // Its body is bounded by the photo limit (api/boundary.ts).
+  middleware: [requireRole('account-manager', 'dispatcher', 'technician')] as const,
   request: {
     params,
     body: { required: true, content: { 'multipart/form-data': { schema: z.object({ photo: z.any().openapi({ type: 'string', format: 'binary' }) }) } } },
@@ -64,6 +63,8 @@ export function attachmentRoutes({ db, attachmentsDir }: ApiDeps) {
       if (!incident) throw notFound('incident');
       const { photo } = c.req.valid('form') as { photo: unknown };
       if (!(photo instanceof File)) throw new Problem(400, 'Bad Request', 'send the image as the multipart field "photo"');
+      const character = unstorableCharacter(photo.name);
+      if (character) throw invalidRequest([{ path: ['photo', 'filename'], message: unstorable(character) }], 'form');
       const bytes = new Uint8Array(await photo.arrayBuffer());
       if (bytes.length === 0) throw new Problem(400, 'Bad Request', 'the photo is empty');
       if (bytes.length > MAX_PHOTO_BYTES) throw new Problem(413, 'Payload Too Large', `a photo may be at most ${MAX_PHOTO_BYTES} bytes`);
@@ -93,7 +94,9 @@ export function attachmentRoutes({ db, attachmentsDir }: ApiDeps) {
       const photo = incident && (await db.selectFrom('attachments').selectAll().where('id', '=', photoId).where('incidentId', '=', id).executeTakeFirst());
       if (!photo) throw notFound('photo');
       const bytes = await readFile(path.join(attachmentsDir, photo.id));
-      return c.body(bytes, 200, { 'content-type': photo.contentType, 'cache-control': 'private, max-age=3600' });
+      // The type is the one sniffed at upload; the file name is ours (its id), never the uploader's text.
+      const extension = photo.contentType.slice('image/'.length);
+      return c.body(bytes, 200, { 'content-type': photo.contentType, 'content-disposition': `inline; filename="${photo.id}.${extension}"`, 'cache-control': 'private, max-age=3600' });
     });
 }
 

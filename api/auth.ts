@@ -38,35 +38,36 @@ function unauthorized(detail: string) {
 }
 
 /**
- * The admin (account-manager) token. CONCIERGE_ADMIN_TOKEN, when set, becomes the admin token and
- * replaces any earlier one, so rotating it is setting a new value; otherwise, on a database without
+ * The admin (account-manager) token, known by its `bootstrap` mark. CONCIERGE_ADMIN_TOKEN, when
+ * set, becomes the admin token and replaces the earlier one, so rotating it is setting a new value;
+ * tokens issued to people, whatever their names, are left alone. Otherwise, on a database without
  * tokens, one is generated and returned to be shown once.
  */
 export async function ensureAdminToken(db: Db, configured: string | undefined): Promise<string | null> {
   if (configured) {
     const tokenHash = hashToken(configured);
     await db.transaction().execute(async (trx) => {
-      await trx.deleteFrom('apiTokens').where('name', '=', ADMIN).where('tokenHash', '!=', tokenHash).execute();
+      await trx.deleteFrom('apiTokens').where('bootstrap', '=', true).where('tokenHash', '!=', tokenHash).execute();
       await trx
         .insertInto('apiTokens')
-        .values({ id: randomUUID(), tokenHash, role: 'account-manager', name: ADMIN })
+        .values({ id: randomUUID(), tokenHash, role: 'account-manager', name: ADMIN, bootstrap: true })
         .onConflict((oc) => oc.column('tokenHash').doNothing())
         .execute();
     });
     return null;
   }
   const existing = await db.selectFrom('apiTokens').select('id').limit(1).executeTakeFirst();
-  return existing ? null : issueToken(db, 'account-manager', ADMIN);
+  return existing ? null : issueToken(db, 'account-manager', ADMIN, null, randomUUID(), { bootstrap: true });
 }
 
 const ADMIN = 'admin';
 
 /** Issues a token for a role, optionally limited to some agreements or sites; returns the token, shown once. */
-export async function issueToken(db: Db, role: Role, name: string, scope: TokenScope | null = null, id: string = randomUUID()): Promise<string> {
+export async function issueToken(db: Db, role: Role, name: string, scope: TokenScope | null = null, id: string = randomUUID(), { bootstrap = false } = {}): Promise<string> {
   const token = newToken();
   await db
     .insertInto('apiTokens')
-    .values({ id, tokenHash: hashToken(token), role, name, scope: scope ? JSON.stringify(scope) : null })
+    .values({ id, tokenHash: hashToken(token), role, name, scope: scope ? JSON.stringify(scope) : null, bootstrap })
     .execute();
   return token;
 }

@@ -59,7 +59,7 @@ const register = createRoute({
   request: { body: { required: true, content: { 'application/json': { schema: NewCharger } } } },
   responses: {
     201: { description: 'registered', content: { 'application/json': { schema: ChargerSchema } } },
-    ...problemResponses(400, 401, 403, 409),
+    ...problemResponses(400, 401, 403, 404, 409, 413),
   },
 });
 
@@ -118,6 +118,9 @@ export function chargerRoutes({ db }: ApiDeps) {
   return new OpenAPIHono<ApiEnv>()
     .openapi(register, async (c) => {
       const body = c.req.valid('json');
+      // A scoped token registers only chargers its agreements (sites) list. Any other id — listed by
+      // another tenant's agreement or by none — gets the same answer, so nothing tells them apart.
+      if (!(await chargerInScope(db, body.id, c.get('actor'), c.get('scope')))) throw notFound(`charger ${body.id} among the chargers your token's agreements and sites list`);
       const inserted = await db
         .insertInto('chargers')
         .values({

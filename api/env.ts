@@ -21,6 +21,8 @@ export interface ApiDeps {
   commandTimeoutMs: number;
   /** Where uploaded photos are kept. */
   attachmentsDir: string;
+  /** The largest JSON request body read (photo uploads: the photo limit). */
+  bodyLimitBytes: number;
   /** SLA targets of incidents on chargers no agreement covers. */
   incidentSla: SlaTargets;
 }

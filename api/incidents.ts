@@ -83,6 +83,10 @@ const IncidentSchema = z
       response: ClockSchema.nullable(),
       fix: ClockSchema.nullable(),
     }),
+    degraded: z
+      .object({ since: z.string(), cause: z.string() })
+      .nullable()
+      .openapi({ description: 'set when the database refused this incident’s data as it was: its texts are stored with unstorable characters replaced (U+FFFD); operators are alerted' }),
     steps: z.array(z.object({ seq: z.number().int(), step: z.string(), actor: z.string(), actorRole: z.string().nullable(), note: z.string().nullable(), data: z.unknown(), at: z.string() })),
     timeline: z.array(TimelineEntry),
   })
@@ -331,6 +335,7 @@ async function withDetails(db: Db, rows: IncidentRow[]): Promise<IncidentView[]>
         response: clock('response'),
         fix: clock('fix'),
       },
+      degraded: row.degradedSince ? { since: row.degradedSince.toISOString(), cause: row.degradedCause ?? '' } : null,
       steps: mySteps,
       timeline,
     };

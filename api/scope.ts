@@ -27,6 +27,17 @@ export async function chargerInScope(db: Db, chargerId: string, actor: Actor, sc
   return true;
 }
 
+/**
+ * Whether a token holder is within the caller's view (GET /api/tokens): a scoped caller sees only
+ * tokens limited to its own agreements and sites; a token limited to sites counts as within the
+ * agreements those sites belong to (`siteAgreement`: site → agreement).
+ */
+export function tokenVisibleTo(token: TokenScope | null, caller: TokenScope | null, siteAgreement: ReadonlyMap<string, string>): boolean {
+  if (scopeWithin(token, caller)) return true;
+  if (caller?.sites?.length || !caller?.agreements?.length || token?.agreements?.length || !token?.sites?.length) return false;
+  return token.sites.every((site) => caller.agreements!.includes(siteAgreement.get(site) ?? ''));
+}
+
 /** A token a caller issues can see no more than the caller: within each limit the caller has. */
 export function scopeWithin(issued: TokenScope | null, caller: TokenScope | null): boolean {
   const within = (mine: string[] | undefined, theirs: string[] | undefined) => !mine?.length || (!!theirs?.length && theirs.every((x) => mine.includes(x)));

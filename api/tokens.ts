@@ -3,7 +3,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { issueToken, requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { forbidden, problemResponses } from './problem.js';
-import { scopeWithin } from './scope.js';
+import { scopeWithin, tokenVisibleTo } from './scope.js';
 
 const Scope = z
   .object({
@@ -34,7 +34,7 @@ const issue = createRoute({
 const people = createRoute({
   method: 'get',
   path: '/',
-  summary: 'Who holds tokens (no secrets): e.g. the technicians a dispatcher can assign',
+  summary: 'Who holds tokens (no secrets): e.g. the technicians a dispatcher can assign; a scoped caller sees only holders within its own scope',
   middleware: [requireRole('account-manager', 'dispatcher')] as const,
   request: { query: z.object({ role: z.enum(['account-manager', 'dispatcher', 'technician', 'venue']).optional() }) },
   responses: {
@@ -54,8 +54,13 @@ export function tokenRoutes({ db }: ApiDeps) {
     })
     .openapi(people, async (c) => {
       const { role } = c.req.valid('query');
-      let query = db.selectFrom('apiTokens').select(['id', 'role', 'name', 'scope']).orderBy('name');
+      let query = db.selectFrom('apiTokens').select(['id', 'role', 'name', 'scope']).orderBy('name').orderBy('id');
       if (role) query = query.where('role', '=', role);
-      return c.json({ tokens: await query.execute() }, 200);
+      const caller = c.get('scope');
+      const tokens = await query.execute();
+      if (!caller) return c.json({ tokens }, 200);
+      const sites = await db.selectFrom('agreementChargers').select(['siteId', 'agreementId']).distinct().execute();
+      const siteAgreement = new Map(sites.map((s) => [s.siteId, s.agreementId]));
+      return c.json({ tokens: tokens.filter((t) => tokenVisibleTo(t.scope, caller, siteAgreement)) }, 200);
     });
 }

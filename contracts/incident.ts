@@ -220,6 +220,18 @@ export interface Incident {
   faults: FaultReport[];
   steps: IncidentStep[];
   revision: number;
+  /**
+   * Set when the database refused to store the incident as it is (a value it can never hold): the
+   * projection is then written with such characters replaced, and operators are alerted.
+   * Absent in incidents that began before this existed.
+   */
+  degraded?: DegradedProjection | null;
+}
+
+/** Why an incident's projection is not a faithful copy of its workflow's state, and since when. */
+export interface DegradedProjection {
+  since: string;
+  cause: string;
 }
 
 /** The SLA columns of the projection, computed by the workflow on its own clock when it saves. */

@@ -15,6 +15,8 @@ export interface ApiTokensTable {
   createdAt: CreatedAt;
   /** What the token may see: a technician's agreements, a venue's sites; null = everything its role may see. */
   scope: ColumnType<TokenScope | null, string | null | undefined, string | null>;
+  /** The admin token set by CONCIERGE_ADMIN_TOKEN or generated at the first start (at most one). */
+  bootstrap: Generated<boolean>;
 }
 
 export interface TokenScope {
@@ -112,6 +114,9 @@ export interface IncidentsTable {
   fixEverBreached: Generated<boolean>;
   /** The incident as its workflow holds it (clocks, cycles, tasks, root cause), minus faults and steps. */
   state: Json | null;
+  /** Set while the projection is saved with characters the database refused replaced: when that began, and why. */
+  degradedSince: Timestamp | null;
+  degradedCause: string | null;
 }
 
 export interface IncidentFaultsTable {

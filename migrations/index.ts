@@ -9,6 +9,7 @@ import * as gatewayWritePath from './0007_gateway_write_path.js';
 import * as startedWorkflows from './0008_started_workflows.js';
 import * as outboxRetention from './0009_outbox_retention.js';
 import * as meterValues from './0010_meter_values.js';
+import * as degradedAndBootstrapToken from './0011_degraded_and_bootstrap_token.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -22,6 +23,7 @@ const migrations: Record<string, Migration> = {
   '0008_started_workflows': startedWorkflows,
   '0009_outbox_retention': outboxRetention,
   '0010_meter_values': meterValues,
+  '0011_degraded_and_bootstrap_token': degradedAndBootstrapToken,
 };
 
 export const migrationProvider: MigrationProvider = {

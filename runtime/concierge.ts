@@ -139,7 +139,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       );
     }
 
-    const api = createApi({ db, temporal, temporalProbe: noRetryClient, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
+    const api = createApi({ db, temporal, temporalProbe: noRetryClient, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, bodyLimitBytes: config.bodyLimitBytes, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
     const server = await listen(api.fetch, config.port, config.host);
     server.on('upgrade', (request, socket, head) => {
       if (gateway && request.url?.startsWith('/ocpp/')) gateway.handleUpgrade(request, socket, head);

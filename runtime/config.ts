@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import bytes from 'bytes';
 import { z } from 'zod';
 import { parseDuration } from '../contracts/agreement.js';
 
@@ -14,6 +15,19 @@ const duration = (fallback: string) =>
         return z.NEVER;
       }
       return millis;
+    });
+
+const size = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((value, ctx) => {
+      const parsed = /^\d+(\.\d+)?\s*(b|kb|mb|gb)?$/i.test(value.trim()) ? bytes.parse(value) : null;
+      if (parsed === null || parsed < 1) {
+        ctx.addIssue({ code: 'custom', message: `expected a size such as 512kb, 1mb or 2mb, found "${value}"` });
+        return z.NEVER;
+      }
+      return Math.floor(parsed);
     });
 
 const port = z.coerce.number().int().min(0).max(65535);
@@ -59,6 +73,7 @@ const environment = z.object({
   OUTBOX_RETENTION: duration('7d'),
   INCIDENT_RESPOND_WITHIN: duration('1h'),
   INCIDENT_FIX_WITHIN: duration('8h'),
+  API_BODY_LIMIT: size('1mb'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 
@@ -92,6 +107,8 @@ function toConfig(env: z.infer<typeof environment>) {
     offlineGraceMs: env.OFFLINE_GRACE,
     outboxRetentionMs: env.OUTBOX_RETENTION,
     incidentSla: { respondWithinMs: env.INCIDENT_RESPOND_WITHIN, fixWithinMs: env.INCIDENT_FIX_WITHIN },
+    /** The largest request body the API reads (photo uploads have their own limit). */
+    bodyLimitBytes: env.API_BODY_LIMIT,
     logLevel: env.LOG_LEVEL,
   };
 }

@@ -28,7 +28,7 @@ describe('GET /health', () => {
   });
 
   it('is 503 naming Temporal when Temporal is unreachable', async () => {
-    const response = await createApi({ db, temporal: deadTemporal, temporalProbe: deadTemporal, log, taskQueue: 'concierge', commandTimeoutMs: 30_000, incidentSla: { respondWithinMs: 3_600_000, fixWithinMs: 28_800_000 }, attachmentsDir: os.tmpdir() }).request('/health');
+    const response = await createApi({ db, temporal: deadTemporal, temporalProbe: deadTemporal, log, taskQueue: 'concierge', commandTimeoutMs: 30_000, incidentSla: { respondWithinMs: 3_600_000, fixWithinMs: 28_800_000 }, bodyLimitBytes: 1_048_576, attachmentsDir: os.tmpdir() }).request('/health');
     expect(response.status).toBe(503);
     expect(response.headers.get('content-type')).toBe('application/problem+json');
     const body = (await response.json()) as { detail: string; checks: Record<string, string> };
@@ -39,7 +39,7 @@ describe('GET /health', () => {
   it('is 503 naming the database when the database is unreachable', async () => {
     const { db: closed, dispose: disposeClosed } = await openTestDatabase('pglite');
     await disposeClosed();
-    const response = await createApi({ db: closed, temporal, temporalProbe: temporal, log, taskQueue: 'concierge', commandTimeoutMs: 30_000, incidentSla: { respondWithinMs: 3_600_000, fixWithinMs: 28_800_000 }, attachmentsDir: os.tmpdir() }).request('/health');
+    const response = await createApi({ db: closed, temporal, temporalProbe: temporal, log, taskQueue: 'concierge', commandTimeoutMs: 30_000, incidentSla: { respondWithinMs: 3_600_000, fixWithinMs: 28_800_000 }, bodyLimitBytes: 1_048_576, attachmentsDir: os.tmpdir() }).request('/health');
     expect(response.status).toBe(503);
     const body = (await response.json()) as { detail: string; checks: Record<string, string> };
     expect(body.detail).toMatch(/^database is down/);
@@ -47,7 +47,7 @@ describe('GET /health', () => {
   });
 
   it('answers unknown routes with a problem+json 404', async () => {
-    const response = await createApi({ db, temporal, temporalProbe: temporal, log, taskQueue: "concierge", commandTimeoutMs: 30_000, incidentSla: { respondWithinMs: 3_600_000, fixWithinMs: 28_800_000 }, attachmentsDir: os.tmpdir() }).request('/nowhere');
+    const response = await createApi({ db, temporal, temporalProbe: temporal, log, taskQueue: "concierge", commandTimeoutMs: 30_000, incidentSla: { respondWithinMs: 3_600_000, fixWithinMs: 28_800_000 }, bodyLimitBytes: 1_048_576, attachmentsDir: os.tmpdir() }).request('/nowhere');
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ status: 404, detail: 'no route for GET /nowhere' });
   });

@@ -7,6 +7,7 @@ import {
   defineQuery,
   defineSignal,
   defineUpdate,
+  log,
   proxyActivities,
   setHandler,
   uuid4,
@@ -33,11 +34,13 @@ import {
   type FaultReport,
   type FixRequest,
   type Incident,
+  type IncidentChange,
   type IncidentInput,
   type IncidentStatus,
   type PauseRequest,
   type StepRequest,
 } from '../contracts/incident.js';
+import { DATABASE_REFUSED, storableCopy } from '../contracts/storable-text.js';
 import { cancelClock, clockState, instantAt, markBreached, newClock, pauseClock, restartClock, resumeClock, stopClock } from '../contracts/sla-clock.js';
 
 export const faultReported = defineSignal<[FaultReport]>('faultReported');
@@ -84,7 +87,7 @@ const PHOTO_TYPE_SET: ReadonlySet<string> = new Set(PHOTO_TYPES);
 export async function incidentWorkflow(input: IncidentInput): Promise<Incident> {
   const incident = input.resume?.incident ?? openIncident(input);
   incident.runId = workflowInfo().runId;
-  const saver = new ProjectionSaver(incident, input.resume?.savedFaults ?? 0, input.resume?.savedSteps ?? 0);
+  const saver = new ProjectionSaver(incident, input.resume?.savedFaults ?? 0, input.resume?.savedSteps ?? 0, projectionRefused);
   const faultsAfterClose: FaultReport[] = [];
   /** The charger's latest report on this connector, and when it arrived (workflow time). */
   let lastSignal: { signal: ChargerSignal; receivedAt: number } | null = null;
@@ -334,7 +337,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     const trigger = describeTrigger(due.level.trigger);
     const sent = { level: due.level.level, trigger, repeat: due.repeat, recipients: due.level.recipients.map((r) => r.email) };
     try {
-      await sendEscalation({
+      // The notice is recorded in the database too: its texts go as the database can store them.
+      await sendEscalation(storableCopy({
         key: due.key,
         incidentId: incident.id,
         level: due.level.level,
@@ -353,14 +357,15 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
         deadline: state.breachAt,
         percentElapsed: state.percent,
         faultSummary: incident.faults.map((f) => f.errorCode).filter((code, i, all) => all.indexOf(code) === i).join(', ') || (incident.report?.description ?? incident.source),
-      });
+      }));
       addStep('escalated', system, null, sent);
     } catch (error) {
-      // Refused for good (unknown mailbox, relaying denied): on record for the people who read the
-      // incident, and the incident goes on. Anything else is retried until it goes through.
-      const refused = error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === MAIL_REFUSED;
-      if (!refused) throw error;
-      addStep('escalation-failed', system, null, { ...sent, reason: error.cause.message });
+      // Refused for good (unknown mailbox, relaying denied, data the database cannot record): on
+      // record for the people who read the incident, and the incident goes on. Anything else is
+      // retried until it goes through.
+      const refusal = refusedFailure(error, MAIL_REFUSED) ?? refusedFailure(error, DATABASE_REFUSED);
+      if (!refusal) throw error;
+      addStep('escalation-failed', system, null, { ...sent, reason: refusal.message });
     } finally {
       escalationsInFlight--;
     }
@@ -536,6 +541,17 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     if (note) addStep('note', actor, note);
   }
 
+  /**
+   * The database refused the projection for good: on record and alerted once; from then on the
+   * projection is saved as the database can store it (see ProjectionSaver), and the incident goes on.
+   */
+  function projectionRefused(cause: string) {
+    if (incident.degraded) return;
+    log.error('incident projection refused by the database; saving it with unstorable characters replaced', { incidentId: incident.id, chargerId: incident.chargerId, connectorId: incident.connectorId, cause });
+    incident.degraded = { since: new Date().toISOString(), cause };
+    addStep('projection-degraded', system, null, { cause });
+  }
+
   function addStep(step: string, actor: Actor, note?: string | null, data: Record<string, unknown> | null = null): number {
     incident.steps.push({ seq: incident.steps.length + 1, step, actor: actor.name, actorRole: actor.role, note: note ?? null, data, at: new Date().toISOString() });
     return saver.changed();
@@ -546,6 +562,11 @@ const system: Actor = { id: 'system', name: 'system', role: 'system' };
 
 function refuse(message: string, type: 'Forbidden' | 'InvalidTransition' | 'InvalidRequest'): never {
   throw ApplicationFailure.nonRetryable(message, type);
+}
+
+/** The activity's failure when it failed for good with this type (not retried), else null. */
+function refusedFailure(error: unknown, type: string): ApplicationFailure | null {
+  return error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === type ? error.cause : null;
 }
 
 /** A new incident: clocks started now, or at the first fault's time when the agreement allows a retroactive start. */
@@ -591,7 +612,10 @@ function openIncident(input: IncidentInput): Incident {
 
 /**
  * Keeps the database projection in step with the workflow: one save at a time, newest state
- * wins, and a burst of changes (a flapping charger) coalesces into a few writes.
+ * wins, and a burst of changes (a flapping charger) coalesces into a few writes. When the database
+ * refuses the data for good, the saver says so (`refused`) and saves from then on a copy it can
+ * store (unstorable characters replaced); if even that is refused, the revision is given up (the
+ * next change tries again), so steps waiting for their save still answer.
  */
 class ProjectionSaver {
   private savedRevision = 0;
@@ -601,6 +625,7 @@ class ProjectionSaver {
     private readonly incident: Incident,
     private savedFaults: number,
     private savedSteps: number,
+    private readonly refused: (cause: string) => void,
   ) {}
 
   /** Marks the incident changed and returns the revision that holds the change. */
@@ -636,7 +661,7 @@ class ProjectionSaver {
       const now = new Date();
       const response = clockState(state.clocks.response, now);
       const fix = clockState(state.clocks.fix, now);
-      await saveIncident({
+      const change: IncidentChange = {
         incident: { ...state, tasks: state.tasks.map((t) => ({ ...t, dueAt: t.status === 'open' || t.status === 'claimed' ? fix.breachAt : t.dueAt })) },
         sla: {
           respondBy: response.breachAt,
@@ -648,7 +673,21 @@ class ProjectionSaver {
         },
         newFaults: faults.slice(this.savedFaults, faultCount),
         newSteps: steps.slice(this.savedSteps, stepCount),
-      });
+      };
+      const degraded = Boolean(this.incident.degraded);
+      try {
+        await saveIncident(degraded ? storableCopy(change) : change);
+      } catch (error) {
+        const refusal = refusedFailure(error, DATABASE_REFUSED);
+        if (!refusal) throw error;
+        if (!degraded) {
+          this.refused(refusal.message); // a change: the loop saves again, as the database can store it
+          continue;
+        }
+        log.error('incident projection refused by the database even with unstorable characters replaced; this revision is not saved', { incidentId: this.incident.id, revision: state.revision, cause: refusal.message });
+        this.savedRevision = state.revision;
+        continue;
+      }
       this.savedRevision = state.revision;
       this.savedFaults = faultCount;
       this.savedSteps = stepCount;

@@ -1,0 +1,33 @@
+import { ApplicationFailure } from '@temporalio/activity';
+import { DATABASE_REFUSED } from '../contracts/storable-text.js';
+
+/** SQLSTATE classes that fail the same way on every retry: 22 (data exception) and 23 (integrity constraint violation). */
+const NEVER_SUCCEEDS = /^2[23][0-9A-Z]{3}$/;
+
+/** The SQLSTATE of a database error that no retry can fix, else null (connection loss, serialization failures and the like may succeed later). */
+export function permanentSqlState(error: unknown): string | null {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && NEVER_SUCCEEDS.test(code) ? code : null;
+}
+
+type Activities = Record<string, (...args: never[]) => Promise<unknown>>;
+
+/**
+ * The activities, each failing as non-retryable (`DatabaseRefused`) when the database refuses its
+ * data for good, instead of being retried without end; every other failure is retried as before.
+ */
+export function failingPermanentlyOnRefusedData<T extends Activities>(activities: T): T {
+  const wrapped = Object.entries(activities).map(([name, activity]) => [
+    name,
+    async (...args: never[]) => {
+      try {
+        return await activity(...args);
+      } catch (error) {
+        const sqlState = permanentSqlState(error);
+        if (!sqlState) throw error;
+        throw ApplicationFailure.create({ message: `the database refused the data (SQLSTATE ${sqlState}): ${(error as Error).message}`, type: DATABASE_REFUSED, nonRetryable: true, details: [{ sqlState }], cause: error as Error });
+      }
+    },
+  ]);
+  return Object.fromEntries(wrapped) as T;
+}

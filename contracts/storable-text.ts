@@ -1,0 +1,55 @@
+/**
+ * What text PostgreSQL can store. Its `text` and `jsonb` refuse U+0000 (NUL) and UTF-16 surrogates
+ * that are not part of a pair (SQLSTATE 22021 / 22P05), on every retry. Text from outside is
+ * checked against this rule at the boundary: the API refuses it naming the field, a charger's
+ * report is kept with each such character replaced by U+FFFD, the replacement character.
+ */
+
+/**
+ * The failure type of an activity whose data the database refused for good (SQLSTATE class 22, a
+ * data exception, or 23, an integrity constraint): retrying it can never succeed, so it is not retried.
+ */
+export const DATABASE_REFUSED = 'DatabaseRefused';
+
+/** NUL, a high surrogate not followed by a low one, or a low surrogate not preceded by a high one. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what this rule is about
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_ALL = new RegExp(UNSTORABLE.source, 'g');
+export const REPLACEMENT_CHARACTER = '\uFFFD';
+
+/** The first character of `text` the database cannot store, named as U+XXXX; null when it can store all of it. */
+export function unstorableCharacter(text: string): string | null {
+  const found = UNSTORABLE.exec(text);
+  return found ? `U+${found[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : null;
+}
+
+/** Every string (and object key) inside a JSON-like value that the database cannot store, by path. */
+export function unstorableStrings(value: unknown, path: string[] = []): Array<{ path: string[]; character: string }> {
+  if (typeof value === 'string') {
+    const character = unstorableCharacter(value);
+    return character ? [{ path, character }] : [];
+  }
+  if (Array.isArray(value)) return value.flatMap((item, i) => unstorableStrings(item, [...path, String(i)]));
+  if (value !== null && typeof value === 'object') {
+    return Object.entries(value).flatMap(([key, item]) => {
+      const character = unstorableCharacter(key);
+      return [...(character ? [{ path: [...path, key], character }] : []), ...unstorableStrings(item, [...path, key])];
+    });
+  }
+  return [];
+}
+
+/** `text` with every character the database cannot store replaced by U+FFFD. */
+export function storableText(text: string): string {
+  return UNSTORABLE.test(text) ? text.replace(UNSTORABLE_ALL, REPLACEMENT_CHARACTER) : text;
+}
+
+/** A copy of a JSON-like value whose strings and keys the database can all store (the value itself when it already can). */
+export function storableCopy<T>(value: T): T {
+  if (typeof value === 'string') return storableText(value) as T;
+  if (Array.isArray(value)) return value.map(storableCopy) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storableCopy(item)])) as T;
+  }
+  return value;
+}

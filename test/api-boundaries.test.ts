@@ -1,0 +1,254 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { issueToken } from '../api/auth.js';
+import { incidentWorkflowId, type IncidentInput } from '../contracts/incident.js';
+import type { RunningConcierge } from '../runtime/concierge.js';
+import { faultReported, incidentWorkflow } from '../workflows/incident.js';
+import { ADMIN_TOKEN, apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
+import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
+
+const PASSWORD = 'correct-horse-battery';
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+
+/**
+ * What a careless or hostile API client can send: text the database cannot store, bodies without
+ * end, ids of another tenant's chargers. Each is refused with a clear answer and changes nothing.
+ */
+describe.each(databaseKinds)('API boundaries on %s', (kind) => {
+  let dataDir: string;
+  let database: TestDatabase;
+  let app: RunningConcierge;
+  const taskQueue = uniqueId('boundaries');
+  const admin = () => apiClient(app.url);
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-boundaries-'));
+    database = await createTestDatabase(kind);
+    app = await startTestApp({ dataDir, database, taskQueue });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await database?.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function registerCharger() {
+    const id = uniqueId('CP');
+    expect((await admin().post('/api/chargers', { id, password: PASSWORD })).status).toBe(201);
+    return id;
+  }
+
+  /** POSTs raw JSON text, so lone surrogates travel as the escapes a client would send. */
+  async function postRaw(route: string, json: string, token = ADMIN_TOKEN) {
+    const response = await fetch(`${app.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: json });
+    return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as { detail: string; errors?: Array<{ path: string; message: string }> } };
+  }
+
+  describe('text the database cannot store', () => {
+    it('refuses a report whose description holds U+0000, naming the field, and opens nothing', async () => {
+      const chargerId = await registerCharger();
+      const answer = await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'cable\u0000cut', reporter: { name: 'Driver' } });
+      expect(answer.status).toBe(400);
+      expect(answer.contentType).toBe('application/problem+json');
+      expect(answer.body.errors).toEqual([{ path: 'description', message: expect.stringContaining('U+0000') }]);
+      expect((await admin().get(`/api/incidents?chargerId=${chargerId}`)).body.incidents).toEqual([]);
+    });
+
+    it('refuses lone surrogates anywhere in a JSON body, every one by its path', async () => {
+      const chargerId = await registerCharger();
+      const answer = await postRaw('/api/incidents', `{"chargerId":"${chargerId}","connectorId":1,"description":"bad \\ud800 text","reporter":{"name":"x\\udc00y"}}`);
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors).toEqual([
+        { path: 'description', message: expect.stringContaining('U+D800') },
+        { path: 'reporter.name', message: expect.stringContaining('U+DC00') },
+      ]);
+      // A surrogate pair is a character like any other (U+1F50C, electric plug).
+      expect((await postRaw('/api/incidents', `{"chargerId":"${chargerId}","connectorId":1,"description":"plug \\ud83d\\udd0c broken","reporter":{"name":"Driver"}}`)).status).toBe(202);
+    });
+
+    it('refuses a step note with U+0000 at once, and the incident takes its next step', async () => {
+      const chargerId = await registerCharger();
+      const reported = await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'screen dark', reporter: { name: 'Driver' } });
+      expect(reported.status).toBe(202);
+      const id = reported.body.incidentId as string;
+      await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
+      const refused = await admin().post(`/api/incidents/${id}/acknowledge`, { note: 'on\u0000it' });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([{ path: 'note', message: expect.stringContaining('U+0000') }]);
+      const acknowledged = await admin().post(`/api/incidents/${id}/acknowledge`, { note: 'on it' });
+      expect(acknowledged.status).toBe(200);
+      expect(acknowledged.body.status).toBe('acknowledged');
+      const acknowledgements = acknowledged.body.steps.filter((s: { step: string }) => s.step === 'acknowledged');
+      expect(acknowledgements.map((s: { note: string }) => s.note)).toEqual(['on it']);
+    });
+
+    it('refuses U+0000 in a query parameter or a path segment with 400, not a database error', async () => {
+      const query = await admin().get('/api/incidents?chargerId=CP%00X');
+      expect(query.status).toBe(400);
+      expect(query.body.errors).toEqual([{ path: 'chargerId', message: expect.stringContaining('U+0000') }]);
+      const segment = await admin().get('/api/chargers/CP%00X');
+      expect(segment.status).toBe(400);
+      expect(segment.body.detail).toContain('U+0000');
+    });
+
+    it('refuses a photo whose file name holds U+0000', async () => {
+      const chargerId = await registerCharger();
+      const id = (await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'broken latch', reporter: { name: 'Driver' } })).body.incidentId as string;
+      await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
+      const form = new FormData();
+      form.append('photo', new Blob([PNG], { type: 'image/png' }), 'latch\u0000.png');
+      const response = await fetch(`${app.url}/api/incidents/${id}/photos`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errors: unknown }).errors).toEqual([{ path: 'photo.filename', message: expect.stringContaining('U+0000') }]);
+    });
+  });
+
+  describe('bodies are bounded before they are read', () => {
+    it('answers 413 problem+json to a JSON body over 1 MB, from the lowest-privilege token, declared or chunked', async () => {
+      const venue = await issueToken(app.db, 'venue', 'Front desk', { sites: ['alpina-kitzbuehel'] });
+      const big = JSON.stringify({ chargerId: 'CP-1', connectorId: 1, description: 'x'.repeat(2 * 1024 * 1024), reporter: { name: 'x' } });
+      const declared = await fetch(`${app.url}/api/incidents`, { method: 'POST', headers: { authorization: `Bearer ${venue}`, 'content-type': 'application/json' }, body: big });
+      expect(declared.status).toBe(413);
+      expect(declared.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await declared.json()) as { detail: string }).detail).toContain('1048576 bytes');
+      // No content-length: the body arrives in chunks and is cut off once past the limit.
+      const chunks = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(64 * 1024)));
+          controller.close();
+        },
+      });
+      const chunked = await fetch(`${app.url}/api/incidents`, { method: 'POST', headers: { authorization: `Bearer ${venue}`, 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+      expect(chunked.status).toBe(413);
+    });
+  });
+
+  describe('tenants stay apart', () => {
+    let alpinaDispatcher: ReturnType<typeof apiClient>;
+
+    beforeAll(async () => {
+      alpinaDispatcher = apiClient(app.url, (await admin().post('/api/tokens', { role: 'dispatcher', name: 'Alpina desk', scope: { agreements: ['hotel-alpina'] } })).body.token);
+    });
+
+    it('lets a scoped dispatcher register only chargers its agreements list; another tenant’s id is answered like an unknown one', async () => {
+      const foreign = await alpinaDispatcher.post('/api/chargers', { id: 'GM-LDS-01', password: PASSWORD });
+      const unknown = await alpinaDispatcher.post('/api/chargers', { id: 'NOBODY-01', password: PASSWORD });
+      expect([foreign.status, unknown.status]).toEqual([404, 404]);
+      expect(foreign.body.detail.replace('GM-LDS-01', 'ID')).toBe(unknown.body.detail.replace('NOBODY-01', 'ID'));
+      expect((await admin().get('/api/chargers/GM-LDS-01')).status).toBe(404); // nothing was registered
+      expect((await alpinaDispatcher.post('/api/chargers', { id: 'ALPINA-01', password: PASSWORD })).status).toBe(201);
+      expect((await alpinaDispatcher.post('/api/chargers', { id: 'ALPINA-01', password: PASSWORD })).status).toBe(409);
+    });
+
+    it('hides another tenant’s registered charger from a scoped dispatcher: show, commission, command and re-register all answer as for none', async () => {
+      expect((await admin().post('/api/chargers', { id: 'GM-LDS-02', password: PASSWORD, commissioned: false })).status).toBe(201);
+      expect((await alpinaDispatcher.get('/api/chargers/GM-LDS-02')).status).toBe(404);
+      expect((await alpinaDispatcher.post('/api/chargers/GM-LDS-02/commission')).status).toBe(404);
+      expect((await alpinaDispatcher.post('/api/chargers/GM-LDS-02/commands/Reset', { type: 'Soft' })).status).toBe(404);
+      expect((await alpinaDispatcher.post('/api/chargers', { id: 'GM-LDS-02', password: 'another-password-123' })).status).toBe(404);
+      expect((await admin().get('/api/chargers/GM-LDS-02')).body.state).toBe('pending');
+    });
+
+    it('lists to a scoped dispatcher only the token holders within its scope', async () => {
+      for (const [role, name, scope] of [
+        ['technician', 'Alpina tech', { agreements: ['hotel-alpina'] }],
+        ['technician', 'GreenMart tech', { agreements: ['greenmart-retail'] }],
+        ['venue', 'Alpina front desk', { sites: ['alpina-kitzbuehel'] }],
+        ['venue', 'GreenMart Leeds', { sites: ['greenmart-leeds'] }],
+        ['dispatcher', 'Everywhere desk', undefined],
+      ] as const) {
+        expect((await admin().post('/api/tokens', { role, name, scope })).status).toBe(201);
+      }
+      const seen = (await alpinaDispatcher.get('/api/tokens')).body.tokens.map((t: { name: string }) => t.name);
+      expect(seen).toEqual(expect.arrayContaining(['Alpina desk', 'Alpina tech', 'Alpina front desk']));
+      expect(seen).not.toEqual(expect.arrayContaining(['GreenMart tech']));
+      expect(seen.filter((n: string) => ['GreenMart tech', 'GreenMart Leeds', 'Everywhere desk', 'admin'].includes(n))).toEqual([]);
+      const everyone = (await admin().get('/api/tokens')).body.tokens.map((t: { name: string }) => t.name);
+      expect(everyone).toEqual(expect.arrayContaining(['GreenMart tech', 'GreenMart Leeds', 'Everywhere desk', 'Alpina tech']));
+    });
+  });
+
+  describe('served files and pages', () => {
+    it('serves photos with nosniff and a Content-Disposition of our own, and the docs page under a Content-Security-Policy', async () => {
+      const chargerId = await registerCharger();
+      const id = (await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'cracked housing', reporter: { name: 'Driver' } })).body.incidentId as string;
+      await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
+      const form = new FormData();
+      form.append('photo', new Blob([PNG], { type: 'image/png' }), '"; evil=".png');
+      const uploaded = (await (await fetch(`${app.url}/api/incidents/${id}/photos`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form })).json()) as { id: string };
+      const photo = await fetch(`${app.url}/api/incidents/${id}/photos/${uploaded.id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(photo.status).toBe(200);
+      expect(photo.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(photo.headers.get('content-disposition')).toBe(`inline; filename="${uploaded.id}.png"`);
+      const docs = await fetch(`${app.url}/docs`);
+      expect(docs.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(docs.headers.get('x-content-type-options')).toBe('nosniff');
+    });
+  });
+
+  describe('an activity the database refuses for good', () => {
+    it('does not wedge the incident: it opens degraded with the text replaced, is listed, alerts, and takes its next steps', async () => {
+      const chargerId = await registerCharger();
+      // Past the API's check, straight at the workflow and its projection activity, as a bug or a
+      // missed boundary would: a fault and a report whose texts the database cannot store.
+      const connection = await Connection.connect({ address: inject('temporalAddress') });
+      try {
+        const temporal = new Client({ connection });
+        const input: IncidentInput = {
+          chargerId,
+          connectorId: 1,
+          priority: 'P3',
+          sla: { respondWithinMs: 3_600_000, fixWithinMs: 28_800_000 },
+          agreement: null,
+          source: 'driver-report',
+          report: { description: 'sparks\u0000 from the plug', reporter: { name: 'Dri\ud800ver', contact: null } },
+        };
+        const fault = { eventId: `report:${uniqueId('r')}`, status: 'Reported', errorCode: 'DriverReport', vendorErrorCode: null, info: 'sparks\u0000', at: new Date().toISOString() };
+        await temporal.workflow.signalWithStart(incidentWorkflow, { workflowId: incidentWorkflowId(chargerId, 1), taskQueue, args: [input], signal: faultReported, signalArgs: [fault] });
+      } finally {
+        await connection.close();
+      }
+      const listed = await eventually(async () => (await admin().get(`/api/incidents?chargerId=${chargerId}`)).body.incidents[0], 15_000, 'the incident in the list');
+      expect(listed.degraded).toEqual({ since: expect.any(String), cause: expect.stringContaining('SQLSTATE') });
+      expect(listed.report).toEqual({ description: 'sparks\uFFFD from the plug', reporter: { name: 'Dri\uFFFDver', contact: null } });
+      expect(listed.faults).toEqual([expect.objectContaining({ errorCode: 'DriverReport', info: 'sparks\uFFFD' })]);
+      expect(listed.timeline.map((e: { what: string }) => e.what)).toContain('projection-degraded');
+
+      const metrics = await (await fetch(`${app.url}/metrics`)).text();
+      expect(metrics).toMatch(/^concierge_incidents_degraded 1$/m);
+
+      const acknowledged = await admin().post(`/api/incidents/${listed.id}/acknowledge`, { note: 'looking' });
+      expect(acknowledged.status).toBe(200);
+      expect(acknowledged.body.status).toBe('acknowledged');
+      const resolved = await admin().post(`/api/incidents/${listed.id}/resolve`);
+      expect(resolved.status).toBe(200);
+      expect(resolved.body.status).toBe('resolved');
+    });
+  });
+});
+
+describe('the bootstrap admin token', () => {
+  it('is recognised by what it is: rotating CONCIERGE_ADMIN_TOKEN leaves a person’s token named "admin" alone', async () => {
+    const dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-bootstrap-'));
+    const database = await createTestDatabase('pglite', path.join(dataDir, 'pglite'));
+    const taskQueue = uniqueId('bootstrap');
+    let app = await startTestApp({ dataDir, database, taskQueue });
+    try {
+      const person = (await apiClient(app.url).post('/api/tokens', { role: 'account-manager', name: 'admin' })).body.token as string;
+      await app.stop();
+      const rotated = 'rotated-admin-token-0123456789';
+      app = await startTestApp({ dataDir, database, taskQueue, env: { CONCIERGE_ADMIN_TOKEN: rotated } });
+      expect((await apiClient(app.url, person).get('/api/incidents')).status).toBe(200);
+      expect((await apiClient(app.url, rotated).get('/api/incidents')).status).toBe(200);
+      expect((await apiClient(app.url, ADMIN_TOKEN).get('/api/incidents')).status).toBe(401);
+    } finally {
+      await app.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
