@@ -1,12 +1,12 @@
 import { sql } from 'kysely';
-import { migrateToLatest, openDatabase } from '../db/connect.js';
+import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
 import { chargerIds } from '../ocpp/simulator.js';
 import { loadConfig } from '../runtime/config.js';
 import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
 import { hashPassword } from '../runtime/secrets.js';
 import { freePort } from '../test/support/ports.js';
-import { cpuMs, loopDelaySinceLastCall, mainThreadBusyMs, measuredHeap, profileRequest, serveParent, tellParent, threadCpuMs, type ServerReply, type ServerRequest } from './ipc.js';
+import { cpuMs, loopDelaySinceLastCall, mainThreadBusyMs, measuredHeap, profileRequest, serveParent, tellParent, threadCpuMs, type Pipeline, type ServerReply, type ServerRequest } from './ipc.js';
 
 /**
  * Concierge as `concierge start` runs it — Temporal dev server (unless TEMPORAL_ADDRESS is set),
@@ -21,6 +21,8 @@ export interface ConciergeServerSetup {
   logLevel: string;
   /** DATA_DIR, made by the benchmark, which cleans it up (and stops a Temporal dev server left in it). */
   dataDir: string;
+  /** CONCIERGE_ADMIN_TOKEN, for benchmarks that use the API (the fault storm registers its chargers and reads incidents). */
+  adminToken?: string;
 }
 
 const setup = JSON.parse(process.argv[2] ?? '{}') as ConciergeServerSetup;
@@ -45,6 +47,8 @@ serveParent<ServerRequest, ServerReply>(async (request) => {
     case 'profile-start':
     case 'profile-end':
       return profileRequest(request);
+    case 'pipeline':
+      return { type: 'pipeline', ...(await pipeline(app!.db, request.sinceMs)) };
     case 'stop':
       await stop();
       tellParent({ type: 'stopped' });
@@ -63,14 +67,15 @@ try {
     TEMPORAL_DEV_UI_PORT: String(await freePort()),
     ...pick(process.env, ['TEMPORAL_ADDRESS', 'TEMPORAL_NAMESPACE', 'TEMPORAL_CLI']),
     ...(setup.databaseUrl ? { DATABASE_URL: setup.databaseUrl } : {}),
+    ...(setup.adminToken ? { CONCIERGE_ADMIN_TOKEN: setup.adminToken } : {}),
   });
 
   // Registered before the start, one scrypt hash for all: hashing 10,000 passwords would take minutes.
   const db = openDatabase(config.database);
   await migrateToLatest(db);
-  const passwordHash = await hashPassword(setup.password);
   const { prefix, first, count } = setup.chargerIds;
   const ids = chargerIds(prefix, count, first);
+  const passwordHash = ids.length > 0 ? await hashPassword(setup.password) : '';
   for (let offset = 0; offset < ids.length; offset += 1000) {
     await db
       .insertInto('chargers')
@@ -80,11 +85,31 @@ try {
   await db.destroy();
 
   app = await startConcierge(config, { log: createLogger(setup.logLevel) });
-  tellParent({ type: 'ready', url: `ws://127.0.0.1:${app.port}/ocpp` } satisfies ServerReply);
+  const temporalAddress = config.temporal.address ?? `127.0.0.1:${config.temporal.devServer.port}`;
+  tellParent({ type: 'ready', url: `ws://127.0.0.1:${app.port}/ocpp`, temporalAddress } satisfies ServerReply);
 } catch (error) {
   tellParent({ type: 'failed', message: error instanceof Error ? (error.stack ?? error.message) : String(error) } satisfies ServerReply);
   await stop();
   process.exit(1);
+}
+
+/** The status reports' outbox events stored since `sinceMs`, and the incidents opened since (read-only). */
+async function pipeline(db: Db, sinceMs: number): Promise<Pipeline> {
+  const since = new Date(sinceMs);
+  const events = await db
+    .selectFrom('outbox')
+    .select(['chargerId', 'kind', 'payload', 'createdAt', 'deliveredAt', 'attempts'])
+    .where('kind', 'in', ['fault', 'status'])
+    .where('createdAt', '>=', since)
+    .execute();
+  const incidents = await db.selectFrom('incidents').select(['chargerId', 'connectorId', 'workflowId', 'openedAt']).where('openedAt', '>=', since).execute();
+  return {
+    events: events.map((e) => {
+      const payload = (typeof e.payload === 'string' ? JSON.parse(e.payload) : e.payload) as { connectorId: number };
+      return { chargerId: e.chargerId, connectorId: payload.connectorId, kind: e.kind as 'fault' | 'status', storedAt: e.createdAt.getTime(), deliveredAt: e.deliveredAt?.getTime() ?? null, attempts: e.attempts };
+    }),
+    incidents: incidents.map((i) => ({ chargerId: i.chargerId, connectorId: i.connectorId, workflowId: i.workflowId, openedAt: i.openedAt.getTime() })),
+  };
 }
 
 function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {

@@ -1,14 +1,12 @@
-import { randomBytes } from 'node:crypto';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Command, InvalidArgumentError, Option } from 'commander';
-import pg from 'pg';
+import { Command, Option } from 'commander';
 import { SIMULATED_PROTOCOLS, type SimulatedProtocol } from '../ocpp/simulator.js';
 import type { BareServerSetup } from './bare-server.js';
 import type { ConciergeServerSetup } from './concierge-server.js';
+import { commit, int, latency, logTo, machine, positiveInteger, scratchDatabase, stopLeftoverTemporal, stopsOnInterrupt, sum, zeroOrMore, µs, type Latency } from './harness.js';
 import { Child, machineCpuMs, type GeneratorReply, type GeneratorRequest, type GeneratorSetup, type MeasuredAction, type ServerReply, type ServerRequest, type ServerStats } from './ipc.js';
 
 /**
@@ -17,7 +15,13 @@ import { Child, machineCpuMs, type GeneratorReply, type GeneratorRequest, type G
  * value before it answers (the storage floor), then Concierge — measuring connections held, heap
  * per idle charger, saturated throughput and response times at a steady rate.
  * `npm run bench -- --help` for the options; results are appended to docs/benchmarks.md.
+ *
+ * `npm run bench -- storm [options]` runs the fault storm instead (bench/storm.ts).
  */
+if (process.argv[2] === 'storm') {
+  const { runStorm } = await import('./storm.js');
+  process.exit(await runStorm(process.argv.slice(3)));
+}
 
 const SERVER_KINDS = ['bare', 'stored', 'concierge'] as const;
 type ServerKind = (typeof SERVER_KINDS)[number];
@@ -46,13 +50,6 @@ interface Phases {
   warmupMs: number;
   saturateMs: number;
   steadyMs: number;
-}
-
-interface Latency {
-  count: number;
-  p50: number;
-  p99: number;
-  max: number;
 }
 
 interface ServerResult {
@@ -85,17 +82,6 @@ interface CpuBudget {
 const PASSWORD = 'benchmark-charger-secret';
 const ID_PREFIX = 'BENCH-';
 
-const positiveInteger = (value: string) => {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a whole number from 1');
-  return n;
-};
-const zeroOrMore = (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number from 0');
-  return n;
-};
-
 const program = new Command('bench')
   .description('Simulated chargers against one Concierge gateway process and against a bare ocpp-rpc server')
   .option('--chargers <n>', 'simulated chargers (default 10000; 1000 with --quick)', positiveInteger)
@@ -120,17 +106,9 @@ const chargers = options.chargers ?? (options.quick ? 1000 : 10_000);
 const phases: Phases = options.quick ? { holdMs: 15_000, warmupMs: 3_000, saturateMs: 8_000, steadyMs: 10_000 } : { holdMs: 60_000, warmupMs: 5_000, saturateMs: 20_000, steadyMs: 30_000 };
 // At least two generators: one process alone cannot keep a server busy (each client checks its calls against the schemas too).
 const generatorCount = Math.max(2, Math.ceil(chargers / options.perGenerator));
-const children = new Set<{ stop(): Promise<void> }>();
+const children = stopsOnInterrupt('benchmark');
 
-let interrupted = false;
-process.on('SIGINT', () => {
-  if (interrupted) process.exit(130);
-  interrupted = true;
-  console.error('\nstopping the benchmark: children first');
-  void Promise.all([...children].map((c) => c.stop())).finally(() => process.exit(130));
-});
-
-const log = (message: string) => console.error(`[bench ${new Date().toISOString().slice(11, 19)}] ${message}`);
+const log = logTo('bench');
 
 const results: ServerResult[] = [];
 const kinds: ServerKind[] = options.only ? [options.only] : [...SERVER_KINDS];
@@ -165,7 +143,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     nodeOptions: options.serverNodeOptions?.split(/\s+/).filter(Boolean) ?? [],
   });
   const serverHandle = { stop: () => server.stop({ type: 'stop' }) };
-  children.add(serverHandle);
+  children.add(serverHandle.stop);
   const generators: Array<Child<GeneratorRequest, GeneratorReply>> = [];
   try {
     const { url } = await server.next('ready', 300_000);
@@ -177,7 +155,7 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     for (let g = 0; g < generatorCount; g++) {
       const child = new Child<GeneratorRequest, GeneratorReply>('./load-generator.ts');
       generators.push(child);
-      children.add({ stop: () => child.stop({ type: 'stop' }) });
+      children.add(() => child.stop({ type: 'stop' }));
       const first = 1 + g * share;
       const count = Math.min(share, chargers - g * share);
       const start: GeneratorSetup = {
@@ -277,46 +255,10 @@ async function measure(kind: ServerKind): Promise<ServerResult> {
     await Promise.all(generators.map((g) => g.stop({ type: 'stop' })));
     await serverHandle.stop();
     children.clear();
-    stopLeftoverTemporal(dataDir);
+    stopLeftoverTemporal(dataDir, log);
     rmSync(dataDir, { recursive: true, force: true });
     await scratch?.drop();
   }
-}
-
-/**
- * A server that had to be killed (it did not stop within the grace period) leaves its Temporal dev
- * server running: Concierge starts it detached, so it survives a crash. Its pid file is in DATA_DIR.
- */
-function stopLeftoverTemporal(dataDir: string) {
-  const pidFile = path.join(dataDir, 'temporal.sqlite.pid');
-  if (!existsSync(pidFile)) return;
-  const pid = Number(readFileSync(pidFile, 'utf8'));
-  try {
-    if (Number.isInteger(pid) && pid > 0 && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev')) {
-      process.kill(pid, 'SIGKILL');
-      log(`stopped the Temporal dev server the killed server left running (pid ${pid})`);
-    }
-  } catch {
-    // already gone
-  }
-}
-
-/** A fresh PostgreSQL database for one run, dropped afterwards. */
-async function scratchDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const name = `concierge_bench_${randomBytes(4).toString('hex')}`;
-  const admin = async (statement: string) => {
-    const client = new pg.Client({ connectionString: adminUrl });
-    await client.connect();
-    try {
-      await client.query(statement);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`CREATE DATABASE ${name}`);
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return { url: url.toString(), drop: () => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`) };
 }
 
 /** The machine's CPU over the saturate phase, split by who used it; null without the figures to split it. */
@@ -336,53 +278,16 @@ function formatBudget(b: CpuBudget): string {
   return `${Math.round(b.serverMainThread)} + ${Math.round(b.serverOtherThreads)} + ${Math.round(b.loadGenerators)} + ${Math.round(b.restOfMachine)} = ${Math.round(total)} µs; idle ${Math.round(b.machineIdlePercent)} %`;
 }
 
-function µs(n: number): string {
-  return Number.isFinite(n) ? `${Math.round(n)} µs` : '—';
-}
-
-function latency(samples: number[]): Latency {
-  const sorted = Float64Array.from(samples).sort();
-  const at = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]! : NaN);
-  return { count: sorted.length, p50: round(at(0.5)), p99: round(at(0.99)), max: round(sorted.length ? sorted[sorted.length - 1]! : NaN) };
-}
-
-/** The commit measured, marked when the working tree had changes outside the harness (bench/, the simulator). */
-function commit(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const changed = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' })
-      .split('\n')
-      .map((line) => line.slice(3))
-      .filter((file) => file && !file.startsWith('bench/') && file !== 'ocpp/simulator.ts');
-    return changed.length ? `${head} with uncommitted changes` : head;
-  } catch {
-    return 'unknown';
-  }
-}
-
-function sum(values: number[]): number {
-  return values.reduce((a, b) => a + b, 0);
-}
-
-function round(n: number, digits = 1): number {
-  return Math.round(n * 10 ** digits) / 10 ** digits;
-}
-
-function int(n: number): string {
-  return Math.round(n).toLocaleString('en-US');
-}
-
 function formatReport(measured: ServerResult[]): string {
   const concierge = measured.find((r) => r.kind === 'concierge');
   const stored = measured.find((r) => r.kind === 'stored');
   const bare = measured.find((r) => r.kind === 'bare');
-  const cpus = os.cpus();
   const database = options.databaseUrl ? 'PostgreSQL' : 'PGlite (embedded)';
   const lines = [
     `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — ${int(chargers)} OCPP ${options.protocol} chargers${options.quick ? ' (quick)' : ''}${concierge || stored ? ` on ${database}` : ', bare server only'}`,
     '',
     `Concierge at commit ${commit()}. ` +
-      `Machine: ${cpus[0]?.model ?? 'unknown CPU'}, ${cpus.length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, ${os.platform()} ${os.arch()}. ` +
+      `Machine: ${machine()}. ` +
       `Load: ${generatorCount} load-generator process(es) on the same machine. Measured message: ${options.message}; saturation with ${int(options.inFlight)} chargers in flight; ` +
       `phases: hold ${phases.holdMs / 1000} s, saturate ${phases.saturateMs / 1000} s and steady ${phases.steadyMs / 1000} s after ${phases.warmupMs / 1000} s warm-up each.` +
       (options.serverNodeOptions ? ` Server processes run with \`${options.serverNodeOptions}\`.` : ''),

@@ -35,15 +35,29 @@ export type ServerRequest =
   /** Starts a CPU profile of the server's main thread; `profile-end` writes it to `file`. */
   | { type: 'profile-start' }
   | { type: 'profile-end'; file: string }
+  /** Concierge only: its own records of the status reports stored since `sinceMs` and the incidents opened since. */
+  | { type: 'pipeline'; sinceMs: number }
   | { type: 'stop' };
 export type ServerReply =
-  | { type: 'ready'; url: string }
+  /** `temporalAddress`: Concierge's Temporal frontend (its dev server, or TEMPORAL_ADDRESS). */
+  | { type: 'ready'; url: string; temporalAddress?: string }
+  | ({ type: 'pipeline' } & Pipeline)
   | ({ type: 'heap' } & HeapReport)
   | ({ type: 'stats' } & ServerStats)
   | { type: 'profiling' }
   | { type: 'profiled'; file: string }
   | { type: 'stopped' }
   | { type: 'failed'; message: string };
+
+/**
+ * What Concierge's database says happened to status reports, read after a phase (times in epoch
+ * ms): when the gateway stored each report's outbox event, when the outbox relay delivered it to
+ * Temporal, and when each incident workflow opened its incident (workflow time).
+ */
+export interface Pipeline {
+  events: Array<{ chargerId: string; connectorId: number; kind: 'fault' | 'status'; storedAt: number; deliveredAt: number | null; attempts: number }>;
+  incidents: Array<{ chargerId: string; connectorId: number; workflowId: string; openedAt: number }>;
+}
 
 export interface GeneratorSetup {
   url: string;
@@ -57,6 +71,24 @@ export interface GeneratorSetup {
   faultRatePerHour: number;
   connectRatePerSecond: number;
   maxConnecting: number;
+  /** Connectors per charger (default 1). */
+  connectors?: number;
+}
+
+/** An OCPP 1.6 StatusNotification one charger sends at a given time (epoch ms). */
+export interface StatusReport {
+  chargerId: string;
+  connectorId: number;
+  status: 'Faulted' | 'Available';
+  errorCode: string;
+  at: number;
+}
+
+/** When a report was sent and answered (epoch ms); `answeredAt` null with the error when it failed. */
+export interface StatusReportResult {
+  sentAt: number;
+  answeredAt: number | null;
+  error: string | null;
 }
 
 export type MeasuredAction = 'MeterValues' | 'Heartbeat';
@@ -70,6 +102,8 @@ export type GeneratorRequest =
   | { type: 'saturate'; action: MeasuredAction; inFlight: number; warmupMs: number; durationMs: number }
   /** `ratePerSecond` calls of `action` spread over all chargers; round-trip times after `warmupMs` are kept. */
   | { type: 'steady'; action: MeasuredAction; ratePerSecond: number; warmupMs: number; durationMs: number }
+  /** Each report sent at its time; a charger's reports one after another, each once the previous one is answered (OCPP-J). */
+  | { type: 'report-statuses'; reports: StatusReport[] }
   | { type: 'stop' };
 
 export interface CallTally {
@@ -89,6 +123,8 @@ export type GeneratorReply =
   | { type: 'paused' }
   | ({ type: 'saturated'; windowMs: number } & CallTally)
   | ({ type: 'steadied'; latenciesMs: number[]; windowMs: number } & CallTally)
+  /** `results` in the order of the request's reports; `cpuMs`: the generator's CPU time over the request. */
+  | { type: 'statuses-reported'; results: StatusReportResult[]; cpuMs: number }
   | { type: 'stopped' }
   | { type: 'failed'; message: string };
 
@@ -222,10 +258,15 @@ const ticksPerSecond = (() => {
 const ticksToMs = (ticks: number) => (ticks * 1000) / ticksPerSecond;
 
 /** CPU time of the calling thread so far, in ms (Linux: /proc/thread-self); null elsewhere. */
-export function threadCpuMs(): number | null {
+export const threadCpuMs = (): number | null => statCpuMs('/proc/thread-self/stat');
+
+/** CPU time another process used so far (every thread), in ms (Linux: /proc/<pid>/stat); null where it cannot be read. */
+export const processCpuMs = (pid: number): number | null => statCpuMs(`/proc/${pid}/stat`);
+
+function statCpuMs(statFile: string): number | null {
   try {
     // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
-    const fields = readFileSync('/proc/thread-self/stat', 'utf8').split(') ')[1]!.split(' ');
+    const fields = readFileSync(statFile, 'utf8').split(') ')[1]!.split(' ');
     return ticksToMs(Number(fields[11]) + Number(fields[12]));
   } catch {
     return null;

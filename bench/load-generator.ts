@@ -1,7 +1,7 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startSimulation, type SimulatedCharger, type Simulation } from '../ocpp/simulator.js';
-import { cpuMs, serveParent, tellParent, type CallTally, type GeneratorReply, type GeneratorRequest, type MeasuredAction } from './ipc.js';
+import { cpuMs, serveParent, tellParent, type CallTally, type GeneratorReply, type GeneratorRequest, type MeasuredAction, type StatusReportResult } from './ipc.js';
 
 /**
  * One load-generator process: a share of the simulated chargers (a process may hold about 19,900
@@ -54,7 +54,7 @@ serveParent<GeneratorRequest, GeneratorReply>(async (request) => {
         password: request.password,
         idPrefix: request.idPrefix,
         firstNumber: request.firstNumber,
-        connectors: 1,
+        connectors: request.connectors ?? 1,
         heartbeatIntervalMs: request.intervalMs,
         meterIntervalMs: request.intervalMs,
         sessionsPerHour: request.sessionsPerHour,
@@ -149,6 +149,34 @@ serveParent<GeneratorRequest, GeneratorReply>(async (request) => {
       await Promise.all(outstanding);
       const { lastError, sent, loopDelayP99Ms, cpuMs: phaseCpuMs } = since(before);
       return { type: 'steadied', windowMs: request.durationMs, latenciesMs, sent, answered, errors, lastError, loopDelayP99Ms, cpuMs: phaseCpuMs };
+    }
+
+    case 'report-statuses': {
+      const byId = new Map(running().chargers.map((c) => [c.id, c]));
+      const before = cpuMs();
+      const results: StatusReportResult[] = request.reports.map(() => ({ sentAt: 0, answeredAt: null, error: null }));
+      const reportsOf = new Map<SimulatedCharger, number[]>();
+      request.reports.forEach((report, index) => {
+        const charger = byId.get(report.chargerId);
+        if (!charger) throw new Error(`${report.chargerId} is not one of this generator's chargers`);
+        reportsOf.set(charger, [...(reportsOf.get(charger) ?? []), index]);
+      });
+      await Promise.all(
+        [...reportsOf].map(async ([charger, indexes]) => {
+          for (const index of indexes.sort((a, b) => request.reports[a]!.at - request.reports[b]!.at)) {
+            const { connectorId, status, errorCode, at } = request.reports[index]!;
+            if (at > Date.now()) await sleep(at - Date.now());
+            const result = results[index]!;
+            result.sentAt = Date.now();
+            const payload = { connectorId, status, errorCode, timestamp: new Date(result.sentAt).toISOString(), ...(status === 'Faulted' ? { info: 'fault storm' } : {}) };
+            await charger.client.call('StatusNotification', payload).then(
+              () => (result.answeredAt = Date.now()),
+              (error: unknown) => (result.error = `${charger.id}: ${error instanceof Error ? error.message : String(error)}`),
+            );
+          }
+        }),
+      );
+      return { type: 'statuses-reported', results, cpuMs: cpuMs() - before };
     }
 
     case 'stop':
