@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { sql } from 'kysely';
 import { RPCServer } from 'ocpp-rpc';
+import { CHARGER_ID } from '../contracts/agreement.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../runtime/log.js';
 import { hashPassword, verifyPassword } from '../runtime/secrets.js';
@@ -101,7 +102,11 @@ export function createGateway(options: GatewayOptions) {
     void (async () => {
       const protocol = SUPPORTED_PROTOCOLS.find((p) => handshake.protocols.has(p));
       if (!protocol) return reject(400, `no common subprotocol; this server speaks ${SUPPORTED_PROTOCOLS.join(', ')}`);
-      const charger = await db.selectFrom('chargers').select(['id', 'passwordHash']).where('id', '=', handshake.identity).executeTakeFirst();
+      // An id no charger can have (a NUL, which the database could not even compare, or any other
+      // character outside the rule) is refused as an unknown one, after the same dummy hash check.
+      const charger = CHARGER_ID.pattern.test(handshake.identity)
+        ? await db.selectFrom('chargers').select(['id', 'passwordHash']).where('id', '=', handshake.identity).executeTakeFirst()
+        : undefined;
       const valid = await checkPassword(charger, handshake.password ?? '');
       if (!charger || !handshake.password || !valid) {
         log.warn({ identity: handshake.identity, remoteAddress: handshake.remoteAddress }, 'charger refused: bad credentials');
@@ -177,6 +182,8 @@ export function createGateway(options: GatewayOptions) {
       // a request must never take the process down.
       server.handleUpgrade(request, socket as never, head).catch((error: unknown) => {
         log.warn({ err: error, url: request.url }, 'WebSocket upgrade refused');
+        // An id that is not even valid percent-encoding is refused as any id no charger can have.
+        if (error instanceof URIError && socket.writable) socket.write('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
         socket.destroy();
       });
     },
