@@ -28,6 +28,8 @@ export interface BareRun {
   allCompletedMs: number | null;
   /** Workflows run per second: workflows ÷ allRanMs. */
   perSecond: number | null;
+  /** One of them, to look at. */
+  sampleWorkflowId: string;
 }
 
 /** The bundle is made before anything is measured: webpack takes a core for a second or two. */
@@ -94,6 +96,7 @@ export async function startBareTemporal(options: { address: string; namespace: s
       allRanMs,
       allCompletedMs,
       perSecond: allRanMs === null ? null : workflows / (allRanMs / 1000),
+      sampleWorkflowId: calls[0]!.id,
     };
   }
 

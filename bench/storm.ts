@@ -141,6 +141,8 @@ interface StormResult {
     watched: Watched;
     /** From the first fault sent: every report answered by the gateway, every outbox event delivered, every incident opened (ms). */
     timeline: { answered: number | null; firstFaultsRelayed: number | null; allRelayed: number | null; opened: number | null };
+    /** The time between one fault event's delivery by the relay and the next one's, while the relay had a backlog (it delivers one at a time). */
+    relayGap: Latency;
     stages: Stages;
     cpu: CpuShares;
     verification: Verification;
@@ -158,6 +160,8 @@ interface StormResult {
   };
   /** Incident workflow executions the Temporal server holds at the end (expected: one per incident). */
   incidentWorkflows: number;
+  /** History events of one storm incident (opened, cleared, faulted again) and of one bare workflow: what each costs the one history shard. */
+  historyEvents: { incident: number; bare: number };
 }
 
 async function measureStorm(options: StormOptions, stopChildren: Set<() => Promise<void>>): Promise<StormResult> {
@@ -306,6 +310,7 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
         faultToVisible: latency(stormLatencies),
         watched: stormWatched,
         timeline: stormTimeline(pipeline, stormReports, stormResults, firstSent),
+        relayGap: relayGaps(pipeline, stormReports, firstSent),
         stages: stagesOf(pipeline, stormReports.filter((_, i) => i % 3 === 0), firstFaults, stormWatched),
         cpu: stormShares,
         verification: stormVerification,
@@ -322,6 +327,10 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
         verification: steadyVerification,
       },
       incidentWorkflows,
+      historyEvents: {
+        incident: await historyLength(client, `incident:${order[0]!}:${STORM_CONNECTOR}`),
+        bare: await historyLength(client, burst.sampleWorkflowId),
+      },
     };
   } finally {
     log('stopping the load generators and Concierge');
@@ -427,6 +436,25 @@ function stormTimeline(pipeline: Pipeline, reports: StatusReport[], results: Sta
     allRelayed: events.length >= reports.length ? latest(events.map((e) => e.deliveredAt)) : null,
     opened: opened.length >= chargers.size ? latest(opened.map((i) => i.openedAt)) : null,
   };
+}
+
+/** The gaps between consecutive deliveries of the storm's fault events, while more were waiting. */
+function relayGaps(pipeline: Pipeline, reports: StatusReport[], firstSent: number): Latency {
+  const chargers = new Set(reports.map((r) => r.chargerId));
+  const faults = pipeline.events.filter((e) => e.kind === 'fault' && e.connectorId === STORM_CONNECTOR && chargers.has(e.chargerId) && e.storedAt >= firstSent - 1_000);
+  const delivered = faults.flatMap((e) => (e.deliveredAt === null ? [] : [e.deliveredAt])).sort((a, b) => a - b);
+  const lastStored = Math.max(...faults.map((e) => e.storedAt));
+  // Until the last one was stored the relay may have caught up and waited: count only gaps after it.
+  const gaps = delivered.slice(1).flatMap((at, i) => (delivered[i]! >= lastStored ? [at - delivered[i]!] : []));
+  return latency(gaps);
+}
+
+async function historyLength(client: Client, workflowId: string): Promise<number> {
+  try {
+    return (await client.workflow.getHandle(workflowId).fetchHistory()).events?.length ?? 0;
+  } catch {
+    return NaN;
+  }
 }
 
 /** Each connector's first fault event (by the time it was stored). */
@@ -560,6 +588,8 @@ function formatReport(options: StormOptions, r: StormResult): string {
     stageRow('opened → seen in the API (projection saved by an activity, then the next poll)', storm.stages.visible, steady.stages.visible),
     '',
     `Storm timeline from the first fault sent: every report answered by the gateway after ${seconds(storm.timeline.answered)}; every first fault delivered by the relay after ${seconds(storm.timeline.firstFaultsRelayed)}, all ${int(storm.reports)} reports after ${seconds(storm.timeline.allRelayed)}; every incident opened after ${seconds(storm.timeline.opened)}, visible after ${seconds(storm.allVisibleMs)}. ` +
+      `While it had a backlog the relay delivered a fault event every ${latencyCell(storm.relayGap)} (p50 / p99 / max of the gaps, which hold the Available reports and second faults relayed in between; bare serial signalWithStart: ${latencyCell(bare.serial.callLatency)}). ` +
+      `History events: an incident after the storm (opened, cleared, faulted again) ${r.historyEvents.incident}, a bare workflow ${r.historyEvents.bare}. ` +
       `API polls: storm ${int(storm.watched.polls)} (${latencyCell(storm.watched.pollLatency)} each), steady ${int(steady.watched.polls)} (${latencyCell(steady.watched.pollLatency)}); incidents found per charger because a page could not show them: ${storm.watched.lookedUp} and ${steady.watched.lookedUp}.`,
     '',
     'CPU over each phase, % of one core:',
