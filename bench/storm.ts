@@ -162,11 +162,14 @@ interface StormResult {
   incidentWorkflows: number;
   /** History events of one storm incident (opened, cleared, faulted again) and of one bare workflow: what each costs the one history shard. */
   historyEvents: { incident: number; bare: number };
+  /** The machine's 1-minute load average when the run began and when the storm ended: other work on it shows here. */
+  loadAverage: { start: number; storm: number };
 }
 
 async function measureStorm(options: StormOptions, stopChildren: Set<() => Promise<void>>): Promise<StormResult> {
   const n = options.chargers;
   const timeoutMs = options.timeout * 1000;
+  const startLoad = os.loadavg()[0]!;
   installTemporalRuntime();
   log('bundling the bare workflow');
   const workflowBundle = await bundleBareWorkflow();
@@ -253,6 +256,7 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
     const stormSent = send(stormReports);
     const stormWatched = await watchIncidents(api, { due: stormDue, limit: STORM_LIMIT, intervalMs: options.stormPoll, deadline: stormBegin + timeoutMs });
     const stormShares = stormCpu();
+    const stormLoad = os.loadavg()[0]!;
     const stormResults = await stormSent;
     const firstFaults = stormResults.filter((_, i) => i % 3 === 0);
     const firstSent = Math.min(...firstFaults.map((r) => r.sentAt));
@@ -327,6 +331,7 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
         verification: steadyVerification,
       },
       incidentWorkflows,
+      loadAverage: { start: startLoad, storm: stormLoad },
       historyEvents: {
         incident: await historyLength(client, `incident:${order[0]!}:${STORM_CONNECTOR}`),
         bare: await historyLength(client, burst.sampleWorkflowId),
@@ -555,13 +560,14 @@ function formatReport(options: StormOptions, r: StormResult): string {
   const latencyCell = (l: Latency) => (l.count === 0 ? '—' : `${ms(l.p50)} / ${ms(l.p99)} / ${ms(l.max)}`);
   const bareCell = (b: BareRun) => `${b.perSecond === null ? 'not all ran' : `${round(b.perSecond)}/s`} (every workflow ran after ${seconds(b.allRanMs)}; completed by the server's count after ${seconds(b.allCompletedMs)})${b.errors ? `, ${b.errors} errors` : ''}`;
   const share = (v: number | null) => (v === null ? '—' : `${Math.round(v)} %`);
+  const rest = (c: CpuShares) => (c.machineBusy === null ? null : Math.max(0, c.machineBusy - sum([c.temporal, c.concierge, c.generators, c.bench].map((v) => v ?? 0))));
   const cpuRow = (phase: string, c: CpuShares) =>
-    `| ${phase} (${seconds(c.wallMs)}) | ${share(c.temporal)} | ${share(c.concierge)} | ${share(c.generators)} | ${share(c.bench)} | ${share(c.machineBusy)} of ${c.cores * 100} % |`;
+    `| ${phase} (${seconds(c.wallMs)}) | ${share(c.temporal)} | ${share(c.concierge)} | ${share(c.generators)} | ${share(c.bench)} | ${share(rest(c))} | ${share(c.machineBusy)} of ${c.cores * 100} % |`;
   const stageRow = (what: string, s: Latency, t: Latency) => `| ${what} | ${latencyCell(s)} | ${latencyCell(t)} |`;
   const lines = [
     `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — fault storm: ${int(r.chargers)} OCPP 1.6 chargers on ${database}`,
     '',
-    `Concierge at commit ${commit()}. Machine: ${machine()}. Temporal: ${describeTemporal(r.temporal)}. ` +
+    `Concierge at commit ${commit()}. Machine: ${machine()}; load average ${r.loadAverage.start.toFixed(1)} when the run began, ${r.loadAverage.storm.toFixed(1)} after the storm. Temporal: ${describeTemporal(r.temporal)}. ` +
       `${int(r.booted)} of ${int(r.chargers)} chargers registered through the API (${seconds(r.registerSeconds * 1000)}) and connected from ${r.generators} load-generator processes on the same machine (${seconds(r.connectSeconds * 1000)}), 2 connectors each. ` +
       `Storm: each charger reports Faulted (GroundFailure) on connector ${STORM_CONNECTOR} at its moment of a ${int(options.spread)} ms spread, Available ${int(options.flapGap)} ms later and Faulted again ${int(options.flapGap)} ms after that; the API was polled every ${options.stormPoll} ms (limit ${STORM_LIMIT}). ` +
       `Steady: ${options.steadyRate} faults/s for ${options.steadySeconds} s, each on connector ${STEADY_CONNECTOR} of a charger of its own; polled every ${options.steadyPoll} ms (limit ${STEADY_LIMIT}). ` +
@@ -594,8 +600,8 @@ function formatReport(options: StormOptions, r: StormResult): string {
     '',
     'CPU over each phase, % of one core:',
     '',
-    '| phase | Temporal dev server | Concierge | load generators | benchmark process (bare worker and client; API polls) | whole machine |',
-    '| --- | --- | --- | --- | --- | --- |',
+    '| phase | Temporal dev server | Concierge | load generators | benchmark process (bare worker and client; API polls) | rest of the machine (other work, kernel) | whole machine busy |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
     cpuRow('bare burst', bare.burstCpu),
     cpuRow('storm, until every incident was visible', storm.cpu),
     cpuRow('steady', steady.cpu),
