@@ -3,6 +3,7 @@ import { authorizeIdTag, type AccessDecision } from '../contracts/access.js';
 import { agreementForCharger } from '../runtime/agreement-store.js';
 import type { Logger } from '../runtime/log.js';
 import type { BootRecorder } from './boots.js';
+import { storableTime } from './bounds.js';
 import type { MeterWriter } from './meter-writer.js';
 import type { StatusWriter } from './status.js';
 
@@ -22,13 +23,9 @@ export interface HandlerContext {
   recorded: Promise<void>;
 }
 
-/** The charger's timestamp when it sent a usable one, otherwise the time we received the message. */
+/** The charger's timestamp when it sent a usable one (storableTime), otherwise the time we received the message. */
 export function reportedAt(timestamp: unknown): string {
-  if (typeof timestamp === 'string') {
-    const parsed = new Date(timestamp);
-    if (!Number.isNaN(parsed.getTime())) return parsed.toISOString();
-  }
-  return new Date().toISOString();
+  return storableTime(timestamp) ?? new Date().toISOString();
 }
 
 /** What either protocol's BootNotification says about the charger. */

@@ -137,7 +137,7 @@ export function createGateway(options: GatewayOptions) {
     const connected = connections.connected(chargerId, connectionId, protocol);
     const recorded = connected.catch(() => undefined);
     const ctx: HandlerContext = { db, log: log.child({ chargerId }), chargerId, protocol, heartbeatIntervalSeconds: options.heartbeatIntervalSeconds, outboxChanged: options.outboxChanged, meters, statuses, boots, recorded };
-    const handlers = guardedHandlers(client, ctx.log);
+    const handlers = guardedHandlers(client, ctx);
     if (protocol === 'ocpp2.0.1') handle201(handlers, ctx);
     else handle16(handlers, ctx);
 

@@ -1,3 +1,4 @@
+import { plausible, storableTime } from './bounds.js';
 import type { EnergyReading } from './events.js';
 
 /**
@@ -27,10 +28,6 @@ export interface MeterValue {
 
 const DEFAULT_MEASURAND = 'Energy.Active.Import.Register';
 const DECIMAL = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
-/** Readings beyond this are not meter values but garbage that would fail the batch they are written in. */
-const MAX_MAGNITUDE = 1e15;
-const MAX_EXPONENT = 9;
-const plausible = (value: number, exponent = 0) => Number.isFinite(value) && Math.abs(value) < MAX_MAGNITUDE && Math.abs(exponent) <= MAX_EXPONENT;
 
 interface SampledValue16 {
   value: string;
@@ -72,9 +69,6 @@ interface SampledFields {
   exponent?: number;
 }
 
-/** One time per meter value (its samples share it), as UTC ISO text. */
-const normalisedTime = (timestamp: string) => new Date(timestamp).toISOString();
-
 /** Every sample object has the same fields in the same order (one shape for V8); undefined ones are not stored. */
 function sample(sv: SampledFields): MeterSample {
   return {
@@ -88,23 +82,34 @@ function sample(sv: SampledFields): MeterSample {
   };
 }
 
-/** The meter values that carry at least one usable sample. Written as loops: this runs for every MeterValues a gateway receives. */
+/**
+ * The meter values that carry a time the database can hold (one per meter value, its samples share
+ * it) and at least one usable sample. Written as loops: this runs for every MeterValues a gateway receives.
+ */
 function meterValues<SV>(chargerId: string, connectorId: number, transactionId: string | null, received: { timestamp: string; sampledValue: SV[] }[], usable: (sv: SV) => SampledFields | null): MeterValue[] {
   const values: MeterValue[] = [];
   for (const mv of received) {
+    const sampledAt = storableTime(mv.timestamp);
+    if (sampledAt === null) continue;
     const samples: MeterSample[] = [];
     for (const sv of mv.sampledValue) {
       const fields = usable(sv);
       if (fields) samples.push(sample(fields));
     }
-    if (samples.length > 0) values.push({ chargerId, connectorId, transactionId, sampledAt: normalisedTime(mv.timestamp), samples });
+    if (samples.length > 0) values.push({ chargerId, connectorId, transactionId, sampledAt, samples });
   }
   return values;
 }
 
-/** 1.6 sampled values are strings; signed data and other non-numbers are skipped (the raw frame is not a reading). */
+/** A 1.6 sampled value's number; null for signed data and other text, which are not readings. */
+const number16 = (sv: SampledValue16) => (sv.format !== 'SignedData' && DECIMAL.test(sv.value) ? Number(sv.value) : null);
+
+/** 1.6 sampled values are strings; those that are no number (signed data, text) or no plausible reading are skipped. */
 export const valuesFrom16 = (chargerId: string, connectorId: number, transactionId: string | null, received: MeterValue16[]) =>
-  meterValues(chargerId, connectorId, transactionId, received, (sv) => (sv.format !== 'SignedData' && DECIMAL.test(sv.value) && plausible(Number(sv.value)) ? sv : null));
+  meterValues(chargerId, connectorId, transactionId, received, (sv) => {
+    const value = number16(sv);
+    return value !== null && plausible(value) ? sv : null;
+  });
 
 /** 2.0.1 sampled values are numbers with an optional power-of-ten multiplier. */
 export const valuesFrom201 = (chargerId: string, connectorId: number, transactionId: string | null, received: MeterValue201[]) =>
@@ -113,6 +118,24 @@ export const valuesFrom201 = (chargerId: string, connectorId: number, transactio
       ? { measurand: sv.measurand, phase: sv.phase, location: sv.location, unit: sv.unitOfMeasure?.unit, context: sv.context, value: String(sv.value), exponent: sv.unitOfMeasure?.multiplier ?? 0 }
       : null,
   );
+
+/** Where the first sampled value that is a number but not a plausible reading is (`[0].sampledValue[2]`); null when there is none. */
+function firstImplausible<SV>(received: { sampledValue: SV[] }[], implausible: (sv: SV) => boolean): string | null {
+  for (const [i, mv] of received.entries()) {
+    for (const [j, sv] of mv.sampledValue.entries()) if (implausible(sv)) return `[${i}].sampledValue[${j}]`;
+  }
+  return null;
+}
+
+/** For a transaction message, which is refused rather than kept without such a reading: where its first implausible 1.6 reading is. */
+export const implausibleSample16 = (received: MeterValue16[]) =>
+  firstImplausible(received, (sv) => {
+    const value = number16(sv);
+    return value !== null && !plausible(value);
+  });
+
+/** The same for 2.0.1 readings, numbers with an optional power-of-ten multiplier. */
+export const implausibleSample201 = (received: MeterValue201[]) => firstImplausible(received, (sv) => !plausible(sv.value, sv.unitOfMeasure?.multiplier));
 
 /**
  * The energy register reading among the meter values, in Wh: the total (no phase) imported energy

@@ -1,5 +1,7 @@
 import { createRPCError, type IHandlersOption, type RPCClient } from 'ocpp-rpc';
-import type { Logger } from '../runtime/log.js';
+import { OutOfBounds } from './bounds.js';
+import type { HandlerContext } from './context.js';
+import { keepRejectedCall } from './salvage.js';
 
 /**
  * One charger's connection on the server side. ocpp-rpc does not export the server-client type
@@ -18,20 +20,28 @@ export interface HandlerRegistry {
 }
 
 /**
- * The client's handlers, guarded: a failure nobody chose (the database down, a bug) is logged with
- * the charger and the method, and the charger gets OCPP-J's InternalError with the standard text,
- * never the error's own message, which could tell a client about the database behind.
+ * The client's handlers, guarded.
+ * - A call with a number out of bounds (./bounds.ts) is kept in rejected_frames and answered with
+ *   PropertyConstraintViolation.
+ * - A failure nobody chose (the database down, a bug) is logged with the charger and the method,
+ *   and the charger gets OCPP-J's InternalError with the standard text, never the error's own
+ *   message, which could tell a client about the database behind.
  */
-export function guardedHandlers(client: RPCServerClient, log: Logger): HandlerRegistry {
+export function guardedHandlers(client: RPCServerClient, ctx: HandlerContext): HandlerRegistry {
   return {
     handle(method, handler) {
       client.handle(method, async (call) => {
         try {
           return await handler(call);
         } catch (error) {
+          if (error instanceof OutOfBounds) {
+            // Answered only once kept, as a stored report is: the refusal tells the charger its call is on record.
+            await keepRejectedCall(ctx, { messageId: String(call.messageId), method, params: call.params, error }).catch((failure: unknown) => ctx.log.error({ err: failure, method }, 'could not keep a rejected call'));
+            throw createRPCError('PropertyConstraintViolation', error.message);
+          }
           // An OCPP-J error a handler chose (ocpp-rpc's RPCError is not among its ESM exports: told by its code).
           if (typeof (error as { rpcErrorCode?: unknown } | null)?.rpcErrorCode === 'string') throw error;
-          log.error({ err: error, method, messageId: call.messageId }, 'could not handle a charger message; answered InternalError');
+          ctx.log.error({ err: error, method, messageId: call.messageId }, 'could not handle a charger message; answered InternalError');
           throw createRPCError('InternalError');
         }
       });

@@ -1,4 +1,5 @@
 import { assessConnectorStatus } from '../contracts/faults.js';
+import { isConnectorId } from './bounds.js';
 import type { ConnectorStatusChanged } from './events.js';
 import { reportedAt, type HandlerContext } from './context.js';
 
@@ -22,7 +23,7 @@ export function salvageStatusNotification(chargerId: string, protocol: string, p
   const is201 = protocol === 'ocpp2.0.1';
   const connectorId = is201 ? p.evseId : p.connectorId;
   const status = text(is201 ? p.connectorStatus : p.status, 30);
-  if (typeof connectorId !== 'number' || !Number.isInteger(connectorId) || connectorId < 0 || !status) return null;
+  if (!isConnectorId(connectorId) || !status) return null;
 
   const sentCode = is201 ? null : text(p.errorCode);
   const errorCode = sentCode === null ? null : ERROR_CODES_16.has(sentCode) ? sentCode : 'OtherError';
@@ -48,8 +49,9 @@ export interface RejectedCall {
 }
 
 /**
- * Keeps a call that strict validation answered with a CALLERROR: the raw frame is stored, and a
- * status report is still recorded (and its fault raised) from what can be salvaged.
+ * Keeps a call that was answered with a CALLERROR (strict validation's, or a number out of bounds):
+ * the raw frame is stored, and a status report is still recorded (and its fault raised) from what
+ * can be salvaged.
  */
 export async function keepRejectedCall(ctx: HandlerContext, call: RejectedCall): Promise<void> {
   const salvaged = call.method === 'StatusNotification' ? salvageStatusNotification(ctx.chargerId, ctx.protocol, call.params) : null;

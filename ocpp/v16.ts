@@ -1,8 +1,9 @@
 import type { HandlerRegistry } from './rpc.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
 import { answerBoot, authorize, heartbeat, reportedAt, type HandlerContext } from './context.js';
+import { checkConnectorId, checkExactInteger, checkReading, checkSamples } from './bounds.js';
 import { recordChargerEvent } from './charger-events.js';
-import { energyRegister, valuesFrom16, type MeterValue16 } from './meter.js';
+import { energyRegister, implausibleSample16, valuesFrom16, type MeterValue16 } from './meter.js';
 import { recordSessionEvent, startSession16 } from './sessions.js';
 
 interface BootNotification16 {
@@ -46,7 +47,11 @@ interface StopTransaction16 {
   transactionData?: MeterValue16[];
 }
 
-/** OCPP 1.6-J handlers (core profile and the security extension's notifications). Strict mode has validated every payload against the official schema. */
+/**
+ * OCPP 1.6-J handlers (core profile and the security extension's notifications). Strict mode has
+ * validated every payload against the official schema; the numbers the schema leaves unbounded are
+ * checked here (./bounds.ts) before anything is stored.
+ */
 export function handle16(client: HandlerRegistry, ctx: HandlerContext): void {
   const { db, chargerId } = ctx;
 
@@ -64,6 +69,7 @@ export function handle16(client: HandlerRegistry, ctx: HandlerContext): void {
 
   client.handle('StatusNotification', async ({ params }) => {
     const report = params as StatusNotification16;
+    checkConnectorId('connectorId', report.connectorId);
     await ctx.statuses.write(
       {
         chargerId,
@@ -89,6 +95,8 @@ export function handle16(client: HandlerRegistry, ctx: HandlerContext): void {
 
   client.handle('StartTransaction', async ({ params }) => {
     const start = params as StartTransaction16;
+    checkConnectorId('connectorId', start.connectorId);
+    checkReading('meterStart', start.meterStart);
     const status = await authorize(ctx, start.idTag);
     // The session is recorded even when the tag is refused: the charger may already be delivering energy.
     const transactionId = await startSession16(db, chargerId, { connectorId: start.connectorId, idTag: start.idTag, at: reportedAt(start.timestamp), meterStartWh: start.meterStart });
@@ -97,6 +105,8 @@ export function handle16(client: HandlerRegistry, ctx: HandlerContext): void {
 
   client.handle('MeterValues', async ({ params }) => {
     const report = params as MeterValues16;
+    checkConnectorId('connectorId', report.connectorId);
+    checkExactInteger('transactionId', report.transactionId);
     const transactionId = report.transactionId === undefined ? null : String(report.transactionId);
     const values = valuesFrom16(chargerId, report.connectorId, transactionId, report.meterValue);
     const register = transactionId ? energyRegister(values) : null;
@@ -106,6 +116,9 @@ export function handle16(client: HandlerRegistry, ctx: HandlerContext): void {
 
   client.handle('StopTransaction', async ({ params }) => {
     const stop = params as StopTransaction16;
+    checkExactInteger('transactionId', stop.transactionId);
+    checkReading('meterStop', stop.meterStop);
+    checkSamples('transactionData', implausibleSample16(stop.transactionData ?? []));
     const transactionId = String(stop.transactionId);
     const known = await db.selectFrom('sessions').select('connectorId').where('chargerId', '=', chargerId).where('transactionId', '=', transactionId).executeTakeFirst();
     // A stop for a session we never heard start (it began while the charger was offline): connector unknown, kept as 0.

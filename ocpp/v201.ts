@@ -1,9 +1,10 @@
 import type { HandlerRegistry } from './rpc.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
 import { answerBoot, authorize, heartbeat, reportedAt, type HandlerContext } from './context.js';
+import { checkConnectorId, checkExactInteger, checkSamples, checkSequenceNumber } from './bounds.js';
 import { recordChargerEvent } from './charger-events.js';
 import type { DeviceProblem } from './events.js';
-import { energyRegister, valuesFrom201, type MeterValue201 } from './meter.js';
+import { energyRegister, implausibleSample201, valuesFrom201, type MeterValue201 } from './meter.js';
 import { recordSessionEvent } from './sessions.js';
 import { recordDeviceProblem } from './status.js';
 
@@ -57,7 +58,8 @@ const MREC_CODE = /^CX\d{3}$/;
 /**
  * OCPP 2.0.1 handlers. The EVSE is our connector (port); EVSE 0 is the station as a whole.
  * 2.0.1 carries no error code in StatusNotification: a `Faulted` status alone opens the incident,
- * and the details (tech code, often a ChargeX MREC code) arrive as NotifyEvent problems.
+ * and the details (tech code, often a ChargeX MREC code) arrive as NotifyEvent problems. Ids and
+ * readings the schema leaves unbounded are checked (./bounds.ts) before anything is stored.
  */
 export function handle201(client: HandlerRegistry, ctx: HandlerContext): void {
   const { db, chargerId } = ctx;
@@ -76,6 +78,8 @@ export function handle201(client: HandlerRegistry, ctx: HandlerContext): void {
 
   client.handle('StatusNotification', async ({ params }) => {
     const report = params as StatusNotification201;
+    checkConnectorId('evseId', report.evseId);
+    checkConnectorId('connectorId', report.connectorId);
     await ctx.statuses.write(
       {
         chargerId,
@@ -96,6 +100,12 @@ export function handle201(client: HandlerRegistry, ctx: HandlerContext): void {
 
   client.handle('NotifyEvent', async ({ params }) => {
     const { eventData } = params as { eventData: EventData201[] };
+    // All checked before any is kept: a refused call keeps nothing but its frame.
+    for (const [i, data] of eventData.entries()) {
+      checkExactInteger(`eventData[${i}].eventId`, data.eventId);
+      checkConnectorId(`eventData[${i}].component.evse.id`, data.component.evse?.id);
+      checkConnectorId(`eventData[${i}].component.evse.connectorId`, data.component.evse?.connectorId);
+    }
     let queued = false;
     for (const data of eventData) {
       const connectorId = data.component.evse?.id ?? 0;
@@ -116,6 +126,10 @@ export function handle201(client: HandlerRegistry, ctx: HandlerContext): void {
 
   client.handle('TransactionEvent', async ({ params }) => {
     const event = params as TransactionEvent201;
+    checkSequenceNumber('seqNo', event.seqNo);
+    checkConnectorId('evse.id', event.evse?.id);
+    checkConnectorId('evse.connectorId', event.evse?.connectorId);
+    checkSamples('meterValue', implausibleSample201(event.meterValue ?? []));
     const transactionId = event.transactionInfo.transactionId;
     const known = event.evse ? null : await db.selectFrom('sessions').select('connectorId').where('chargerId', '=', chargerId).where('transactionId', '=', transactionId).executeTakeFirst();
     const connectorId = event.evse?.id ?? known?.connectorId ?? 0;
@@ -137,6 +151,7 @@ export function handle201(client: HandlerRegistry, ctx: HandlerContext): void {
 
   client.handle('MeterValues', async ({ params }) => {
     const report = params as { evseId: number; meterValue: MeterValue201[] };
+    checkConnectorId('evseId', report.evseId);
     await ctx.meters.write(valuesFrom201(chargerId, report.evseId, null, report.meterValue));
     return {};
   });

@@ -50,16 +50,28 @@ describe('OCPP bad input', () => {
 
   it('refuses a status report the database cannot store, alone: reports of other chargers sent with it are kept', async () => {
     const chargers = await Promise.all([connect(), connect(), connect()]);
-    // A connector id the schema allows (any integer) but the database's integer column does not.
-    const answers = await Promise.all(chargers.map((c, i) => c.call('StatusNotification', { connectorId: i === 1 ? 2 ** 31 : 1, errorCode: 'NoError', status: 'Available' })));
+    // Every value a charger can send is bounded before it is stored (test/ocpp-boundaries.test.ts), so the
+    // database refuses this one for its own reason: the charger's row was deleted while it was connected.
+    await app.db.deleteFrom('chargers').where('id', '=', chargers[1]!.id).execute();
+    const answers = await Promise.all(chargers.map((c) => c.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' })));
     expect(answers.map((a) => a[0])).toEqual([3, 4, 3]);
     // OCPP-J's InternalError with its standard text: nothing of the database's own message reaches the charger.
     expect(answers[1]).toEqual([4, expect.any(String), 'InternalError', 'An internal error occurred and the receiver was not able to process the requested method successfully', {}]);
     const logged = await app.db.selectFrom('statusLog').select('chargerId').where('chargerId', 'in', chargers.map((c) => c.id)).execute();
     expect(logged.map((r) => r.chargerId).sort()).toEqual([chargers[0]!.id, chargers[2]!.id].sort());
-    // The refused charger is still served.
-    expect((await chargers[1]!.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' }))[0]).toBe(3);
+    // The refused charger's socket is still served.
+    expect((await chargers[1]!.call('Heartbeat', {}))[0]).toBe(3);
     await Promise.all(chargers.map((c) => c.close()));
+  });
+
+  it('refuses a status report with a connector id beyond the database column with PropertyConstraintViolation, and keeps it', async () => {
+    const charger = await connect();
+    const report = { connectorId: 2 ** 31, errorCode: 'NoError', status: 'Available' };
+    expect(await charger.call('StatusNotification', report)).toEqual([4, expect.any(String), 'PropertyConstraintViolation', expect.stringContaining('connectorId'), {}]);
+    const frames = await app.db.selectFrom('rejectedFrames').select(['method', 'payload']).where('chargerId', '=', charger.id).execute();
+    expect(frames).toEqual([{ method: 'StatusNotification', payload: report }]);
+    expect((await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' }))[0]).toBe(3);
+    await charger.close();
   });
 
   it('answers an unknown action with NotImplemented and stays connected', async () => {

@@ -4,11 +4,17 @@ import path from 'node:path';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConcierge } from '../runtime/concierge.js';
-import { apiClient, startTestApp, uniqueId } from './support/app.js';
+import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
-import { HandshakeRefused, RawCharger } from './support/raw-charger.js';
+import { HandshakeRefused, RawCharger, type Frame } from './support/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
+const at = (iso: string) => new Date(iso).toISOString();
+
+interface IncidentView {
+  connectorId: number;
+  faults: Array<{ errorCode: string; vendorErrorCode: string | null; info: string | null }>;
+}
 
 /**
  * What a charger can send that the database cannot store as it is — characters text and jsonb
@@ -41,6 +47,15 @@ describe.each(databaseKinds)('OCPP boundaries on %s', (kind) => {
     return id;
   }
 
+  async function connect(protocol: 'ocpp1.6' | 'ocpp2.0.1' = 'ocpp1.6') {
+    return RawCharger.connect(ws, await register(), PASSWORD, [protocol]);
+  }
+
+  const incidentsOf = async (chargerId: string) => ((await api().get(`/api/incidents?chargerId=${chargerId}`)).body as { incidents: IncidentView[] }).incidents;
+  const firstIncident = (chargerId: string) => eventually(async () => (await incidentsOf(chargerId))[0], 10_000, `an incident of ${chargerId}`);
+  const rejectedFrames = (chargerId: string) => app.db.selectFrom('rejectedFrames').selectAll().where('chargerId', '=', chargerId).orderBy('id').execute();
+  /** The CALLERROR that refuses a number out of bounds: the call was well-formed, one of its values is not acceptable. */
+  const refusal = (field: string): Frame => [4, expect.any(String), 'PropertyConstraintViolation', expect.stringContaining(field), {}];
 
   describe('charger ids in the URL', () => {
     it('refuses an id no charger can have (%00 and other characters outside the id rule) with 401, and serves the next charger', async () => {
@@ -69,6 +84,104 @@ describe.each(databaseKinds)('OCPP boundaries on %s', (kind) => {
       expect((await charger.call('Heartbeat', {}))[0]).toBe(3);
       await charger.close();
       await expect(RawCharger.connect(ws, uniqueId('unknown'), PASSWORD)).rejects.toEqual(new HandshakeRefused(401));
+    });
+  });
+
+  describe('numbers out of bounds', () => {
+    it('1.6: refuses meterStop 2^62, an implausible meterStart and reading, and negative connector ids; keeps each call; the socket keeps working', async () => {
+      const charger = await connect();
+      const [, , started] = await charger.call('StartTransaction', { connectorId: 1, idTag: 'GUEST', meterStart: 1_000, timestamp: at('2026-11-24T10:00:00Z') });
+      const transactionId = (started as { transactionId: number }).transactionId;
+
+      const refusedCalls: Array<[string, object, string]> = [
+        ['StopTransaction', { transactionId, meterStop: 2 ** 62, timestamp: at('2026-11-24T11:00:00Z') }, 'meterStop'],
+        ['StopTransaction', { transactionId, meterStop: 2_000, timestamp: at('2026-11-24T11:00:00Z'), transactionData: [{ timestamp: at('2026-11-24T11:00:00Z'), sampledValue: [{ value: '1e300' }] }] }, 'transactionData'],
+        ['StopTransaction', { transactionId: 2 ** 60, meterStop: 2_000, timestamp: at('2026-11-24T11:00:00Z') }, 'transactionId'],
+        ['StartTransaction', { connectorId: 2, idTag: 'GUEST', meterStart: 1e15, timestamp: at('2026-11-24T10:00:00Z') }, 'meterStart'],
+        ['StartTransaction', { connectorId: -1, idTag: 'GUEST', meterStart: 0, timestamp: at('2026-11-24T10:00:00Z') }, 'connectorId'],
+        ['StatusNotification', { connectorId: -5, errorCode: 'GroundFailure', status: 'Faulted' }, 'connectorId'],
+        ['StatusNotification', { connectorId: 2 ** 31, errorCode: 'GroundFailure', status: 'Faulted' }, 'connectorId'],
+        ['MeterValues', { connectorId: -2, meterValue: [{ timestamp: at('2026-11-24T10:30:00Z'), sampledValue: [{ value: '5' }] }] }, 'connectorId'],
+      ];
+      for (const [action, payload, field] of refusedCalls) {
+        expect({ action, field, answer: await charger.call(action, payload) }).toEqual({ action, field, answer: refusal(field) });
+      }
+
+      // Each refused call is kept as it came; nothing of it was stored elsewhere.
+      const frames = await rejectedFrames(charger.id);
+      expect(frames.map((f) => [f.method, f.payload, f.salvaged])).toEqual(refusedCalls.map(([action, payload]) => [action, payload, false]));
+      expect(frames.every((f) => f.reason.length > 0)).toBe(true);
+      const session = await app.db.selectFrom('sessions').selectAll().where('chargerId', '=', charger.id).execute();
+      expect(session).toEqual([expect.objectContaining({ transactionId: String(transactionId), status: 'active', meterStopWh: null })]);
+      expect(await app.db.selectFrom('statusLog').select('connectorId').where('chargerId', '=', charger.id).execute()).toEqual([]);
+      expect(await app.db.selectFrom('meterValues').select('connectorId').where('chargerId', '=', charger.id).execute()).toEqual([]);
+
+      // The socket is up and the charger is served: the real stop is kept, with its exact reading.
+      expect(charger.isOpen).toBe(true);
+      expect((await charger.call('StopTransaction', { transactionId, meterStop: 2_500, timestamp: at('2026-11-24T11:00:00Z') }))[0]).toBe(3);
+      const ended = await app.db.selectFrom('sessions').select(['status', 'meterStopWh', 'energyWh']).where('chargerId', '=', charger.id).executeTakeFirstOrThrow();
+      expect([ended.status, Number(ended.meterStopWh), Number(ended.energyWh)]).toEqual(['ended', 2_500, 1_500]);
+      // No incident on connector −5 (or anywhere): the faulted reports were refused.
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await incidentsOf(charger.id)).toEqual([]);
+      await charger.close();
+    });
+
+    it('2.0.1: refuses a TransactionEvent with an implausible reading, a negative EVSE or connector id, or a seqNo beyond the column; and negative EVSE ids elsewhere', async () => {
+      const charger = await connect('ocpp2.0.1');
+      const event = (extra: object) => ({ eventType: 'Updated', timestamp: at('2026-11-24T11:00:00Z'), triggerReason: 'MeterValuePeriodic', seqNo: 1, transactionInfo: { transactionId: 'tx-bounds' }, evse: { id: 1, connectorId: 1 }, ...extra });
+      const reading = (value: number, multiplier?: number) => [{ timestamp: at('2026-11-24T11:00:00Z'), sampledValue: [{ value, ...(multiplier === undefined ? {} : { unitOfMeasure: { unit: 'Wh', multiplier } }) }] }];
+      const refusedCalls: Array<[string, object, string]> = [
+        ['TransactionEvent', event({ meterValue: reading(2 ** 62) }), 'meterValue'],
+        ['TransactionEvent', event({ meterValue: reading(5, 40) }), 'meterValue'],
+        ['TransactionEvent', event({ evse: { id: -1 } }), 'evse'],
+        ['TransactionEvent', event({ evse: { id: 1, connectorId: -1 } }), 'connectorId'],
+        ['TransactionEvent', event({ seqNo: 2 ** 31 }), 'seqNo'],
+        ['StatusNotification', { timestamp: at('2026-11-24T11:00:00Z'), connectorStatus: 'Faulted', evseId: -5, connectorId: 1 }, 'evseId'],
+        ['MeterValues', { evseId: 2 ** 31, meterValue: reading(5) }, 'evseId'],
+        [
+          'NotifyEvent',
+          {
+            generatedAt: at('2026-11-24T11:00:00Z'),
+            seqNo: 0,
+            eventData: [{ eventId: 1, timestamp: at('2026-11-24T11:00:00Z'), trigger: 'Delta', actualValue: 'true', eventNotificationType: 'HardWiredNotification', component: { name: 'EVSE', evse: { id: -3 } }, variable: { name: 'Problem' } }],
+          },
+          'evse',
+        ],
+      ];
+      for (const [action, payload, field] of refusedCalls) {
+        expect({ action, field, answer: await charger.call(action, payload) }).toEqual({ action, field, answer: refusal(field) });
+      }
+      const frames = await rejectedFrames(charger.id);
+      expect(frames.map((f) => [f.method, f.payload])).toEqual(refusedCalls.map(([action, payload]) => [action, payload]));
+      expect(await app.db.selectFrom('sessions').select('id').where('chargerId', '=', charger.id).execute()).toEqual([]);
+      expect(await app.db.selectFrom('chargerEvents').select('id').where('chargerId', '=', charger.id).where('kind', '=', 'device-event').execute()).toEqual([]);
+
+      // Still served: a plausible event is kept, with its reading exact.
+      expect((await charger.call('TransactionEvent', event({ eventType: 'Started', meterValue: reading(999_999_999_999_999) })))[0]).toBe(3);
+      const session = await app.db.selectFrom('sessions').select(['meterStartWh', 'connectorId']).where('chargerId', '=', charger.id).executeTakeFirstOrThrow();
+      expect([Number(session.meterStartWh), session.connectorId]).toEqual([999_999_999_999_999, 1]);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(await incidentsOf(charger.id)).toEqual([]);
+      await charger.close();
+    });
+  });
+
+  describe('times the database cannot hold', () => {
+    it('keeps a fault stamped in year 0 at the time it was received, and skips a meter value stamped so', async () => {
+      const charger = await connect();
+      const before = Date.now();
+      const report = { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted', timestamp: '0000-01-01T00:00:00Z' };
+      expect(await charger.call('StatusNotification', report)).toEqual([3, expect.any(String), {}]);
+      const [logged] = await app.db.selectFrom('statusLog').select('reportedAt').where('chargerId', '=', charger.id).execute();
+      expect(new Date(logged!.reportedAt).getTime()).toBeGreaterThanOrEqual(before - 1_000);
+      expect((await firstIncident(charger.id)).faults).toEqual([expect.objectContaining({ errorCode: 'GroundFailure' })]);
+
+      const meterValue = (timestamp: string, value: string) => ({ timestamp, sampledValue: [{ value }] });
+      expect((await charger.call('MeterValues', { connectorId: 1, meterValue: [meterValue('0000-06-01T00:00:00Z', '5'), meterValue(at('2026-11-24T10:00:00Z'), '6')] }))[0]).toBe(3);
+      const values = await app.db.selectFrom('meterValues').select(['sampledAt', 'samples']).where('chargerId', '=', charger.id).execute();
+      expect(values.map((v) => [new Date(v.sampledAt).toISOString(), (v.samples as Array<{ value: string }>)[0]!.value])).toEqual([[at('2026-11-24T10:00:00Z'), '6']]);
+      await charger.close();
     });
   });
 });
