@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { sql } from 'kysely';
 import { RPCServer } from 'ocpp-rpc';
 import { CHARGER_ID } from '../contracts/agreement.js';
+import { storableCopy, storableText } from '../contracts/storable-text.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../runtime/log.js';
 import { hashPassword, verifyPassword } from '../runtime/secrets.js';
@@ -161,7 +162,8 @@ export function createGateway(options: GatewayOptions) {
       // A socket that drops at once must not be recorded gone before it is recorded connected.
       void connected
         .catch(() => undefined)
-        .then(() => connections.disconnected(chargerId, connectionId, { code, reason: String(reason ?? '') }))
+        // The close reason is the charger's text, kept like its messages (U+FFFD for what the database cannot store).
+        .then(() => connections.disconnected(chargerId, connectionId, { code, reason: storableText(String(reason ?? '')) }))
         .catch((error: unknown) => ctx.log.error({ err: error }, 'could not record disconnect'));
     });
 
@@ -173,7 +175,17 @@ export function createGateway(options: GatewayOptions) {
   async function call(chargerId: string, method: string, params: unknown, timeoutMs: number): Promise<unknown> {
     const client = clients.get(chargerId);
     if (!client) throw new ChargerOfflineError(`charger ${chargerId} is not connected to gateway ${node}`);
-    return client.call(method, params, { callTimeoutMs: timeoutMs });
+    // The charger's answer, or its CALLERROR's text, is kept like its own messages (U+FFFD for what the database cannot store).
+    try {
+      return storableCopy(await client.call(method, params, { callTimeoutMs: timeoutMs }));
+    } catch (error) {
+      if (error instanceof Error) {
+        error.message = storableText(error.message);
+        const refused = error as Error & { details?: unknown };
+        if (refused.details !== undefined) refused.details = storableCopy(refused.details);
+      }
+      throw error;
+    }
   }
 
   return {

@@ -1,4 +1,5 @@
 import { createRPCError, type IHandlersOption, type RPCClient } from 'ocpp-rpc';
+import { storableCopy, unstorableCharacter } from '../contracts/storable-text.js';
 import { OutOfBounds } from './bounds.js';
 import type { HandlerContext } from './context.js';
 import { keepRejectedCall } from './salvage.js';
@@ -21,6 +22,9 @@ export interface HandlerRegistry {
 
 /**
  * The client's handlers, guarded.
+ * - Every payload reaches its handler storable: a character PostgreSQL cannot keep in text or jsonb
+ *   (NUL, a lone surrogate) is replaced by U+FFFD in every string and key, so a charger's report,
+ *   a fault above all, is never lost for it.
  * - A call with a number out of bounds (./bounds.ts) is kept in rejected_frames and answered with
  *   PropertyConstraintViolation.
  * - A failure nobody chose (the database down, a bug) is logged with the charger and the method,
@@ -31,12 +35,13 @@ export function guardedHandlers(client: RPCServerClient, ctx: HandlerContext): H
   return {
     handle(method, handler) {
       client.handle(method, async (call) => {
+        const params = allStorable(call.params) ? call.params : storableCopy(call.params);
         try {
-          return await handler(call);
+          return await handler({ ...call, params });
         } catch (error) {
           if (error instanceof OutOfBounds) {
             // Answered only once kept, as a stored report is: the refusal tells the charger its call is on record.
-            await keepRejectedCall(ctx, { messageId: String(call.messageId), method, params: call.params, error }).catch((failure: unknown) => ctx.log.error({ err: failure, method }, 'could not keep a rejected call'));
+            await keepRejectedCall(ctx, { messageId: String(call.messageId), method, params, error }).catch((failure: unknown) => ctx.log.error({ err: failure, method }, 'could not keep a rejected call'));
             throw createRPCError('PropertyConstraintViolation', error.message);
           }
           // An OCPP-J error a handler chose (ocpp-rpc's RPCError is not among its ESM exports: told by its code).
@@ -47,4 +52,20 @@ export function guardedHandlers(client: RPCServerClient, ctx: HandlerContext): H
       });
     },
   };
+}
+
+/** A NUL or any surrogate might be a character PostgreSQL cannot store (unstorableCharacter decides): a cheap test first, as nearly no text has one. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+const storableString = (text: string) => (!text.includes('\u0000') && !SURROGATE.test(text)) || unstorableCharacter(text) === null;
+
+/**
+ * Whether every string and key of a JSON value can be stored as it is: the usual case, told without
+ * copying (a copy of every payload would cost ten times as much CPU as this look).
+ */
+function allStorable(value: unknown): boolean {
+  if (typeof value === 'string') return storableString(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(allStorable);
+  for (const key in value) if (!storableString(key) || !allStorable((value as Record<string, unknown>)[key])) return false;
+  return true;
 }

@@ -1,4 +1,5 @@
 import { assessConnectorStatus } from '../contracts/faults.js';
+import { storableCopy, storableText } from '../contracts/storable-text.js';
 import { isConnectorId } from './bounds.js';
 import type { ConnectorStatusChanged } from './events.js';
 import { reportedAt, type HandlerContext } from './context.js';
@@ -50,20 +51,21 @@ export interface RejectedCall {
 
 /**
  * Keeps a call that was answered with a CALLERROR (strict validation's, or a number out of bounds):
- * the raw frame is stored, and a status report is still recorded (and its fault raised) from what
- * can be salvaged.
+ * the frame is stored as received, but for characters PostgreSQL cannot store, which become
+ * U+FFFD; a status report is still recorded (and its fault raised) from what can be salvaged.
  */
 export async function keepRejectedCall(ctx: HandlerContext, call: RejectedCall): Promise<void> {
-  const salvaged = call.method === 'StatusNotification' ? salvageStatusNotification(ctx.chargerId, ctx.protocol, call.params) : null;
+  const params = storableCopy(call.params ?? null);
+  const salvaged = call.method === 'StatusNotification' ? salvageStatusNotification(ctx.chargerId, ctx.protocol, params) : null;
   await ctx.db
     .insertInto('rejectedFrames')
     .values({
       chargerId: ctx.chargerId,
       protocol: ctx.protocol,
-      method: call.method.slice(0, 100),
-      messageId: String(call.messageId).slice(0, 100),
-      payload: JSON.stringify(call.params ?? null),
-      reason: call.error.message.slice(0, 1000),
+      method: storableText(call.method.slice(0, 100)),
+      messageId: storableText(String(call.messageId).slice(0, 100)),
+      payload: JSON.stringify(params),
+      reason: storableText(call.error.message.slice(0, 1000)),
       salvaged: salvaged !== null,
     })
     .execute();

@@ -9,6 +9,11 @@ import { createTestDatabase, databaseKinds, type TestDatabase } from './support/
 import { HandshakeRefused, RawCharger, type Frame } from './support/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
+/** What PostgreSQL's text and jsonb cannot hold: NUL, and UTF-16 surrogates outside a pair. */
+const NUL = '\u0000';
+const LONE_HIGH = '\uD800';
+const LONE_LOW = '\uDC00';
+const REPLACED = '\uFFFD';
 const at = (iso: string) => new Date(iso).toISOString();
 
 interface IncidentView {
@@ -53,7 +58,9 @@ describe.each(databaseKinds)('OCPP boundaries on %s', (kind) => {
 
   const incidentsOf = async (chargerId: string) => ((await api().get(`/api/incidents?chargerId=${chargerId}`)).body as { incidents: IncidentView[] }).incidents;
   const firstIncident = (chargerId: string) => eventually(async () => (await incidentsOf(chargerId))[0], 10_000, `an incident of ${chargerId}`);
+  const isConnected = async (chargerId: string) => (await app.db.selectFrom('chargers').select('connected').where('id', '=', chargerId).executeTakeFirstOrThrow()).connected;
   const rejectedFrames = (chargerId: string) => app.db.selectFrom('rejectedFrames').selectAll().where('chargerId', '=', chargerId).orderBy('id').execute();
+  const chargerEvents = (chargerId: string, kind: string) => app.db.selectFrom('chargerEvents').select(['connectorId', 'data']).where('chargerId', '=', chargerId).where('kind', '=', kind).orderBy('id').execute();
   /** The CALLERROR that refuses a number out of bounds: the call was well-formed, one of its values is not acceptable. */
   const refusal = (field: string): Frame => [4, expect.any(String), 'PropertyConstraintViolation', expect.stringContaining(field), {}];
 
@@ -182,6 +189,126 @@ describe.each(databaseKinds)('OCPP boundaries on %s', (kind) => {
       const values = await app.db.selectFrom('meterValues').select(['sampledAt', 'samples']).where('chargerId', '=', charger.id).execute();
       expect(values.map((v) => [new Date(v.sampledAt).toISOString(), (v.samples as Array<{ value: string }>)[0]!.value])).toEqual([[at('2026-11-24T10:00:00Z'), '6']]);
       await charger.close();
+    });
+  });
+
+  describe('text PostgreSQL cannot store', () => {
+    it('1.6: keeps a fault whose info and vendor error code carry NUL and a lone surrogate, with U+FFFD in their place, and opens its incident', async () => {
+      const charger = await connect();
+      const report = { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted', info: `RCD${NUL}tripped`, vendorErrorCode: `E${LONE_HIGH}-17`, vendorId: `ACME${LONE_LOW}` };
+      expect(await charger.call('StatusNotification', report)).toEqual([3, expect.any(String), {}]);
+
+      const [logged] = await app.db.selectFrom('statusLog').select(['info', 'vendorErrorCode', 'payload']).where('chargerId', '=', charger.id).execute();
+      expect(logged).toEqual({
+        info: `RCD${REPLACED}tripped`,
+        vendorErrorCode: `E${REPLACED}-17`,
+        payload: { ...report, info: `RCD${REPLACED}tripped`, vendorErrorCode: `E${REPLACED}-17`, vendorId: `ACME${REPLACED}` },
+      });
+      const incident = await firstIncident(charger.id);
+      expect(incident.connectorId).toBe(1);
+      expect(incident.faults).toEqual([expect.objectContaining({ errorCode: 'GroundFailure', vendorErrorCode: `E${REPLACED}-17`, info: `RCD${REPLACED}tripped` })]);
+      await charger.close();
+    });
+
+    it('1.6: BootNotification, DataTransfer, SecurityEventNotification, StartTransaction and a salvaged status with such characters are answered and kept', async () => {
+      const charger = await connect();
+      const boot = await charger.call('BootNotification', { chargePointVendor: `ACME${NUL}`, chargePointModel: 'Fast', chargePointSerialNumber: `S${LONE_LOW}N`, firmwareVersion: `1.0${NUL}beta` });
+      expect(boot[0]).toBe(3);
+      const row = await app.db.selectFrom('chargers').select(['vendor', 'serialNumber', 'firmwareVersion']).where('id', '=', charger.id).executeTakeFirstOrThrow();
+      expect(row).toEqual({ vendor: `ACME${REPLACED}`, serialNumber: `S${REPLACED}N`, firmwareVersion: `1.0${REPLACED}beta` });
+
+      expect(await charger.call('DataTransfer', { vendorId: 'acme', messageId: `m${NUL}`, data: `a${NUL}b${LONE_HIGH}` })).toEqual([3, expect.any(String), { status: 'Accepted' }]);
+      expect((await chargerEvents(charger.id, 'data-transfer')).map((e) => e.data)).toEqual([{ vendorId: 'acme', messageId: `m${REPLACED}`, data: `a${REPLACED}b${REPLACED}` }]);
+
+      expect((await charger.call('SecurityEventNotification', { type: 'TamperDetectionActivated', timestamp: at('2026-11-24T10:00:00Z'), techInfo: `lid${NUL}open` }))[0]).toBe(3);
+      expect((await chargerEvents(charger.id, 'security-event')).map((e) => e.data)).toEqual([expect.objectContaining({ techInfo: `lid${REPLACED}open` })]);
+
+      const [, , started] = await charger.call('StartTransaction', { connectorId: 1, idTag: `TAG${NUL}1`, meterStart: 100, timestamp: at('2026-11-24T10:00:00Z') });
+      const transactionId = String((started as { transactionId: number }).transactionId);
+      const session = await app.db.selectFrom('sessions').select('idTag').where('chargerId', '=', charger.id).where('transactionId', '=', transactionId).executeTakeFirstOrThrow();
+      expect(session.idTag).toBe(`TAG${REPLACED}1`);
+
+      // Strict validation refuses the vendor's own error code; the frame is kept and its fault still raised, with U+FFFD for the NUL.
+      const refused = { connectorId: 2, errorCode: `E${NUL}42`, status: 'Faulted', info: `hot${LONE_LOW}` };
+      charger.sendRaw(JSON.stringify([2, `r${NUL}1`, 'StatusNotification', refused]));
+      expect((await charger.nextFrame()).slice(0, 2)).toEqual([4, `r${NUL}1`]);
+      const [frame] = await eventually(async () => {
+        const frames = await rejectedFrames(charger.id);
+        return frames.length > 0 && frames;
+      }, 5_000, 'the rejected frame');
+      expect(frame).toMatchObject({ messageId: `r${REPLACED}1`, payload: { ...refused, errorCode: `E${REPLACED}42`, info: `hot${REPLACED}` }, salvaged: true });
+      const incident = await firstIncident(charger.id);
+      expect(incident).toMatchObject({ connectorId: 2, faults: [expect.objectContaining({ errorCode: 'OtherError', vendorErrorCode: `E${REPLACED}42`, info: `hot${REPLACED}` })] });
+      await charger.close();
+    });
+
+    it('2.0.1: a NotifyEvent problem whose tech info carries NUL opens its incident; a DataTransfer with NUL in a key and lone surrogates in values is kept', async () => {
+      const charger = await connect('ocpp2.0.1');
+      const problem = {
+        generatedAt: new Date().toISOString(),
+        seqNo: 0,
+        eventData: [
+          {
+            eventId: 7,
+            timestamp: new Date().toISOString(),
+            trigger: 'Delta',
+            actualValue: 'true',
+            techCode: 'CX002',
+            techInfo: `ground fault${NUL}RCD`,
+            eventNotificationType: 'HardWiredNotification',
+            component: { name: 'Connector', instance: `left${LONE_HIGH}`, evse: { id: 1, connectorId: 1 } },
+            variable: { name: 'Problem' },
+          },
+        ],
+      };
+      expect(await charger.call('NotifyEvent', problem)).toEqual([3, expect.any(String), {}]);
+      const incident = await firstIncident(charger.id);
+      expect(incident.faults).toEqual([expect.objectContaining({ errorCode: 'CX002', info: `ground fault${REPLACED}RCD` })]);
+      const [event] = await chargerEvents(charger.id, 'device-event');
+      expect(event!.data).toMatchObject({ info: `ground fault${REPLACED}RCD`, payload: { component: { instance: `left${REPLACED}` } } });
+
+      const data = { [`key${NUL}`]: [`x${LONE_LOW}`, { nested: `y${LONE_HIGH}z` }], plain: 'ok' };
+      expect(await charger.call('DataTransfer', { vendorId: 'acme', data })).toEqual([3, expect.any(String), { status: 'Accepted' }]);
+      expect((await chargerEvents(charger.id, 'data-transfer')).map((e) => e.data)).toEqual([{ vendorId: 'acme', data: { [`key${REPLACED}`]: [`x${REPLACED}`, { nested: `y${REPLACED}z` }], plain: 'ok' } }]);
+
+      // A transaction id chosen by the charger is kept with the replacement too.
+      const started = { eventType: 'Started', timestamp: at('2026-11-24T11:00:00Z'), triggerReason: 'Authorized', seqNo: 1, transactionInfo: { transactionId: `tx${NUL}1` }, evse: { id: 1, connectorId: 1 } };
+      expect((await charger.call('TransactionEvent', started))[0]).toBe(3);
+      expect(await app.db.selectFrom('sessions').select('transactionId').where('chargerId', '=', charger.id).execute()).toEqual([{ transactionId: `tx${REPLACED}1` }]);
+      await charger.close();
+    });
+
+    it("keeps a command's answer and the text of a charger's CALLERROR with U+FFFD for such characters", async () => {
+      const charger = await connect();
+      // A command goes to the gateway the charger is recorded on.
+      await eventually(async () => await isConnected(charger.id), 5_000, 'connected');
+      const answered = api().post(`/api/chargers/${charger.id}/commands/DataTransfer`, { vendorId: 'acme', data: 'ping' });
+      charger.answer(await charger.nextFrame(), { status: 'Accepted', data: `pong${NUL}${LONE_HIGH}` });
+      const response = await answered;
+      expect(response.status).toBe(200);
+      expect(response.body.response).toEqual({ status: 'Accepted', data: `pong${REPLACED}${REPLACED}` });
+
+      const refused = api().post(`/api/chargers/${charger.id}/commands/DataTransfer`, { vendorId: 'acme', data: 'ping' });
+      const call = await charger.nextFrame();
+      charger.sendRaw(JSON.stringify([4, call[1], 'GenericError', `no${NUL}way`, { why: `x${LONE_LOW}` }]));
+      expect((await refused).status).toBe(502);
+      const logged = await eventually(async () => {
+        const events = await chargerEvents(charger.id, 'command');
+        return events.length === 2 && events.map((e) => e.data as { response?: unknown; error?: string });
+      }, 5_000, 'both commands logged');
+      expect(logged[0]!.response).toEqual({ status: 'Accepted', data: `pong${REPLACED}${REPLACED}` });
+      expect(logged[1]!.error).toContain(`no${REPLACED}way`);
+      await charger.close();
+    });
+
+    it('records a charger gone whose socket closed with NUL in the close reason', async () => {
+      const id = await register();
+      const socket = new WebSocket(`${ws}/ocpp/${id}`, ['ocpp1.6'], { headers: { authorization: `Basic ${Buffer.from(`${id}:${PASSWORD}`).toString('base64')}` } });
+      await new Promise((resolve) => socket.once('open', resolve));
+      await eventually(async () => await isConnected(id), 5_000, 'connected');
+      socket.close(1000, `bye${NUL}now`);
+      await eventually(async () => !(await isConnected(id)), 5_000, 'recorded gone');
+      expect((await chargerEvents(id, 'disconnected')).map((e) => e.data)).toEqual([expect.objectContaining({ code: 1000, reason: `bye${REPLACED}now` })]);
     });
   });
 });
