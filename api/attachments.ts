@@ -7,8 +7,7 @@ import type { Db } from '../db/connect.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { unstorableCharacter } from '../contracts/storable-text.js';
-import { unstorable } from './boundary.js';
-import { invalidRequest, notFound, Problem, problemResponses } from './problem.js';
+import { invalidRequest, notFound, Problem, problemResponses, unstorable } from './problem.js';
 import { scoped } from './scope.js';
 
 const PhotoSchema = z
@@ -25,7 +24,7 @@ const upload = createRoute({
   middleware: [requireRole('account-manager', 'dispatcher', 'technician')] as const,
   request: {
     params,
-    body: { required: true, content: { 'multipart/form-data': { schema: z.object({ photo: z.any().openapi({ type: 'string', format: 'binary' }) }) } } },
+    body: { required: true, content: { 'multipart/form-data': { schema: z.object({ photo: z.custom<File>((value) => value instanceof File, 'send the image as the multipart field "photo"').openapi({ type: 'string', format: 'binary', minLength: 1 }) }) } } },
   },
   responses: {
     201: { description: 'the stored photo', content: { 'application/json': { schema: PhotoSchema } } },

@@ -10,6 +10,22 @@ import type { ApiDeps, ApiEnv } from './env.js';
 import { notFound, Problem, problemResponses } from './problem.js';
 import { chargerInScope } from './scope.js';
 
+/** Any JSON whose texts the database can store (commands are recorded): stated as a recursive schema, checked like every body. */
+const NO_NUL = { pattern: '^[^\\u0000]*$' };
+const JSON_VALUE = {
+  anyOf: [
+    { type: 'string', ...NO_NUL },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'null' },
+    { type: 'array', items: { $ref: '#/components/schemas/OcppValue' } },
+    { type: 'object', propertyNames: NO_NUL, additionalProperties: { $ref: '#/components/schemas/OcppValue' } },
+  ],
+} as const;
+const OcppRequest = z
+  .record(z.string(), z.unknown())
+  .openapi('OcppRequest', { propertyNames: NO_NUL, additionalProperties: { $ref: '#/components/schemas/OcppValue' } } as object);
+
 const send = createRoute({
   method: 'post',
   path: '/{id}/commands/{command}',
@@ -19,7 +35,7 @@ const send = createRoute({
   middleware: [requireRole('account-manager', 'dispatcher', 'technician')] as const,
   request: {
     params: z.object({ id: z.string().regex(CHARGER_ID.pattern, CHARGER_ID.rule), command: z.string().regex(/^[A-Za-z]{1,40}$/, 'an OCPP action name such as Reset') }),
-    body: { required: true, content: { 'application/json': { schema: z.record(z.string(), z.unknown()).openapi('OcppRequest') } } },
+    body: { required: true, content: { 'application/json': { schema: OcppRequest } } },
   },
   responses: {
     200: {
@@ -31,7 +47,9 @@ const send = createRoute({
 });
 
 export function chargerCommandRoutes({ db, temporal, taskQueue, commandTimeoutMs }: ApiDeps) {
-  return new OpenAPIHono<ApiEnv>().openapi(send, async (c) => {
+  const routes = new OpenAPIHono<ApiEnv>();
+  routes.openAPIRegistry.registerComponent('schemas', 'OcppValue', JSON_VALUE as object);
+  return routes.openapi(send, async (c) => {
     const { id, command } = c.req.valid('param');
     const params = c.req.valid('json');
     const charger = await db.selectFrom('chargers').select(['protocol', 'connected', 'gatewayNode']).where('id', '=', id).executeTakeFirst();

@@ -5,6 +5,7 @@ import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, notFound, problemResponses } from './problem.js';
 import { chargerInScope } from './scope.js';
+import { text } from './text.js';
 
 const ChargerId = z
   .string()
@@ -15,10 +16,10 @@ const NewCharger = z
   .object({
     id: ChargerId,
     // OCPP 1.6 security profile: the Basic-auth key is 16 to 40 characters.
-    password: z.string().min(16).max(40),
-    siteId: z.string().min(1).max(100).optional(),
-    vendor: z.string().max(100).optional(),
-    model: z.string().max(100).optional(),
+    password: text().min(16).max(40),
+    siteId: text().min(1).max(100).optional(),
+    vendor: text().max(100).optional(),
+    model: text().max(100).optional(),
     /** false: the charger is installed but not yet commissioned; its boots are answered Pending until it is. */
     commissioned: z.boolean().default(true),
   })

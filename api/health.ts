@@ -8,6 +8,7 @@ const HealthSchema = z.object({ status: z.literal('ok'), checks: z.record(z.stri
 const route = createRoute({
   method: 'get',
   path: '/',
+  security: [], // for load balancers and monitoring: no token
   summary: 'Whether the database and Temporal are reachable',
   responses: { 200: { description: 'all dependencies up', content: { 'application/json': { schema: HealthSchema } } }, ...problemResponses(503) },
 });

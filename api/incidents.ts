@@ -4,7 +4,7 @@ import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
 import { CHARGER_ID } from '../contracts/agreement.js';
-import { CLOSED_STATUSES, INCIDENT_STATUSES, ROOT_CAUSES, incidentWorkflowId, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
+import { CLOSED_STATUSES, INCIDENT_STATUSES, MAX_PHOTO_BYTES, ROOT_CAUSES, incidentWorkflowId, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
 import type { Db } from '../db/connect.js';
 import type { IncidentsTable, TokenScope } from '../db/schema.js';
@@ -16,6 +16,7 @@ import { photosOf } from './attachments.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, forbidden, notFound, optionalBody, Problem, problemResponses } from './problem.js';
 import { chargerInScope, scoped } from './scope.js';
+import { text } from './text.js';
 
 const IncidentStatus = z.enum(INCIDENT_STATUSES);
 
@@ -95,23 +96,23 @@ const IncidentSchema = z
 type IncidentView = z.infer<typeof IncidentSchema>;
 
 const IncidentId = z.object({ id: z.uuid() });
-const Note = z.string().max(2000).optional();
-const Photo = z.object({ name: z.string().min(1).max(200), contentType: z.string().min(1).max(100), sizeBytes: z.number().int().min(0) });
+const Note = text().max(2000).optional();
+const Photo = z.object({ name: text().min(1).max(200), contentType: text().min(1).max(100), sizeBytes: z.number().int().min(0).max(MAX_PHOTO_BYTES, `a photo may be at most ${MAX_PHOTO_BYTES} bytes`) });
 
 /** Each human step: its body, who may take it (the workflow's validator has the final word) and what it does. */
 export const STEP_BODIES = {
   acknowledge: { body: z.object({ note: Note }), summary: 'Acknowledge: stops the response clock' },
-  assign: { body: z.object({ note: Note, technician: Person }), summary: 'Assign (dispatch) to a technician' },
+  assign: { body: z.object({ note: Note, technician: z.object({ id: text().min(1).max(200), name: text().min(1).max(200) }) }), summary: 'Assign (dispatch) to a technician' },
   claim: { body: z.object({ note: Note }), summary: 'A technician takes the incident’s task' },
   unclaim: { body: z.object({ note: Note }), summary: 'Hand the task back' },
   accept: { body: z.object({ note: Note }), summary: 'The assigned technician accepts' },
   arrive: { body: z.object({ note: Note }), summary: 'The technician is on site' },
-  diagnose: { body: z.object({ note: Note, rootCause: z.enum(ROOT_CAUSES), evidence: z.string().max(2000).optional() }), summary: 'Record the root cause, with evidence' },
+  diagnose: { body: z.object({ note: Note, rootCause: z.enum(ROOT_CAUSES), evidence: text().max(2000).optional() }), summary: 'Record the root cause, with evidence' },
   fix: {
     body: z.object({
       note: Note,
-      partsUsed: z.array(z.string().min(1).max(200)).max(50).optional(),
-      checklist: z.record(z.string(), z.union([z.boolean(), z.string().max(500)])).optional(),
+      partsUsed: z.array(text().min(1).max(200)).max(50).optional(),
+      checklist: z.record(text().max(500), z.union([z.boolean(), text().max(500)])).optional(),
       photoIds: z.array(z.uuid()).max(20).optional().openapi({ description: 'photos uploaded to the incident (POST /api/incidents/:id/photos)' }),
       photos: z.array(Photo).max(20).optional(),
     }),
@@ -119,7 +120,7 @@ export const STEP_BODIES = {
   },
   pause: { body: z.object({ note: Note, reason: z.enum(['venue-access', 'parts', 'utility']) }), summary: 'Pause the SLA clocks (for a reason the agreement allows)' },
   resume: { body: z.object({ note: Note }), summary: 'Resume the SLA clocks' },
-  cancel: { body: z.object({ note: Note, reason: z.string().min(1).max(500) }), summary: 'Cancel (e.g. false alarm)' },
+  cancel: { body: z.object({ note: Note, reason: text().min(1).max(500) }), summary: 'Cancel (e.g. false alarm)' },
   resolve: { body: z.object({ note: Note }), summary: 'Close now, without waiting for verification' },
 } as const;
 export type StepName = keyof typeof STEP_BODIES;
@@ -130,7 +131,7 @@ const list = createRoute({
   summary: 'Incidents you may see, newest first',
   request: {
     query: z.object({
-      chargerId: z.string().optional(),
+      chargerId: text().max(100).optional(),
       status: IncidentStatus.optional(),
       open: z.enum(['true', 'false']).optional().openapi({ description: 'true: only incidents not yet resolved or cancelled' }),
       limit: z.coerce.number().int().min(1).max(500).default(100),
@@ -168,8 +169,8 @@ const report = createRoute({
               chargerId: z.string().regex(CHARGER_ID.pattern, CHARGER_ID.rule),
               connectorId: z.number().int().min(0).max(16),
               source: z.enum(['driver-report', 'maintenance-finding']).default('driver-report'),
-              description: z.string().min(3).max(2000),
-              reporter: z.object({ name: z.string().min(1).max(200), contact: z.string().max(200).nullable().default(null) }),
+              description: text().min(3).max(2000),
+              reporter: z.object({ name: text().min(1).max(200), contact: text().max(200).nullable().default(null) }),
             })
             .openapi('ProblemReport'),
         },
@@ -230,7 +231,8 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
       method: 'post',
       path: `/{id}/${name}`,
       summary,
-      request: { params: IncidentId, body: { required: false, content: { 'application/json': { schema: body } } } },
+      // A body is required exactly when the step has a required field (assign, diagnose, pause, cancel).
+      request: { params: IncidentId, body: { required: !body.safeParse({}).success, content: { 'application/json': { schema: body } } } },
       responses: {
         200: { description: 'the incident after the step', content: { 'application/json': { schema: IncidentSchema } } },
         ...problemResponses(400, 401, 403, 404, 409, 503),

@@ -6,6 +6,7 @@ import type { ApiDeps } from './env.js';
 const route = createRoute({
   method: 'get',
   path: '/',
+  security: [], // for load balancers and monitoring: no token
   summary: 'Operational metrics in the Prometheus text format (counts only, no tenant data)',
   responses: { 200: { description: 'the metrics', content: { 'text/plain': { schema: z.string() } } } },
 });

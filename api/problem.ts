@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { z } from '@hono/zod-openapi';
 import { isGrpcServiceError, ServiceError } from '@temporalio/client';
+import { unstorableStrings } from '../contracts/storable-text.js';
 
 /** An API error as a value: rendered once, by the app's error handler, as RFC 9457 problem+json. */
 export class Problem extends Error {
@@ -69,6 +70,18 @@ export function invalidRequest(issues: readonly { path: readonly PropertyKey[]; 
 }
 
 /**
+ * No text the database cannot store (NUL, lone surrogates: see contracts/storable-text.ts) reaches
+ * a route: the validated input — path parameters, query, body, exactly what the route will use — is
+ * refused with a 400 naming each such field, before anything is recorded.
+ */
+export function refuseUnstorable(input: unknown, where: string): void {
+  const found = unstorableStrings(input).map(({ path, character }) => ({ path, message: unstorable(character) }));
+  if (found.length > 0) throw invalidRequest(found, where);
+}
+
+export const unstorable = (character: string) => `contains ${character}, a character that cannot be stored; remove it`;
+
+/**
  * A body that may be left out, checked against `schema`: none (or not JSON) counts as `{}`;
  * malformed JSON or a mismatch is a 400 naming every field.
  */
@@ -83,5 +96,6 @@ export async function optionalBody<T extends z.ZodType>(c: Context, schema: T): 
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) throw invalidRequest(parsed.error.issues, 'body');
+  refuseUnstorable(parsed.data, 'body');
   return parsed.data;
 }

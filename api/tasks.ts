@@ -5,6 +5,7 @@ import type { ApiDeps, ApiEnv } from './env.js';
 import { STEP_BODIES, takeStep } from './incidents.js';
 import { notFound, optionalBody, problemResponses } from './problem.js';
 import { scoped } from './scope.js';
+import { text } from './text.js';
 
 const TaskSchema = z
   .object({
@@ -24,7 +25,7 @@ const TaskSchema = z
   })
   .openapi('Task');
 
-const TaskId = z.object({ id: z.string().min(1).max(100) });
+const TaskId = z.object({ id: text().min(1).max(100) });
 
 const inbox = createRoute({
   method: 'get',
@@ -37,15 +38,16 @@ const inbox = createRoute({
   },
 });
 
-/** Completing a task is the incident's fix step, with the same body. */
+/** Completing a task is the incident's fix step, with the same body; claiming and handing back take a note. */
 const Fix = STEP_BODIES.fix.body;
+const NoteOnly = STEP_BODIES.claim.body;
 
 const action = (name: 'claim' | 'unclaim' | 'complete', summary: string) =>
   createRoute({
     method: 'post',
     path: `/{id}/${name}`,
     summary,
-    request: { params: TaskId, body: { required: false, content: { 'application/json': { schema: name === 'complete' ? Fix : z.object({ note: z.string().max(2000).optional() }) } } } },
+    request: { params: TaskId, body: { required: false, content: { 'application/json': { schema: name === 'complete' ? Fix : NoteOnly } } } },
     responses: {
       200: { description: 'the task after the action', content: { 'application/json': { schema: TaskSchema } } },
       ...problemResponses(400, 401, 403, 404, 409, 503),
@@ -75,7 +77,7 @@ export function taskRoutes({ db, temporal }: ApiDeps) {
       const { id } = c.req.valid('param');
       const task = await scoped(db.selectFrom('tasks').select(['incidentId']), 'tasks', c.get('actor'), c.get('scope')).where('id', '=', id).executeTakeFirst();
       if (!task) throw notFound('task');
-      const request = await optionalBody(c, name === 'complete' ? Fix : z.object({ note: z.string().max(2000).optional() }));
+      const request = await optionalBody(c, name === 'complete' ? Fix : NoteOnly);
       await takeStep(db, temporal, task.incidentId, STEP_OF[name], { ...request, actor: c.get('actor') }, c.get('scope'));
       const after = await db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return c.json(toView(after), 200);

@@ -4,20 +4,28 @@ import { issueToken, requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { forbidden, problemResponses } from './problem.js';
 import { scopeWithin, tokenVisibleTo } from './scope.js';
+import { text } from './text.js';
 
-const Scope = z
-  .object({
-    agreements: z.array(z.string().min(1)).min(1).optional().openapi({ description: 'the agreements a technician or dispatcher serves' }),
-    sites: z.array(z.string().min(1)).min(1).optional().openapi({ description: 'a venue’s sites (required for venue tokens)' }),
-  })
-  .openapi('TokenScope');
+const Ids = (description: string) => z.array(text().min(1).max(100)).min(1).max(100).openapi({ description });
 
+const ScopeFields = z.object({
+  agreements: Ids('the agreements a technician or dispatcher serves').optional(),
+  sites: Ids('a venue’s sites (required for venue tokens)').optional(),
+});
+const Scope = ScopeFields.openapi('TokenScope');
+
+const Name = text().min(1).max(200);
+
+/** A venue token must name its sites; staff tokens may be limited, or not. */
 const NewToken = z
-  .object({ role: z.enum(['account-manager', 'dispatcher', 'technician', 'venue']), name: z.string().min(1).max(200), scope: Scope.optional() })
-  .refine((t) => t.role !== 'venue' || (t.scope?.sites?.length ?? 0) > 0, { message: 'a venue token must name its sites (scope.sites)', path: ['scope', 'sites'] })
+  .discriminatedUnion('role', [
+    z.object({ role: z.enum(['account-manager', 'dispatcher', 'technician']), name: Name, scope: Scope.optional() }),
+    z.object({ role: z.literal('venue'), name: Name, scope: Scope.extend({ sites: Ids('the venue’s sites') }) }),
+  ])
   .openapi('NewToken');
 
-const TokenInfo = z.object({ id: z.string(), role: z.string(), name: z.string(), scope: Scope.nullable() }).openapi('TokenInfo');
+// The scope of an unlimited token is null: said here, not in TokenScope, which a request may not set to null.
+const TokenInfo = z.object({ id: z.string(), role: z.string(), name: z.string(), scope: ScopeFields.nullable() }).openapi('TokenInfo');
 
 const issue = createRoute({
   method: 'post',

