@@ -96,6 +96,19 @@ const IncidentSchema = z
 type IncidentView = z.infer<typeof IncidentSchema>;
 
 const IncidentId = z.object({ id: z.uuid() });
+
+/**
+ * A step sent again with the same key (a retry after a lost answer) is taken once: the second
+ * request gets the first one's outcome. The key is the Temporal update id, within the caller's own
+ * keys, so two callers' keys never meet.
+ */
+export const StepHeaders = z.object({
+  'idempotency-key': text()
+    .min(1)
+    .max(200)
+    .optional()
+    .openapi({ description: 'any unique text (a UUID) the client keeps for this step and sends again with every retry of it: the step is taken once' }),
+});
 const Note = text().max(2000).optional();
 const Photo = z.object({ name: text().min(1).max(200), contentType: text().min(1).max(100), sizeBytes: z.number().int().min(0).max(MAX_PHOTO_BYTES, `a photo may be at most ${MAX_PHOTO_BYTES} bytes`) });
 
@@ -232,7 +245,7 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
       path: `/{id}/${name}`,
       summary,
       // A body is required exactly when the step has a required field (assign, diagnose, pause, cancel).
-      request: { params: IncidentId, body: { required: !body.safeParse({}).success, content: { 'application/json': { schema: body } } } },
+      request: { params: IncidentId, headers: StepHeaders, body: { required: !body.safeParse({}).success, content: { 'application/json': { schema: body } } } },
       responses: {
         200: { description: 'the incident after the step', content: { 'application/json': { schema: IncidentSchema } } },
         ...problemResponses(400, 401, 403, 404, 409, 503),
@@ -241,15 +254,18 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
     app.openapi(route, async (c) => {
       const { id } = c.req.valid('param');
       const request = await optionalBody(c, body);
-      await takeStep(db, temporal, id, name, { ...request, actor: c.get('actor') }, c.get('scope'));
+      await takeStep(db, temporal, id, name, { ...request, actor: c.get('actor') }, c.get('scope'), c.req.valid('header')['idempotency-key']);
       return c.json((await loadIncident(db, id, c.get('actor'), c.get('scope')))!, 200);
     });
   }
   return app;
 }
 
-/** Runs a human step on the incident's workflow run; a refused step becomes 403 (role), 409 (state) or 400 (request). */
-export async function takeStep(db: Db, temporal: Client, incidentId: string, name: StepName, stepRequest: StepRequest & { photoIds?: string[] }, scope: TokenScope | null): Promise<void> {
+/**
+ * Runs a human step on the incident's workflow run; a refused step becomes 403 (role), 409 (state)
+ * or 400 (request). With an idempotency key, a repeated request is the same update, taken once.
+ */
+export async function takeStep(db: Db, temporal: Client, incidentId: string, name: StepName, stepRequest: StepRequest & { photoIds?: string[] }, scope: TokenScope | null, idempotencyKey?: string): Promise<void> {
   const row = await scoped(db.selectFrom('incidents').select(['workflowId', 'status']), 'incidents', stepRequest.actor, scope).where('id', '=', incidentId).executeTakeFirst();
   if (!row) throw notFound('incident');
   // Uploaded photos travel to the workflow as their facts (name, type, size, id), not their bytes.
@@ -261,7 +277,8 @@ export async function takeStep(db: Db, temporal: Client, incidentId: string, nam
     // The workflow's current run, not the run id in the projection: after continue-as-new that id
     // is the previous run's until the new run first saves. The request names the incident, which
     // the workflow checks.
-    await temporal.workflow.getHandle(row.workflowId).executeUpdate(update, { args: [request] });
+    const updateId = idempotencyKey === undefined ? undefined : `${name}:${stepRequest.actor.id}:${idempotencyKey}`;
+    await temporal.workflow.getHandle(row.workflowId).executeUpdate(update, { args: [request], ...(updateId ? { updateId } : {}) });
   } catch (error) {
     if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
       if (error.cause.type === 'Forbidden') throw forbidden(error.cause.message);

@@ -2,7 +2,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
 import type { TasksTable } from '../db/schema.js';
 import type { ApiDeps, ApiEnv } from './env.js';
-import { STEP_BODIES, takeStep } from './incidents.js';
+import { STEP_BODIES, StepHeaders, takeStep } from './incidents.js';
 import { notFound, optionalBody, problemResponses } from './problem.js';
 import { scoped } from './scope.js';
 import { text } from './text.js';
@@ -47,7 +47,7 @@ const action = (name: 'claim' | 'unclaim' | 'complete', summary: string) =>
     method: 'post',
     path: `/{id}/${name}`,
     summary,
-    request: { params: TaskId, body: { required: false, content: { 'application/json': { schema: name === 'complete' ? Fix : NoteOnly } } } },
+    request: { params: TaskId, headers: StepHeaders, body: { required: false, content: { 'application/json': { schema: name === 'complete' ? Fix : NoteOnly } } } },
     responses: {
       200: { description: 'the task after the action', content: { 'application/json': { schema: TaskSchema } } },
       ...problemResponses(400, 401, 403, 404, 409, 503),
@@ -78,7 +78,7 @@ export function taskRoutes({ db, temporal }: ApiDeps) {
       const task = await scoped(db.selectFrom('tasks').select(['incidentId']), 'tasks', c.get('actor'), c.get('scope')).where('id', '=', id).executeTakeFirst();
       if (!task) throw notFound('task');
       const request = await optionalBody(c, name === 'complete' ? Fix : NoteOnly);
-      await takeStep(db, temporal, task.incidentId, STEP_OF[name], { ...request, actor: c.get('actor') }, c.get('scope'));
+      await takeStep(db, temporal, task.incidentId, STEP_OF[name], { ...request, actor: c.get('actor') }, c.get('scope'), c.req.valid('header')['idempotency-key']);
       const after = await db.selectFrom('tasks').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
       return c.json(toView(after), 200);
     });

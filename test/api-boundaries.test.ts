@@ -109,6 +109,22 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
     });
   });
 
+  describe('a step sent again', () => {
+    it('is taken once when it carries the same Idempotency-Key: the retry gets the first answer, not 409', async () => {
+      const chargerId = await registerCharger();
+      const id = (await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'no display', reporter: { name: 'Driver' } })).body.incidentId as string;
+      await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
+      const acknowledge = () =>
+        fetch(`${app.url}/api/incidents/${id}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': 'retry-1' }, body: JSON.stringify({ note: 'on it' }) });
+      expect((await acknowledge()).status).toBe(200);
+      expect((await acknowledge()).status).toBe(200);
+      // Without the key a second acknowledgement is refused: the incident is already acknowledged.
+      expect((await admin().post(`/api/incidents/${id}/acknowledge`, { note: 'again' })).status).toBe(409);
+      const steps = (await admin().get(`/api/incidents/${id}`)).body.steps.filter((s: { step: string }) => s.step === 'acknowledged');
+      expect(steps).toHaveLength(1);
+    });
+  });
+
   describe('bodies are bounded before they are read', () => {
     it('answers 413 problem+json to a JSON body over 1 MB, from the lowest-privilege token, declared or chunked', async () => {
       const venue = await issueToken(app.db, 'venue', 'Front desk', { sites: ['alpina-kitzbuehel'] });

@@ -14,10 +14,11 @@ export interface ConciergeProcess {
 
 /**
  * `concierge start` in its own OS process, as production runs it, waiting until /health answers
- * 200. `env` is added to this process's environment (so TEST_* and PATH carry over).
+ * 200. `env` is added to this process's environment (so TEST_* and PATH carry over). A restart that
+ * chargers must find again passes the port it had.
  */
-export async function startProcess(name: string, env: NodeJS.ProcessEnv): Promise<ConciergeProcess> {
-  const port = await freePort();
+export async function startProcess(name: string, env: NodeJS.ProcessEnv, port?: number): Promise<ConciergeProcess> {
+  port ??= await freePort();
   const url = `http://127.0.0.1:${port}`;
   const child = spawn(process.execPath, ['--import', 'tsx', 'bin/concierge.ts', 'start'], {
     cwd: root,
