@@ -34,7 +34,9 @@ interface StormOptions {
   perGenerator: number;
   databaseUrl?: string;
   stormPoll: number;
+  stormLimit: number;
   steadyPoll: number;
+  steadyLimit: number;
   timeout: number;
   out: string;
   write: boolean;
@@ -44,8 +46,6 @@ const PASSWORD = 'storm-charger-secret-0001';
 const ID_PREFIX = 'STORM-';
 const STORM_CONNECTOR = 1;
 const STEADY_CONNECTOR = 2;
-const STORM_LIMIT = 500;
-const STEADY_LIMIT = 100;
 const log = logTo('storm');
 
 /** Runs the storm with the command-line arguments after `storm`; returns the exit code. */
@@ -59,8 +59,11 @@ export async function runStorm(argv: string[]): Promise<number> {
     .option('--steady-seconds <n>', 'length of the steady phase (rate × seconds must not exceed the chargers)', positiveInteger, 60)
     .option('--per-generator <n>', 'chargers per load-generator process (at least two processes)', positiveInteger, 5000)
     .option('--database-url <url>', 'run Concierge on PostgreSQL: a scratch database is created through this URL and dropped afterwards (default: embedded PGlite)')
-    .option('--storm-poll <ms>', `API poll interval during the storm (one GET /api/incidents?open=true&limit=${STORM_LIMIT} a poll)`, positiveInteger, 250)
-    .option('--steady-poll <ms>', `API poll interval during the steady phase (limit=${STEADY_LIMIT})`, positiveInteger, 100)
+    // Each poll is work for the Concierge it measures (500 incidents with their faults and steps took 250 ms here): small pages.
+    .option('--storm-poll <ms>', 'API poll interval during the storm: one GET /api/incidents?open=true&limit=<storm-limit> a poll', positiveInteger, 500)
+    .option('--storm-limit <n>', 'incidents a storm poll asks for (newest first; at most 500)', positiveInteger, 100)
+    .option('--steady-poll <ms>', 'API poll interval during the steady phase', positiveInteger, 100)
+    .option('--steady-limit <n>', 'incidents a steady poll asks for (newest first; at most 500)', positiveInteger, 30)
     .option('--timeout <s>', 'how long a phase may take to become visible before the run gives up on the rest', positiveInteger, 600)
     .option('--out <file>', 'the Markdown file results are appended to', 'docs/benchmarks.md')
     .option('--no-write', 'print the results only')
@@ -254,7 +257,7 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
     log(`storm: ${n} chargers fault within ${options.spread} ms, clear ${options.flapGap} ms later and fault again`);
     const stormCpu = cpuWindow();
     const stormSent = send(stormReports);
-    const stormWatched = await watchIncidents(api, { due: stormDue, limit: STORM_LIMIT, intervalMs: options.stormPoll, deadline: stormBegin + timeoutMs });
+    const stormWatched = await watchIncidents(api, { due: stormDue, limit: options.stormLimit, intervalMs: options.stormPoll, deadline: stormBegin + timeoutMs });
     const stormShares = stormCpu();
     const stormLoad = os.loadavg()[0]!;
     const stormResults = await stormSent;
@@ -281,7 +284,7 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
     log(`steady: ${options.steadyRate} faults/s for ${options.steadySeconds} s on connector ${STEADY_CONNECTOR} of ${steadyCount} chargers`);
     const steadyCpu = cpuWindow();
     const steadySent = send(steadyReports);
-    const steadyWatched = await watchIncidents(api, { due: steadyDue, limit: STEADY_LIMIT, intervalMs: options.steadyPoll, deadline: steadyBegin + options.steadySeconds * 1000 + timeoutMs });
+    const steadyWatched = await watchIncidents(api, { due: steadyDue, limit: options.steadyLimit, intervalMs: options.steadyPoll, deadline: steadyBegin + options.steadySeconds * 1000 + timeoutMs });
     const steadyShares = steadyCpu();
     const steadyResults = await steadySent;
     const steadyLatencies = steadyResults.flatMap((r, i) => {
@@ -569,8 +572,8 @@ function formatReport(options: StormOptions, r: StormResult): string {
     '',
     `Concierge at commit ${commit()}. Machine: ${machine()}; load average ${r.loadAverage.start.toFixed(1)} when the run began, ${r.loadAverage.storm.toFixed(1)} after the storm. Temporal: ${describeTemporal(r.temporal)}. ` +
       `${int(r.booted)} of ${int(r.chargers)} chargers registered through the API (${seconds(r.registerSeconds * 1000)}) and connected from ${r.generators} load-generator processes on the same machine (${seconds(r.connectSeconds * 1000)}), 2 connectors each. ` +
-      `Storm: each charger reports Faulted (GroundFailure) on connector ${STORM_CONNECTOR} at its moment of a ${int(options.spread)} ms spread, Available ${int(options.flapGap)} ms later and Faulted again ${int(options.flapGap)} ms after that; the API was polled every ${options.stormPoll} ms (limit ${STORM_LIMIT}). ` +
-      `Steady: ${options.steadyRate} faults/s for ${options.steadySeconds} s, each on connector ${STEADY_CONNECTOR} of a charger of its own; polled every ${options.steadyPoll} ms (limit ${STEADY_LIMIT}). ` +
+      `Storm: each charger reports Faulted (GroundFailure) on connector ${STORM_CONNECTOR} at its moment of a ${int(options.spread)} ms spread, Available ${int(options.flapGap)} ms later and Faulted again ${int(options.flapGap)} ms after that; the API was polled every ${options.stormPoll} ms (limit ${options.stormLimit}). ` +
+      `Steady: ${options.steadyRate} faults/s for ${options.steadySeconds} s, each on connector ${STEADY_CONNECTOR} of a charger of its own; polled every ${options.steadyPoll} ms (limit ${options.steadyLimit}). ` +
       `Bare: the same number of \`signalWithStart\` calls of a trivial workflow (bench/storm-workflow.ts) at the same rates, worker in the benchmark process, before the storm.`,
     '',
     '| measure | target | Concierge | bare Temporal, same server and run |',
