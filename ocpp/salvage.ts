@@ -10,7 +10,8 @@ const ERROR_CODES_16 = new Set([
   'OverVoltage', 'WeakSignal',
 ]);
 
-const text = (value: unknown, max = 50) => (typeof value === 'string' && value.length > 0 ? value.slice(0, max) : null);
+/** A text cut to `max` UTF-16 units; a surrogate pair the cut splits leaves U+FFFD, not a half the database refuses. */
+const text = (value: unknown, max = 50) => (typeof value === 'string' && value.length > 0 ? storableText(value.slice(0, max)) : null);
 
 /**
  * What can still be read from a StatusNotification that failed the schema — real chargers send

@@ -1,5 +1,6 @@
 import type { HandlerRegistry } from './rpc.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
+import { storableText } from '../contracts/storable-text.js';
 import { answerBoot, authorize, heartbeat, reportedAt, type HandlerContext } from './context.js';
 import { checkConnectorId, checkExactInteger, checkSamples, checkSequenceNumber } from './bounds.js';
 import { recordChargerEvent } from './charger-events.js';
@@ -188,7 +189,8 @@ function deviceProblem(data: EventData201): DeviceProblem {
     connectorId: data.component.evse?.id ?? 0,
     errorCode: techCode ?? `${data.component.name}.${data.variable.name}`,
     mrecCode: techCode && MREC_CODE.test(techCode) ? techCode : null,
-    info: data.techInfo?.slice(0, 500) ?? null,
+    // The schema counts 500 code points, the cut counts UTF-16 units: a pair it splits leaves U+FFFD.
+    info: data.techInfo === undefined ? null : storableText(data.techInfo.slice(0, 500)),
     cleared: data.cleared === true || data.actualValue.toLowerCase() !== 'true',
     at: reportedAt(data.timestamp),
     eventId: String(data.eventId),

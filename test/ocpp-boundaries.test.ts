@@ -301,6 +301,26 @@ describe.each(databaseKinds)('OCPP boundaries on %s', (kind) => {
       await charger.close();
     });
 
+    it('keeps a text cut to its length whole: a surrogate pair split at the cut leaves U+FFFD, not a lone half', async () => {
+      // Schemas count code points, we cut UTF-16 units: 49 letters and a plug are 50 code points, 51 units.
+      const long = `${'a'.repeat(49)}🔌`;
+      const charger16 = await connect();
+      const refused = { connectorId: 1, errorCode: 'E-1', status: 'Faulted', info: long };
+      expect((await charger16.call('StatusNotification', refused))[0]).toBe(4);
+      expect((await firstIncident(charger16.id)).faults).toEqual([expect.objectContaining({ vendorErrorCode: 'E-1', info: `${'a'.repeat(49)}${REPLACED}` })]);
+
+      const charger201 = await connect('ocpp2.0.1');
+      const techInfo = `${'b'.repeat(499)}🔌`;
+      const problem = {
+        generatedAt: new Date().toISOString(),
+        seqNo: 0,
+        eventData: [{ eventId: 1, timestamp: new Date().toISOString(), trigger: 'Delta', actualValue: 'true', techInfo, eventNotificationType: 'HardWiredNotification', component: { name: 'EVSE', evse: { id: 1 } }, variable: { name: 'Problem' } }],
+      };
+      expect(await charger201.call('NotifyEvent', problem)).toEqual([3, expect.any(String), {}]);
+      expect((await firstIncident(charger201.id)).faults).toEqual([expect.objectContaining({ info: `${'b'.repeat(499)}${REPLACED}` })]);
+      await Promise.all([charger16.close(), charger201.close()]);
+    });
+
     it('records a charger gone whose socket closed with NUL in the close reason', async () => {
       const id = await register();
       const socket = new WebSocket(`${ws}/ocpp/${id}`, ['ocpp1.6'], { headers: { authorization: `Basic ${Buffer.from(`${id}:${PASSWORD}`).toString('base64')}` } });
