@@ -163,8 +163,8 @@ interface StormResult {
   };
   /** Incident workflow executions the Temporal server holds at the end (expected: one per incident). */
   incidentWorkflows: number;
-  /** History events of one storm incident (opened, cleared, faulted again) and of one bare workflow: what each costs the one history shard. */
-  historyEvents: { incident: number; bare: number };
+  /** History events of a steady incident (opened on one fault), a storm incident (opened, cleared, faulted again) and a bare workflow: what each costs the one history shard. */
+  historyEvents: { opened: number; storm: number; bare: number };
   /** The machine's 1-minute load average when the run began and when the storm ended: other work on it shows here. */
   loadAverage: { start: number; storm: number };
 }
@@ -336,7 +336,8 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
       incidentWorkflows,
       loadAverage: { start: startLoad, storm: stormLoad },
       historyEvents: {
-        incident: await historyLength(client, `incident:${order[0]!}:${STORM_CONNECTOR}`),
+        opened: await historyLength(client, `incident:${steadyIds[0]!}:${STEADY_CONNECTOR}`),
+        storm: await historyLength(client, `incident:${order[0]!}:${STORM_CONNECTOR}`),
         bare: await historyLength(client, burst.sampleWorkflowId),
       },
     };
@@ -598,7 +599,7 @@ function formatReport(options: StormOptions, r: StormResult): string {
     '',
     `Storm timeline from the first fault sent: every report answered by the gateway after ${seconds(storm.timeline.answered)}; every first fault delivered by the relay after ${seconds(storm.timeline.firstFaultsRelayed)}, all ${int(storm.reports)} reports after ${seconds(storm.timeline.allRelayed)}; every incident opened after ${seconds(storm.timeline.opened)}, visible after ${seconds(storm.allVisibleMs)}. ` +
       `While it had a backlog the relay delivered a fault event every ${latencyCell(storm.relayGap)} (p50 / p99 / max of the gaps, which hold the Available reports and second faults relayed in between; bare serial signalWithStart: ${latencyCell(bare.serial.callLatency)}). ` +
-      `History events: an incident after the storm (opened, cleared, faulted again) ${r.historyEvents.incident}, a bare workflow ${r.historyEvents.bare}. ` +
+      `History events (the one shard writes each): an incident opened on one fault ${r.historyEvents.opened}, one after the storm (opened, cleared, faulted again) ${r.historyEvents.storm}, a bare workflow ${r.historyEvents.bare}. ` +
       `API polls: storm ${int(storm.watched.polls)} (${latencyCell(storm.watched.pollLatency)} each), steady ${int(steady.watched.polls)} (${latencyCell(steady.watched.pollLatency)}); incidents found per charger because a page could not show them: ${storm.watched.lookedUp} and ${steady.watched.lookedUp}.`,
     '',
     'CPU over each phase, % of one core:',
