@@ -39,17 +39,37 @@ export function unstorableStrings(value: unknown, path: string[] = []): Array<{ 
   return [];
 }
 
-/** `text` with every character the database cannot store replaced by U+FFFD. */
-export function storableText(text: string): string {
-  return UNSTORABLE.test(text) ? text.replace(UNSTORABLE_ALL, REPLACEMENT_CHARACTER) : text;
+/** A NUL or any surrogate might be unstorable (the full rule decides): a cheap test first, as nearly no text has one. */
+const SURROGATE = /[\uD800-\uDFFF]/;
+const storableString = (text: string) => (!text.includes('\u0000') && !SURROGATE.test(text)) || !UNSTORABLE.test(text);
+
+/**
+ * Whether the database can store every string and key of a JSON-like value as it is: the usual
+ * case, told without copying (a gateway asks this of every message a charger sends).
+ */
+export function allStorable(value: unknown): boolean {
+  if (typeof value === 'string') return storableString(value);
+  if (typeof value !== 'object' || value === null) return true;
+  if (Array.isArray(value)) return value.every(allStorable);
+  for (const key in value) if (!storableString(key) || !allStorable((value as Record<string, unknown>)[key])) return false;
+  return true;
 }
 
-/** A copy of a JSON-like value whose strings and keys the database can all store (the value itself when it already can). */
+/** `text` with every character the database cannot store replaced by U+FFFD. */
+export function storableText(text: string): string {
+  return storableString(text) ? text : text.replace(UNSTORABLE_ALL, REPLACEMENT_CHARACTER);
+}
+
+/** A JSON-like value whose strings and keys the database can all store: the value itself when it already can, else a copy with U+FFFD in their place. */
 export function storableCopy<T>(value: T): T {
+  return allStorable(value) ? value : copyStorable(value);
+}
+
+function copyStorable<T>(value: T): T {
   if (typeof value === 'string') return storableText(value) as T;
-  if (Array.isArray(value)) return value.map(storableCopy) as T;
+  if (Array.isArray(value)) return value.map(copyStorable) as T;
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), storableCopy(item)])) as T;
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [storableText(key), copyStorable(item)])) as T;
   }
   return value;
 }

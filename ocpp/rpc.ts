@@ -1,5 +1,5 @@
 import { createRPCError, type IHandlersOption, type RPCClient } from 'ocpp-rpc';
-import { storableCopy, unstorableCharacter } from '../contracts/storable-text.js';
+import { storableCopy } from '../contracts/storable-text.js';
 import { OutOfBounds } from './bounds.js';
 import type { HandlerContext } from './context.js';
 import { keepRejectedCall } from './salvage.js';
@@ -35,7 +35,7 @@ export function guardedHandlers(client: RPCServerClient, ctx: HandlerContext): H
   return {
     handle(method, handler) {
       client.handle(method, async (call) => {
-        const params = allStorable(call.params) ? call.params : storableCopy(call.params);
+        const params = storableCopy(call.params);
         try {
           return await handler({ ...call, params });
         } catch (error) {
@@ -52,20 +52,4 @@ export function guardedHandlers(client: RPCServerClient, ctx: HandlerContext): H
       });
     },
   };
-}
-
-/** A NUL or any surrogate might be a character PostgreSQL cannot store (unstorableCharacter decides): a cheap test first, as nearly no text has one. */
-const SURROGATE = /[\uD800-\uDFFF]/;
-const storableString = (text: string) => (!text.includes('\u0000') && !SURROGATE.test(text)) || unstorableCharacter(text) === null;
-
-/**
- * Whether every string and key of a JSON value can be stored as it is: the usual case, told without
- * copying (a copy of every payload would cost ten times as much CPU as this look).
- */
-function allStorable(value: unknown): boolean {
-  if (typeof value === 'string') return storableString(value);
-  if (typeof value !== 'object' || value === null) return true;
-  if (Array.isArray(value)) return value.every(allStorable);
-  for (const key in value) if (!storableString(key) || !allStorable((value as Record<string, unknown>)[key])) return false;
-  return true;
 }
