@@ -169,6 +169,11 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
       expect((await alpinaDispatcher.post('/api/chargers/GM-LDS-02/commands/Reset', { type: 'Soft' })).status).toBe(404);
       expect((await alpinaDispatcher.post('/api/chargers', { id: 'GM-LDS-02', password: 'another-password-123' })).status).toBe(404);
       expect((await admin().get('/api/chargers/GM-LDS-02')).body.state).toBe('pending');
+      // A venue sees its own site's chargers only, and registers none.
+      const alpinaVenue = apiClient(app.url, await issueToken(app.db, 'venue', 'Alpina reception', { sites: ['alpina-kitzbuehel'] }));
+      expect((await alpinaVenue.get('/api/chargers/GM-LDS-02')).status).toBe(404);
+      expect((await alpinaVenue.get('/api/chargers/ALPINA-01')).status).toBe(200);
+      expect((await alpinaVenue.post('/api/chargers', { id: 'ALPINA-02', password: PASSWORD })).status).toBe(403);
     });
 
     it('lists to a scoped dispatcher only the token holders within its scope', async () => {
