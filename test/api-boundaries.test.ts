@@ -43,6 +43,23 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
     return id;
   }
 
+  /** A driver's report on a new charger; resolves once its incident can be read. */
+  async function openIncident(description: string) {
+    const chargerId = await registerCharger();
+    const reported = await admin().post('/api/incidents', { chargerId, connectorId: 1, description, reporter: { name: 'Driver' } });
+    expect(reported.status).toBe(202);
+    const id = reported.body.incidentId as string;
+    await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
+    return id;
+  }
+
+  /** Uploads a small PNG to an incident under the given file name. */
+  function uploadPhoto(incidentId: string, fileName: string) {
+    const form = new FormData();
+    form.append('photo', new Blob([PNG], { type: 'image/png' }), fileName);
+    return fetch(`${app.url}/api/incidents/${incidentId}/photos`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+  }
+
   /** POSTs raw JSON text, so lone surrogates travel as the escapes a client would send. */
   async function postRaw(route: string, json: string, token = ADMIN_TOKEN) {
     const response = await fetch(`${app.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: json });
@@ -72,11 +89,7 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
     });
 
     it('refuses a step note with U+0000 at once, and the incident takes its next step', async () => {
-      const chargerId = await registerCharger();
-      const reported = await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'screen dark', reporter: { name: 'Driver' } });
-      expect(reported.status).toBe(202);
-      const id = reported.body.incidentId as string;
-      await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
+      const id = await openIncident('screen dark');
       const refused = await admin().post(`/api/incidents/${id}/acknowledge`, { note: 'on\u0000it' });
       expect(refused.status).toBe(400);
       expect(refused.body.errors).toEqual([{ path: 'note', message: expect.stringContaining('U+0000') }]);
@@ -98,12 +111,7 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
     });
 
     it('refuses a photo whose file name holds U+0000', async () => {
-      const chargerId = await registerCharger();
-      const id = (await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'broken latch', reporter: { name: 'Driver' } })).body.incidentId as string;
-      await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
-      const form = new FormData();
-      form.append('photo', new Blob([PNG], { type: 'image/png' }), 'latch\u0000.png');
-      const response = await fetch(`${app.url}/api/incidents/${id}/photos`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+      const response = await uploadPhoto(await openIncident('broken latch'), 'latch\u0000.png');
       expect(response.status).toBe(400);
       expect(((await response.json()) as { errors: unknown }).errors).toEqual([{ path: 'photo.filename', message: expect.stringContaining('U+0000') }]);
     });
@@ -111,9 +119,7 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
 
   describe('a step sent again', () => {
     it('is taken once when it carries the same Idempotency-Key: the retry gets the first answer, not 409', async () => {
-      const chargerId = await registerCharger();
-      const id = (await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'no display', reporter: { name: 'Driver' } })).body.incidentId as string;
-      await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
+      const id = await openIncident('no display');
       const acknowledge = () =>
         fetch(`${app.url}/api/incidents/${id}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': 'retry-1' }, body: JSON.stringify({ note: 'on it' }) });
       expect((await acknowledge()).status).toBe(200);
@@ -197,12 +203,8 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
 
   describe('served files and pages', () => {
     it('serves photos with nosniff and a Content-Disposition of our own, and the docs page under a Content-Security-Policy', async () => {
-      const chargerId = await registerCharger();
-      const id = (await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'cracked housing', reporter: { name: 'Driver' } })).body.incidentId as string;
-      await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
-      const form = new FormData();
-      form.append('photo', new Blob([PNG], { type: 'image/png' }), '"; evil=".png');
-      const uploaded = (await (await fetch(`${app.url}/api/incidents/${id}/photos`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form })).json()) as { id: string };
+      const id = await openIncident('cracked housing');
+      const uploaded = (await (await uploadPhoto(id, '"; evil=".png')).json()) as { id: string };
       const photo = await fetch(`${app.url}/api/incidents/${id}/photos/${uploaded.id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
       expect(photo.status).toBe(200);
       expect(photo.headers.get('x-content-type-options')).toBe('nosniff');
