@@ -117,6 +117,37 @@ export async function startBareTemporal(options: { address: string; namespace: s
 
 export type BareTemporal = Awaited<ReturnType<typeof startBareTemporal>>;
 
+/**
+ * One `signalWithStart` every `intervalMs` while Concierge works, on a task queue no worker polls
+ * (the workflows only start: three history events each): what a call like the outbox relay's
+ * costs at that moment. `stop` returns the round trips.
+ */
+export function probeSignalWithStart(client: Client, intervalMs: number): { stop(): Promise<{ latency: Latency; errors: number }> } {
+  const prefix = `bench-probe-${randomUUID().slice(0, 8)}-`;
+  const roundTrips: number[] = [];
+  let errors = 0;
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      const began = Date.now();
+      try {
+        await client.workflow.signalWithStart(bareWorkflow, { workflowId: `${prefix}${i}`, taskQueue: `${TASK_QUEUE}-probe`, signal: poke, signalArgs: [i] });
+        roundTrips.push(Date.now() - began);
+      } catch {
+        errors++;
+      }
+      await sleep(Math.max(0, began + intervalMs - Date.now()));
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return { latency: latency(roundTrips), errors };
+    },
+  };
+}
+
 /** `n` moments spread evenly over `spreadMs`, from 0. */
 export function evenly(n: number, spreadMs: number): number[] {
   return Array.from({ length: n }, (_, i) => (i * spreadMs) / n);

@@ -13,7 +13,7 @@ import type { ConciergeServerSetup } from './concierge-server.js';
 import { commit, devServerPid, int, latency, logTo, machine, positiveInteger, round, scratchDatabase, stopLeftoverTemporal, stopsOnInterrupt, sum, type Latency } from './harness.js';
 import { connectorKey, incidentsByCharger, watchIncidents, type Api, type IncidentView, type Watched } from './incident-watch.js';
 import { Child, machineCpuMs, processCpuMs, type GeneratorReply, type GeneratorRequest, type Pipeline, type ServerReply, type ServerRequest, type StatusReport, type StatusReportResult } from './ipc.js';
-import { bundleBareWorkflow, evenly, startBareTemporal, type BareRun } from './storm-bare.js';
+import { bundleBareWorkflow, evenly, probeSignalWithStart, startBareTemporal, type BareRun } from './storm-bare.js';
 
 /**
  * The fault storm (`npm run bench -- storm`): Concierge as `concierge start` runs it, with its own
@@ -46,6 +46,7 @@ const PASSWORD = 'storm-charger-secret-0001';
 const ID_PREFIX = 'STORM-';
 const STORM_CONNECTOR = 1;
 const STEADY_CONNECTOR = 2;
+const PROBE_EVERY_MS = 1_000;
 const log = logTo('storm');
 
 /** Runs the storm with the command-line arguments after `storm`; returns the exit code. */
@@ -144,6 +145,8 @@ interface StormResult {
     watched: Watched;
     /** From the first fault sent: every report answered by the gateway, every outbox event delivered, every incident opened (ms). */
     timeline: { answered: number | null; firstFaultsRelayed: number | null; allRelayed: number | null; opened: number | null };
+    /** A probe signalWithStart every second while the storm ran: what the relay's calls cost then. */
+    probe: Latency;
     /** The time between one fault event's delivery by the relay and the next one's, while the relay had a backlog (it delivers one at a time). */
     relayGap: Latency;
     stages: Stages;
@@ -157,6 +160,7 @@ interface StormResult {
     faultToVisible: Latency;
     visible: number;
     watched: Watched;
+    probe: Latency;
     stages: Stages;
     cpu: CpuShares;
     verification: Verification;
@@ -256,9 +260,11 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
     const stormDue = new Map(stormReports.filter((_, i) => i % 3 === 0).map((r) => [connectorKey(r.chargerId, r.connectorId), r.at]));
     log(`storm: ${n} chargers fault within ${options.spread} ms, clear ${options.flapGap} ms later and fault again`);
     const stormCpu = cpuWindow();
+    const stormProbe = probeSignalWithStart(client, PROBE_EVERY_MS);
     const stormSent = send(stormReports);
     const stormWatched = await watchIncidents(api, { due: stormDue, limit: options.stormLimit, intervalMs: options.stormPoll, deadline: stormBegin + timeoutMs });
     const stormShares = stormCpu();
+    const stormProbed = await stormProbe.stop();
     const stormLoad = os.loadavg()[0]!;
     const stormResults = await stormSent;
     const firstFaults = stormResults.filter((_, i) => i % 3 === 0);
@@ -283,9 +289,11 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
     const steadyDue = new Map(steadyReports.map((r) => [connectorKey(r.chargerId, r.connectorId), r.at]));
     log(`steady: ${options.steadyRate} faults/s for ${options.steadySeconds} s on connector ${STEADY_CONNECTOR} of ${steadyCount} chargers`);
     const steadyCpu = cpuWindow();
+    const steadyProbe = probeSignalWithStart(client, PROBE_EVERY_MS);
     const steadySent = send(steadyReports);
     const steadyWatched = await watchIncidents(api, { due: steadyDue, limit: options.steadyLimit, intervalMs: options.steadyPoll, deadline: steadyBegin + options.steadySeconds * 1000 + timeoutMs });
     const steadyShares = steadyCpu();
+    const steadyProbed = await steadyProbe.stop();
     const steadyResults = await steadySent;
     const steadyLatencies = steadyResults.flatMap((r, i) => {
       const seen = steadyWatched.firstSeen.get(connectorKey(steadyReports[i]!.chargerId, STEADY_CONNECTOR));
@@ -318,6 +326,7 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
         watched: stormWatched,
         timeline: stormTimeline(pipeline, stormReports, stormResults, firstSent),
         relayGap: relayGaps(pipeline, stormReports, firstSent),
+        probe: stormProbed.latency,
         stages: stagesOf(pipeline, stormReports.filter((_, i) => i % 3 === 0), firstFaults, stormWatched),
         cpu: stormShares,
         verification: stormVerification,
@@ -329,6 +338,7 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
         faultToVisible: latency(steadyLatencies),
         visible: steadyWatched.firstSeen.size,
         watched: steadyWatched,
+        probe: steadyProbed.latency,
         stages: stagesOf(pipeline, steadyReports, steadyResults, steadyWatched),
         cpu: steadyShares,
         verification: steadyVerification,
@@ -587,6 +597,7 @@ function formatReport(options: StormOptions, r: StormResult): string {
     `| for reference: one call at a time, as the outbox relay delivers | — | storm throughput ${serialRatio === null ? '—' : `= ${Math.round(serialRatio * 100)} % of this`} | ${bareCell(bare.serial)} |`,
     `| signalWithStart round trip, p50 / p99 / max (bare: burst; serial; steady) | — | — | ${latencyCell(bare.burst.callLatency)}; ${latencyCell(bare.serial.callLatency)}; ${latencyCell(bare.steady.callLatency)} |`,
     `| the gateway's answer to a status report, p50 / p99 / max (storm; steady) | — | ${latencyCell(storm.answer)}; ${latencyCell(steady.answer)} | — |`,
+    `| a probe signalWithStart once a second while Concierge works (a new workflow no worker runs), p50 / p99 / max (storm; steady) | — | — | ${latencyCell(storm.probe)}; ${latencyCell(steady.probe)} |`,
     '',
     'Where the time went, by Concierge\'s own records (the outbox rows and the incidents table) for each fault that opened an incident, p50 / p99 / max:',
     '',
