@@ -4,6 +4,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
+import { createLogger } from '../runtime/log.js';
+import { startTemporalDevServer } from '../runtime/temporal-dev-server.js';
 import { freePort } from '../test/support/ports.js';
 import { startProcess, stopProcess, type ConciergeProcess } from '../test/support/processes.js';
 import { RawCharger } from '../test/support/raw-charger.js';
@@ -25,7 +27,7 @@ export interface ChaosOptions {
   concurrency: number;
   /** PostgreSQL (required when split); otherwise PGlite under the run's data folder. */
   databaseUrl?: string;
-  /** An existing Temporal frontend; otherwise the process runs its own dev server, restarted with it. */
+  /** An existing Temporal frontend; otherwise the process runs its own dev server, killed and restarted with it (split: one dev server for the run). */
   temporalAddress?: string;
   /** Gateway + API in one process, worker in another (PostgreSQL only). */
   split: boolean;
@@ -75,6 +77,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const started = Date.now();
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-chaos-'));
   const port = await freePort();
+  // Split processes share one Temporal: the given one, or a dev server of this run's own.
+  const sharedTemporal =
+    options.split && !options.temporalAddress
+      ? await startTemporalDevServer({ port: await freePort(), uiPort: await freePort(), dbFile: path.join(dataDir, 'temporal.sqlite'), namespace: 'default', log: createLogger('warn') })
+      : null;
+  const temporalAddress = options.temporalAddress ?? sharedTemporal?.address;
   const env: NodeJS.ProcessEnv = {
     DATA_DIR: path.join(dataDir, 'main'),
     CONCIERGE_ADMIN_TOKEN: ADMIN_TOKEN,
@@ -84,7 +92,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     INCIDENT_RESPOND_WITHIN: '2h',
     INCIDENT_FIX_WITHIN: '8h',
     ...(options.databaseUrl ? { DATABASE_URL: options.databaseUrl } : {}),
-    ...(options.temporalAddress ? { TEMPORAL_ADDRESS: options.temporalAddress } : { TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_DEV_UI_PORT: String(await freePort()) }),
+    ...(temporalAddress ? { TEMPORAL_ADDRESS: temporalAddress } : { TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_DEV_UI_PORT: String(await freePort()) }),
   };
   const roles = options.split
     ? [
@@ -93,7 +101,20 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       ]
     : [{ name: 'concierge', env, port }];
   const running = new Map<string, ConciergeProcess>();
-  const start = async (role: (typeof roles)[number]) => running.set(role.name, await startProcess(role.name, role.env, role.port));
+  const start = async (role: (typeof roles)[number]) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return running.set(role.name, await startProcess(role.name, role.env, role.port));
+      } catch (error) {
+        // While the embedded Temporal is down, another program on the machine may take one of its
+        // ports (its UI's, typically); Concierge then refuses to start. Not what this run is about:
+        // move the embedded server to other ports and start again.
+        if (attempt === 3 || temporalAddress) throw error;
+        log(`${role.name} did not start (${String(error).split('\n').at(-1)}); again with other Temporal ports`);
+        Object.assign(role.env, { TEMPORAL_DEV_PORT: String(await freePort()), TEMPORAL_DEV_UI_PORT: String(await freePort()) });
+      }
+    }
+  };
   for (const role of roles) await start(role);
   const url = `http://127.0.0.1:${port}`;
   const problems: string[] = [];
@@ -273,6 +294,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     return report;
   } finally {
     for (const child of running.values()) await stopProcess(child, 'SIGTERM').catch(() => undefined);
+    await sharedTemporal?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
