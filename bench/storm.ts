@@ -143,8 +143,8 @@ interface StormResult {
     visible: number;
     faultToVisible: Latency;
     watched: Watched;
-    /** From the first fault sent: every report answered by the gateway, every outbox event delivered, every incident opened (ms). */
-    timeline: { answered: number | null; firstFaultsRelayed: number | null; allRelayed: number | null; opened: number | null };
+    /** From the first fault sent: every report answered by the gateway, every outbox event delivered, every incident opened (ms); and how many clears and second faults the relay delivered before the last first fault. */
+    timeline: { answered: number | null; firstFaultsRelayed: number | null; allRelayed: number | null; opened: number | null; othersBeforeLastFirst: number };
     /** A probe signalWithStart every second while the storm ran: what the relay's calls cost then. */
     probe: Latency;
     /** The time between one fault event's delivery by the relay and the next one's, while the relay had a backlog (it delivers one at a time). */
@@ -449,7 +449,10 @@ function stormTimeline(pipeline: Pipeline, reports: StatusReport[], results: Sta
   const firstFaultOf = firstEvents(events.filter((e) => e.kind === 'fault'));
   const latest = (values: Array<number | null>) => (values.length === 0 || values.some((v) => v === null) ? null : Math.max(...(values as number[])) - firstSent);
   const opened = pipeline.incidents.filter((i) => i.connectorId === STORM_CONNECTOR && chargers.has(i.chargerId));
+  const firsts = new Set(firstFaultOf.values());
+  const lastFirst = Math.max(...[...firsts].map((e) => e.deliveredAt ?? Infinity));
   return {
+    othersBeforeLastFirst: events.filter((e) => !firsts.has(e) && e.deliveredAt !== null && e.deliveredAt <= lastFirst).length,
     answered: latest(results.map((r) => r.answeredAt)),
     firstFaultsRelayed: firstFaultOf.size === chargers.size ? latest([...firstFaultOf.values()].map((e) => e.deliveredAt)) : null,
     allRelayed: events.length >= reports.length ? latest(events.map((e) => e.deliveredAt)) : null,
@@ -577,6 +580,7 @@ function formatReport(options: StormOptions, r: StormResult): string {
   const rest = (c: CpuShares) => (c.machineBusy === null ? null : Math.max(0, c.machineBusy - sum([c.temporal, c.concierge, c.generators, c.bench].map((v) => v ?? 0))));
   const cpuRow = (phase: string, c: CpuShares) =>
     `| ${phase} (${seconds(c.wallMs)}) | ${share(c.temporal)} | ${share(c.concierge)} | ${share(c.generators)} | ${share(c.bench)} | ${share(rest(c))} | ${share(c.machineBusy)} of ${c.cores * 100} % |`;
+  const perWorkflow = (c: CpuShares, count: number) => (c.temporal === null ? '—' : `${round((c.temporal / 100) * c.wallMs / count)} ms`);
   const stageRow = (what: string, s: Latency, t: Latency) => `| ${what} | ${latencyCell(s)} | ${latencyCell(t)} |`;
   const lines = [
     `## ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC — fault storm: ${int(r.chargers)} OCPP 1.6 chargers on ${database}`,
@@ -608,7 +612,7 @@ function formatReport(options: StormOptions, r: StormResult): string {
     stageRow('delivered → incident opened by the workflow (its first task)', storm.stages.opened, steady.stages.opened),
     stageRow('opened → seen in the API (projection saved by an activity, then the next poll)', storm.stages.visible, steady.stages.visible),
     '',
-    `Storm timeline from the first fault sent: every report answered by the gateway after ${seconds(storm.timeline.answered)}; every first fault delivered by the relay after ${seconds(storm.timeline.firstFaultsRelayed)}, all ${int(storm.reports)} reports after ${seconds(storm.timeline.allRelayed)}; every incident opened after ${seconds(storm.timeline.opened)}, visible after ${seconds(storm.allVisibleMs)}. ` +
+    `Storm timeline from the first fault sent: every report answered by the gateway after ${seconds(storm.timeline.answered)}; every first fault delivered by the relay after ${seconds(storm.timeline.firstFaultsRelayed)} (with ${int(storm.timeline.othersBeforeLastFirst)} of the clears and second faults delivered before the last of them), all ${int(storm.reports)} reports after ${seconds(storm.timeline.allRelayed)}; every incident opened after ${seconds(storm.timeline.opened)}, visible after ${seconds(storm.allVisibleMs)}. ` +
       `While it had a backlog the relay delivered a fault event every ${latencyCell(storm.relayGap)} (p50 / p99 / max of the gaps, which hold the Available reports and second faults relayed in between; bare serial signalWithStart: ${latencyCell(bare.serial.callLatency)}). ` +
       `History events (the one shard writes each): an incident opened on one fault ${r.historyEvents.opened}, one after the storm (opened, cleared, faulted again) ${r.historyEvents.storm}, a bare workflow ${r.historyEvents.bare}. ` +
       `API polls: storm ${int(storm.watched.polls)} (${latencyCell(storm.watched.pollLatency)} each), steady ${int(steady.watched.polls)} (${latencyCell(steady.watched.pollLatency)}); incidents found per charger because a page could not show them: ${storm.watched.lookedUp} and ${steady.watched.lookedUp}.`,
@@ -620,6 +624,8 @@ function formatReport(options: StormOptions, r: StormResult): string {
     cpuRow('bare burst', bare.burstCpu),
     cpuRow('storm, until every incident was visible', storm.cpu),
     cpuRow('steady', steady.cpu),
+    '',
+    `The Temporal dev server's CPU per workflow: ${perWorkflow(bare.burstCpu, r.chargers)} per bare workflow in the burst, ${perWorkflow(storm.cpu, r.chargers)} per incident in the storm (its window also holds the clears and second faults relayed in it).`,
   ];
   const errors = [...storm.errors.map((e) => `storm: ${e}`), ...steady.errors.map((e) => `steady: ${e}`), ...[bare.burst, bare.serial, bare.steady].flatMap((b) => (b.lastError ? [`bare: ${b.lastError}`] : []))];
   if (errors.length) lines.push('', `Errors: ${errors.slice(0, 5).map((e) => `\`${e}\``).join('; ')}`);
