@@ -64,7 +64,7 @@ export function createIncidentActivities(db: Db) {
         if (newFaults.length > 0) {
           await trx
             .insertInto('incidentFaults')
-            .values(newFaults.map((f) => ({ incidentId: incident.id, ...f })))
+            .values(newFaults.map((f) => ({ incidentId: incident.id, ...f, receivedAt: f.receivedAt ?? null })))
             .onConflict((oc) => oc.columns(['incidentId', 'eventId']).doNothing())
             .execute();
         }

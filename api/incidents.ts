@@ -72,7 +72,16 @@ const IncidentSchema = z
     assignee: Person.nullable(),
     rootCause: z.object({ cause: z.string(), evidence: z.string().nullable() }).nullable(),
     report: z.object({ description: z.string(), reporter: z.object({ name: z.string(), contact: z.string().nullable() }) }).nullable(),
-    faults: z.array(z.object({ status: z.string(), errorCode: z.string(), vendorErrorCode: z.string().nullable(), info: z.string().nullable(), at: z.string() })),
+    faults: z.array(
+      z.object({
+        status: z.string(),
+        errorCode: z.string(),
+        vendorErrorCode: z.string().nullable(),
+        info: z.string().nullable(),
+        at: z.string().openapi({ description: 'when the charger says it happened' }),
+        receivedAt: z.string().nullable().openapi({ description: 'when Concierge received it (null for reports made here)' }),
+      }),
+    ),
     sla: z.object({
       respondBy: z.string().nullable(),
       fixBy: z.string().nullable(),
@@ -317,7 +326,7 @@ async function withDetails(db: Db, rows: IncidentRow[]): Promise<IncidentView[]>
     };
     const myFaults = faults
       .filter((f) => f.incidentId === row.id)
-      .map((f) => ({ status: f.status, errorCode: f.errorCode, vendorErrorCode: f.vendorErrorCode, info: f.info, at: f.at.toISOString() }));
+      .map((f) => ({ status: f.status, errorCode: f.errorCode, vendorErrorCode: f.vendorErrorCode, info: f.info, at: f.at.toISOString(), receivedAt: f.receivedAt?.toISOString() ?? null }));
     const mySteps = stepRows
       .filter((s) => s.incidentId === row.id)
       .map((s) => ({ seq: s.seq, step: s.step, actor: s.actor, actorRole: s.actorRole, note: s.note, data: s.data ?? null, at: s.at.toISOString() }));

@@ -248,13 +248,23 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       durationMs: 0,
       problems,
     };
+    type IncidentView = {
+      id: string;
+      faults: Array<{ at: string }>;
+      steps: Array<{ step: string }>;
+      sla: { response: { startedAt: string; targetMs: number }; fix: { startedAt: string; targetMs: number } };
+    };
+    const incidentsOf = new Map<string, IncidentView[]>();
+    const read = async () => {
+      for (const chargerId of chargerIds) incidentsOf.set(chargerId, (await persistent('GET', `/api/incidents?chargerId=${chargerId}`, ADMIN_TOKEN)).body.incidents);
+    };
+    // An answered fault is stored at once, but reaches its incident through the outbox relay: give
+    // the relay a minute to deliver what waited while the process was down.
+    const undelivered = () => answeredFaults.filter((f) => !incidentsOf.get(f.chargerId)!.some((i) => i.faults.some((g) => g.at === f.at))).length;
+    const readUntil = Date.now() + 60_000;
+    for (await read(); undelivered() > 0 && Date.now() < readUntil; await read()) await sleep(1_000);
     for (const chargerId of chargerIds) {
-      const incidents = (await persistent('GET', `/api/incidents?chargerId=${chargerId}`, ADMIN_TOKEN)).body.incidents as Array<{
-        id: string;
-        faults: Array<{ at: string }>;
-        steps: Array<{ step: string }>;
-        sla: { response: { startedAt: string; targetMs: number }; fix: { startedAt: string; targetMs: number } };
-      }>;
+      const incidents = incidentsOf.get(chargerId)!;
       const kind = incidents.length === 1 ? 'one' : incidents.length === 0 ? 'none' : 'several';
       report.incidentsPerConnector[kind]++;
       if (kind !== 'one') problems.push(`${chargerId}: ${incidents.length} incidents`);

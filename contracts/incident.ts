@@ -30,7 +30,10 @@ export interface FaultReport {
   errorCode: string;
   vendorErrorCode: string | null;
   info: string | null;
+  /** When the charger says it happened (its clock), else when it was received. */
   at: string;
+  /** When Concierge received it (our clock); absent on reports made in the API and on older events. */
+  receivedAt?: string;
 }
 
 /** What the charger said about the incident's connector since: statuses, reconnects, completed sessions. */

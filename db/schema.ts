@@ -127,6 +127,8 @@ export interface IncidentFaultsTable {
   vendorErrorCode: string | null;
   info: string | null;
   at: Timestamp;
+  /** When Concierge received it; null for reports made in the API. */
+  receivedAt: Timestamp | null;
 }
 
 export interface IncidentStepsTable {

@@ -208,7 +208,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       .limit(batchSize)
       .execute();
     let delivered = 0;
-    const events = due.map((row) => row.payload as OutboxEvent);
+    const events = due.map((row) => withReceipt(row.payload as OutboxEvent, row.createdAt));
     const listeners = events.map(listenersOf);
     const notes = await notesOn(db, listeners.flat());
     // Site incidents are rare: a reconnect looks up its charger's site only while one may be running.
@@ -277,3 +277,11 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
 }
 
 export type OutboxRelay = ReturnType<typeof startOutboxRelay>;
+
+/**
+ * A fault carries when Concierge received it (the outbox row's time), besides the time the
+ * charger gave it: delivered late (a backlog, a restart), it is still known to predate a fix.
+ */
+function withReceipt(event: OutboxEvent, createdAt: Date): OutboxEvent {
+  return event.kind === 'fault' ? { ...event, fault: { ...event.fault, receivedAt: createdAt.toISOString() } } : event;
+}

@@ -182,6 +182,25 @@ describe('incident engine (time-skipping)', () => {
     expect(row).toEqual({ cycle: 2, fixBreached: false, fixEverBreached: true });
   });
 
+  it('a fault received before the fix but delivered after it (a relay backlog, a restart) is an occurrence, not a recurrence', async () => {
+    const handle = await open();
+    await handle.executeUpdate(assign, { args: [{ actor: dispatcher, technician }] });
+    const receivedBeforeTheFix = new Date((await env.currentTimeMs()) - MINUTE).toISOString();
+    await env.sleep(10 * MINUTE);
+    await handle.executeUpdate(fix, { args: [{ actor: technician }] });
+    await handle.signal(faultReported, { ...fault(await env.currentTimeMs(), 'HighTemperature'), receivedAt: receivedBeforeTheFix });
+    const after = await query(handle);
+    expect(after.status).toBe('verifying');
+    expect(after.faults.map((f) => f.errorCode)).toEqual(['GroundFailure', 'HighTemperature']);
+    expect(clockState(after.clocks.fix, new Date(await env.currentTimeMs()))).toMatchObject({ cycle: 1, stopped: true });
+    // One received after the fix is a recurrence, as before.
+    await handle.signal(faultReported, { ...fault(await env.currentTimeMs(), 'GroundFailure'), receivedAt: new Date(await env.currentTimeMs()).toISOString() });
+    expect((await query(handle)).status).toBe('dispatched');
+    expect(await stepsOf(handle)).toContain('recurred');
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test over' }] });
+    await handle.result();
+  });
+
   it('a pause stops the fix clock and moves its deadline by exactly the paused business time', async () => {
     // Monday 09:00 in Vienna, an 8 h fix target on office hours.
     const monday = DateTime.fromMillis(await env.currentTimeMs(), { zone: 'Europe/Vienna' }).startOf('week').plus({ weeks: 1, hours: 9 });

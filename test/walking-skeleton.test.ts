@@ -125,7 +125,7 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
       return body.incidents.length > 0 ? body.incidents : undefined;
     }, 5_000, 'the incident');
     expect(incident).toMatchObject({ chargerId: id, connectorId: 1, status: 'opened', priority: 'P2' });
-    expect(incident.faults).toEqual([{ status: 'Faulted', errorCode: 'GroundFailure', vendorErrorCode: 'E42', info: null, at: faultedAt }]);
+    expect(incident.faults).toEqual([{ status: 'Faulted', errorCode: 'GroundFailure', vendorErrorCode: 'E42', info: null, at: faultedAt, receivedAt: expect.any(String) }]);
     expect(Date.parse(incident.sla.respondBy) - Date.parse(incident.openedAt)).toBe(4_000);
     expect(Date.parse(incident.sla.fixBy) - Date.parse(incident.openedAt)).toBe(3_600_000);
 
@@ -227,7 +227,7 @@ describe.each(databaseKinds)('walking skeleton on %s', (kind) => {
       const { body } = await api().get(`/api/incidents?chargerId=${id}`);
       return body.incidents.length > 0 ? body.incidents : undefined;
     }, 5_000, 'the salvaged incident');
-    expect(incident.faults).toEqual([{ status: 'Faulted', errorCode: 'OtherError', vendorErrorCode: 'E-4711', info: 'RCD tripped', at: '2026-11-24T09:00:00.000Z' }]);
+    expect(incident.faults).toEqual([{ status: 'Faulted', errorCode: 'OtherError', vendorErrorCode: 'E-4711', info: 'RCD tripped', at: '2026-11-24T09:00:00.000Z', receivedAt: expect.any(String) }]);
     const frames = await app.db.selectFrom('rejectedFrames').selectAll().where('chargerId', '=', id).execute();
     expect(frames).toEqual([expect.objectContaining({ method: 'StatusNotification', messageId: answer[1], payload: sent, salvaged: true, reason: expect.stringContaining('errorCode') })]);
 

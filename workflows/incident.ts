@@ -106,7 +106,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
       return;
     }
     incident.faults.push(fault);
-    if (incident.status === 'verifying' || (incident.status === 'resolved' && settling)) recurrence(fault);
+    if ((incident.status === 'verifying' || (incident.status === 'resolved' && settling)) && !receivedBeforeTheFix(fault)) recurrence(fault);
     saver.changed();
   });
   const signalsSeen: string[] = [...(input.resume?.signalsSeen ?? [])];
@@ -243,6 +243,15 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     incident.verification = { startedAt: new Date(now).toISOString(), endsAt: new Date(now + incident.terms.verificationWindowMs).toISOString() };
     setStatus('verifying');
     addStep('verification-started', actor, null, { fixedBy: how, until: incident.verification.endsAt });
+  }
+
+  /**
+   * A fault Concierge received before the fix was reported, but delivered only after it (a relay
+   * backlog, a restart), is one more occurrence of the fault that was fixed, not a recurrence.
+   * Faults without a receipt time (reports made in the API, older events) count as new.
+   */
+  function receivedBeforeTheFix(fault: FaultReport): boolean {
+    return fault.receivedAt !== undefined && incident.verification !== null && fault.receivedAt < incident.verification.startedAt;
   }
 
   /** A fault during verification (or within the flapping window after resolution): back to fixing, as a new cycle. */
