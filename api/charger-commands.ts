@@ -9,9 +9,10 @@ import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { notFound, Problem, problemResponses } from './problem.js';
 import { chargerInScope } from './scope.js';
+import { WITHOUT_NUL } from './text.js';
 
 /** Any JSON whose texts the database can store (commands are recorded): stated as a recursive schema, checked like every body. */
-const NO_NUL = { pattern: '^[^\\u0000]*$' };
+const NO_NUL = { pattern: WITHOUT_NUL.source };
 const JSON_VALUE = {
   anyOf: [
     { type: 'string', ...NO_NUL },

@@ -18,8 +18,8 @@ export function withAppWideAnswers(document: Document): Document {
   for (const [path, item] of Object.entries(document.paths ?? {})) {
     if (!path.startsWith('/api/')) continue;
     for (const operation of Object.values(item as Record<string, Operation>)) {
-      if (typeof operation !== 'object' || !operation || !('responses' in operation)) continue;
-      const responses = (operation.responses ??= {});
+      if (typeof operation !== 'object' || !operation?.responses) continue;
+      const { responses } = operation;
       responses['401'] ??= problem('no valid bearer token');
       if (operation.parameters?.length || operation.requestBody) responses['400'] ??= problem('invalid request: each field named in errors[]');
       if (operation.requestBody) responses['413'] ??= problem('the body is larger than the limit');

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 
 // eslint-disable-next-line no-control-regex -- U+0000 is exactly what the pattern states
-const WITHOUT_NUL = /^[^\u0000]*$/;
+export const WITHOUT_NUL = /^[^\u0000]*$/;
 
 /**
  * Free text a client sends: anything the database can store. The document states the NUL rule as a
