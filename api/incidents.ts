@@ -121,6 +121,14 @@ export const StepHeaders = z.object({
 const Note = text().max(2000).optional();
 const Photo = z.object({ name: text().min(1).max(200), contentType: text().min(1).max(100), sizeBytes: z.number().int().min(0).max(MAX_PHOTO_BYTES, `a photo may be at most ${MAX_PHOTO_BYTES} bytes`) });
 
+/**
+ * A reason: no U+0000 (like all free text) and some character that String.prototype.trim keeps (the
+ * workflow trims it). One pattern, since the document carries one per string; the white space is
+ * spelled out rather than `\s`, which other regex engines (a client's validator) read differently.
+ */
+// eslint-disable-next-line no-control-regex -- U+0000 is part of what the pattern states
+const REASON = /^[^\u0000]*[^\u0000\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^\u0000]*$/;
+
 /** Each human step: its body, who may take it (the workflow's validator has the final word) and what it does. */
 export const STEP_BODIES = {
   acknowledge: { body: z.object({ note: Note }), summary: 'Acknowledge: stops the response clock' },
@@ -142,7 +150,7 @@ export const STEP_BODIES = {
   },
   pause: { body: z.object({ note: Note, reason: z.enum(['venue-access', 'parts', 'utility']) }), summary: 'Pause the SLA clocks (for a reason the agreement allows)' },
   resume: { body: z.object({ note: Note }), summary: 'Resume the SLA clocks' },
-  cancel: { body: z.object({ note: Note, reason: text().min(1).max(500) }), summary: 'Cancel (e.g. false alarm)' },
+  cancel: { body: z.object({ note: Note, reason: z.string().min(1).max(500).regex(REASON, 'a cancellation needs a reason, without U+0000') }), summary: 'Cancel (e.g. false alarm)' },
   resolve: { body: z.object({ note: Note }), summary: 'Close now, without waiting for verification' },
 } as const;
 export type StepName = keyof typeof STEP_BODIES;
