@@ -9,6 +9,7 @@ import { chargerReported, incidentQuery } from '../workflows/incident.js';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
+import { captureHistories } from './support/histories.js';
 import { freePort } from './support/ports.js';
 import { RawCharger } from './support/raw-charger.js';
 
@@ -40,6 +41,7 @@ describe('an incident that continues as new', () => {
   });
 
   afterAll(async () => {
+    if (temporal) await captureHistories(temporal.address, 'continue-as-new');
     await app?.stop();
     await temporal?.stop();
     await database?.dispose();

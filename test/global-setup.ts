@@ -6,6 +6,7 @@ import type { TestProject } from 'vitest/node';
 import { workflowsPath } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
 import { startTemporalDevServer } from '../runtime/temporal-dev-server.js';
+import { captureHistories } from './support/histories.js';
 import { freePort } from './support/ports.js';
 
 declare module 'vitest' {
@@ -33,6 +34,7 @@ export default async function setup(project: TestProject) {
   project.provide('workflowBundlePath', workflowBundlePath);
 
   return async () => {
+    await captureHistories(server.address, 'suite');
     await server.stop();
     rmSync(dir, { recursive: true, force: true });
   };

@@ -31,6 +31,7 @@ import {
   resume,
 } from '../workflows/incident.js';
 import { eventually, uniqueId } from './support/app.js';
+import { captureHistories } from './support/histories.js';
 import { openTestDatabase } from './support/databases.js';
 import { startSmtpServer, tempOutboxMailer } from './support/mail.js';
 
@@ -74,7 +75,11 @@ describe('incident engine (time-skipping)', () => {
     running = worker.run();
   });
 
+  /** Every incident this file started, for `npm run capture-histories` (the test server lists none). */
+  const started: string[] = [];
+
   afterAll(async () => {
+    if (env) await captureHistories(env.client, 'incident-workflow', started);
     worker?.shutdown();
     await running;
     await env?.teardown();
@@ -95,6 +100,7 @@ describe('incident engine (time-skipping)', () => {
       faults: [first],
       terms: { ...DEFAULT_ENGINE_TERMS, verificationWindowMs: 30 * MINUTE, flappingWindowMs: 10 * MINUTE, ...options.terms },
     };
+    started.push(`incident:${chargerId}:1`);
     return env.client.workflow.signalWithStart(incidentWorkflow, { workflowId: `incident:${chargerId}:1`, taskQueue, args: [input], signal: faultReported, signalArgs: [first] });
   }
 
@@ -279,6 +285,7 @@ describe('incident engine (time-skipping)', () => {
         faults: [first],
         terms: { ...DEFAULT_ENGINE_TERMS, escalation: [{ level: 1, trigger: { kind: 'unacknowledged-for', afterMs: HOUR }, recipients: [noc], repeatEveryMs: 30 * MINUTE }] },
       };
+      started.push(`incident:${input.chargerId}:1`);
       const handle = await env.client.workflow.signalWithStart(incidentWorkflow, { workflowId: `incident:${input.chargerId}:1`, taskQueue: queue, args: [input], signal: faultReported, signalArgs: [first] });
       await env.sleep(HOUR + 45 * MINUTE);
       const failed = (await query(handle)).steps.filter((s) => s.step === 'escalation-failed');
