@@ -1,7 +1,13 @@
 import type { Db } from '../db/connect.js';
 import type { IncidentChange } from '../contracts/incident.js';
 
-/** Writes the incident projection the API reads. Safe to run twice: older revisions never overwrite newer ones. */
+/**
+ * Writes the incident projection the API reads. Safe to run twice: older revisions never overwrite
+ * newer ones, and a revision written again replaces what it wrote before. That matters because the
+ * workflow saves from a local activity: when its worker dies after the save but before the
+ * workflow task is recorded, the retried task makes the same revision again, with the times of the
+ * retry, and that one is what the history holds.
+ */
 export function createIncidentActivities(db: Db) {
   return {
     async saveIncident({ incident, sla, newFaults, newSteps }: IncidentChange): Promise<void> {
@@ -39,6 +45,7 @@ export function createIncidentActivities(db: Db) {
               .column('id')
               .doUpdateSet((eb) => ({
                 runId: eb.ref('excluded.runId'),
+                openedAt: eb.ref('excluded.openedAt'),
                 status: eb.ref('excluded.status'),
                 priority: eb.ref('excluded.priority'),
                 assigneeId: eb.ref('excluded.assigneeId'),
@@ -57,7 +64,7 @@ export function createIncidentActivities(db: Db) {
                 degradedCause: eb.ref('excluded.degradedCause'),
                 updatedAt: eb.ref('excluded.updatedAt'),
               }))
-              .where('incidents.revision', '<', (eb) => eb.ref('excluded.revision')),
+              .where('incidents.revision', '<=', (eb) => eb.ref('excluded.revision')),
           )
           .returning('id')
           .executeTakeFirst();
@@ -72,7 +79,16 @@ export function createIncidentActivities(db: Db) {
           await trx
             .insertInto('incidentSteps')
             .values(newSteps.map((s) => ({ incidentId: incident.id, ...s, data: s.data === null ? null : JSON.stringify(s.data) })))
-            .onConflict((oc) => oc.columns(['incidentId', 'seq']).doNothing())
+            .onConflict((oc) =>
+              oc.columns(['incidentId', 'seq']).doUpdateSet((eb) => ({
+                step: eb.ref('excluded.step'),
+                actor: eb.ref('excluded.actor'),
+                actorRole: eb.ref('excluded.actorRole'),
+                note: eb.ref('excluded.note'),
+                data: eb.ref('excluded.data'),
+                at: eb.ref('excluded.at'),
+              })),
+            )
             .execute();
         }
         // Tasks follow the incident row: an older revision (a retried save) leaves them alone.
@@ -101,6 +117,7 @@ export function createIncidentActivities(db: Db) {
             .onConflict((oc) =>
               oc.column('id').doUpdateSet((eb) => ({
                 status: eb.ref('excluded.status'),
+                createdAt: eb.ref('excluded.createdAt'),
                 assigneeId: eb.ref('excluded.assigneeId'),
                 assigneeName: eb.ref('excluded.assigneeName'),
                 dueAt: eb.ref('excluded.dueAt'),

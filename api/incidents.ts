@@ -6,7 +6,7 @@ import type { Selectable } from 'kysely';
 import { CHARGER_ID } from '../contracts/agreement.js';
 import { CLOSED_STATUSES, INCIDENT_STATUSES, MAX_PHOTO_BYTES, ROOT_CAUSES, incidentWorkflowId, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
-import type { Db } from '../db/connect.js';
+import { readConsistently, type Db } from '../db/connect.js';
 import type { IncidentsTable, TokenScope } from '../db/schema.js';
 import { incidentInputFor } from '../runtime/incident-input.js';
 import { noteStarted } from '../runtime/started-workflows.js';
@@ -222,7 +222,7 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
       if (status) query = query.where('status', '=', status);
       if (open === 'true') query = query.where('status', 'not in', CLOSED_STATUSES);
       if (open === 'false') query = query.where('status', 'in', CLOSED_STATUSES);
-      return c.json({ incidents: await withDetails(db, await query.execute()) }, 200);
+      return c.json({ incidents: await readConsistently(db, async (snapshot) => withDetails(snapshot, (await snapshot.executeQuery(query)).rows)) }, 200);
     })
     .openapi(show, async (c) => {
       const incident = await loadIncident(db, c.req.valid('param').id, c.get('actor'), c.get('scope'));
@@ -307,16 +307,19 @@ export async function takeStep(db: Db, temporal: Client, incidentId: string, nam
   }
 }
 
-async function loadIncident(db: Db, id: string, actor: Actor, scope: TokenScope | null): Promise<IncidentView | null> {
-  const row = await scoped(db.selectFrom('incidents').selectAll(), 'incidents', actor, scope).where('id', '=', id).executeTakeFirst();
-  if (!row) return null;
-  const [incident] = await withDetails(db, [row]);
-  return incident!;
+/** The incident with its faults and steps, read from one snapshot. */
+function loadIncident(db: Db, id: string, actor: Actor, scope: TokenScope | null): Promise<IncidentView | null> {
+  return readConsistently(db, async (snapshot) => {
+    const row = await scoped(snapshot.selectFrom('incidents').selectAll(), 'incidents', actor, scope).where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    const [incident] = await withDetails(snapshot, [row]);
+    return incident!;
+  });
 }
 
 type IncidentRow = Selectable<IncidentsTable>;
 
-/** Attaches faults, steps and the live clock state to incident rows with one query each, not one per incident. */
+/** Attaches faults, steps and the live clock state to incident rows with one query each, not one per incident; read them from the rows' snapshot (`readConsistently`). */
 async function withDetails(db: Db, rows: IncidentRow[]): Promise<IncidentView[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);

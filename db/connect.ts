@@ -17,6 +17,15 @@ export function openDatabase(target: DatabaseTarget): Db {
   return new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
 }
 
+/**
+ * Runs several reads on one snapshot of the database (a read-only repeatable-read transaction), so
+ * that a write committed between them cannot show half of itself: a row beside the details of a
+ * later revision.
+ */
+export function readConsistently<T>(db: Db, read: (snapshot: Db) => Promise<T>): Promise<T> {
+  return db.transaction().setIsolationLevel('repeatable read').setAccessMode('read only').execute(read);
+}
+
 export async function migrateToLatest(db: Db): Promise<void> {
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();

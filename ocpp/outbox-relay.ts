@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Client } from '@temporalio/client';
 import { sql } from 'kysely';
+import pMap from 'p-map';
 import type { Db } from '../db/connect.js';
 import { durationMs } from '../contracts/agreement.js';
 import { siteIncidentChargerId, siteOf } from '../contracts/agreement-terms.js';
@@ -27,6 +28,8 @@ export interface OutboxRelayOptions {
   offlineGraceMs: number;
   log: Logger;
   batchSize?: number;
+  /** How many chargers' events are delivered at once (each charger's in order). */
+  concurrency?: number;
   /** Poll interval when nobody says events are waiting (other processes may write the outbox). */
   idleMs?: number;
   /** Delivered events are deleted this long after delivery. */
@@ -44,14 +47,15 @@ const PRUNE_EVERY_MS = 10 * 60_000;
 const PRUNE_SLICE = 5_000;
 
 /**
- * Delivers outbox events to Temporal, oldest first and in order per charger. An event that cannot
- * be delivered (Temporal down) stays, with exponential backoff; its charger's later events wait
- * behind it, other chargers' events go on. Every process runs a relay; the one holding the lease
+ * Delivers outbox events to Temporal, oldest first and in order per charger, several chargers'
+ * events at once. An event that cannot be delivered (Temporal down) stays, with exponential
+ * backoff; its charger's later events wait behind it, other chargers' events go on. Every process runs a relay; the one holding the lease
  * in the database delivers, the others stand by, so per-charger order holds across processes.
  */
 export function startOutboxRelay(options: OutboxRelayOptions) {
   const { db, temporal, log } = options;
   const batchSize = options.batchSize ?? 500;
+  const concurrency = options.concurrency ?? 16;
   const idleMs = options.idleMs ?? 1_000;
   const holder = `${options.processName}:${process.pid}:${randomUUID()}`;
   let leaseRenewedAt = 0;
@@ -156,9 +160,15 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
     return inForce ? durationMs(inForce.agreement.incidents.offlineGracePeriod) : options.offlineGraceMs;
   }
 
-  /** Takes or renews the relay lease; false while another live process holds it. */
-  async function holdLease(): Promise<boolean> {
-    if (Date.now() - leaseRenewedAt < LEASE_RENEW_MS) return true;
+  /** Takes or renews the relay lease; false while another live process holds it. Concurrent callers share one renewal. */
+  let renewal: Promise<boolean> | null = null;
+  function holdLease(): Promise<boolean> {
+    if (Date.now() - leaseRenewedAt < LEASE_RENEW_MS) return Promise.resolve(true);
+    renewal ??= renewLease().finally(() => (renewal = null));
+    return renewal;
+  }
+
+  async function renewLease(): Promise<boolean> {
     const row = await db
       .insertInto('leases')
       .values({ name: 'outbox-relay', holder, expiresAt: sql<Date>`now() + make_interval(secs => ${LEASE_SECONDS})` })
@@ -207,39 +217,53 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
       .orderBy('id')
       .limit(batchSize)
       .execute();
-    let delivered = 0;
     const events = due.map((row) => withReceipt(row.payload as OutboxEvent, row.createdAt));
     const listeners = events.map(listenersOf);
     const notes = await notesOn(db, listeners.flat());
     // Site incidents are rare: a reconnect looks up its charger's site only while one may be running.
     const siteIncidentsNoted = events.some((e) => e.kind === 'connected') && (await anySiteIncidentNoted());
-    // An event that starts a workflow is marked delivered at once, so a crash redelivers at most
-    // that one. Events that only tell running workflows are marked together at the end of the
-    // pass: a redelivered one is ignored by its workflow (event ids) or finds nobody to tell.
+    // Each charger has one event in the batch, so delivering several at once keeps every
+    // charger's order. Events that start workflows go first, then those that tell running ones: a
+    // charger back online hears of a site incident another charger's event opened in the same pass.
+    // An event that starts a workflow is marked delivered as soon as it is, so a crash redelivers
+    // at most those in flight. Events that only tell running workflows are marked together at the
+    // end of the pass: a redelivered one is ignored by its workflow (event ids) or finds nobody to tell.
     const toldOnly: string[] = [];
     const markDelivered = async (ids: string[]) => {
       if (ids.length > 0) await db.updateTable('outbox').set({ deliveredAt: new Date() }).where('id', 'in', ids).execute();
     };
+    let delivered = 0;
+    let stopping = false;
     try {
-      for (const [i, row] of due.entries()) {
-        if (!running || !(await holdLease())) break;
-        try {
-          await deliver(events[i]!, { notes, siteIncidentsNoted });
-        } catch (error) {
-          const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** row.attempts);
-          log.warn({ err: error, outboxId: row.id, attempts: row.attempts + 1, retryInMs: backoff }, 'outbox event not delivered yet');
-          await db
-            .updateTable('outbox')
-            .set({ attempts: row.attempts + 1, lastError: String(error), nextAttemptAt: new Date(Date.now() + backoff) })
-            .where('id', '=', row.id)
-            .execute();
-          // Most failures are Temporal being unreachable: end the pass rather than wait out every charger's timeout.
-          break;
-        }
-        if (listeners[i]!.length > 0) toldOnly.push(row.id);
-        else await markDelivered([row.id]);
-        delivered++;
-      }
+      const order = [...due.keys()].sort((a, b) => Number(listeners[a]!.length > 0) - Number(listeners[b]!.length > 0));
+      await pMap(
+        order,
+        async (i) => {
+          const row = due[i]!;
+          if (stopping || !running || !(await holdLease())) {
+            stopping = true;
+            return;
+          }
+          try {
+            await deliver(events[i]!, { notes, siteIncidentsNoted });
+          } catch (error) {
+            // Most failures are Temporal being unreachable: end the pass rather than wait out every charger's timeout.
+            stopping = true;
+            const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** row.attempts);
+            log.warn({ err: error, outboxId: row.id, attempts: row.attempts + 1, retryInMs: backoff }, 'outbox event not delivered yet');
+            await db
+              .updateTable('outbox')
+              .set({ attempts: row.attempts + 1, lastError: String(error), nextAttemptAt: new Date(Date.now() + backoff) })
+              .where('id', '=', row.id)
+              .execute();
+            return;
+          }
+          if (listeners[i]!.length > 0) toldOnly.push(row.id);
+          else await markDelivered([row.id]);
+          delivered++;
+        },
+        { concurrency },
+      );
     } finally {
       await markDelivered(toldOnly);
     }
