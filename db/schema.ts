@@ -84,6 +84,8 @@ export interface OutboxTable {
   lastError: string | null;
   nextAttemptAt: Generated<Date>;
   deliveredAt: Timestamp | null;
+  /** Set aside: Temporal refused the event for good; kept for an operator, never retried on its own. */
+  deadLetteredAt: Timestamp | null;
 }
 
 /** The incident projection: written only by the incident workflow's activities. */

@@ -10,6 +10,7 @@ import * as startedWorkflows from './0008_started_workflows.js';
 import * as outboxRetention from './0009_outbox_retention.js';
 import * as meterValues from './0010_meter_values.js';
 import * as degradedAndBootstrapToken from './0011_degraded_and_bootstrap_token.js';
+import * as outboxDeadLetter from './0012_outbox_dead_letter.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -24,6 +25,7 @@ const migrations: Record<string, Migration> = {
   '0009_outbox_retention': outboxRetention,
   '0010_meter_values': meterValues,
   '0011_degraded_and_bootstrap_token': degradedAndBootstrapToken,
+  '0012_outbox_dead_letter': outboxDeadLetter,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Client } from '@temporalio/client';
+import { isGrpcServiceError, ServiceError, type Client } from '@temporalio/client';
 import { sql } from 'kysely';
 import pMap from 'p-map';
 import type { Db } from '../db/connect.js';
+import { permanentSqlState } from '../db/refusals.js';
 import { durationMs } from '../contracts/agreement.js';
 import { siteIncidentChargerId, siteOf } from '../contracts/agreement-terms.js';
 import { connectivityWorkflowId } from '../contracts/connectivity.js';
@@ -37,6 +38,9 @@ export interface OutboxRelayOptions {
 }
 
 const MAX_BACKOFF_MS = 60_000;
+/** gRPC status codes of requests Temporal will never accept (bad data; a message over its size limit). */
+const GRPC_INVALID_ARGUMENT = 3;
+const GRPC_RESOURCE_EXHAUSTED = 8;
 /** A delivery that takes longer counts as failed: the client would otherwise retry for a long time while every other event waits. */
 const DELIVERY_TIMEOUT_MS = 5_000;
 /** Only the lease holder relays; a holder that stops renewing is replaced after this long. */
@@ -209,7 +213,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
     if (!(await holdLease())) return 0;
     await pruneDelivered();
     // Each charger's oldest pending event only, so one charger's backlog never fills the batch.
-    const heads = db.selectFrom('outbox').distinctOn('chargerId').selectAll().where('deliveredAt', 'is', null).orderBy('chargerId').orderBy('id');
+    const heads = db.selectFrom('outbox').distinctOn('chargerId').selectAll().where('deliveredAt', 'is', null).where('deadLetteredAt', 'is', null).orderBy('chargerId').orderBy('id');
     const due = await db
       .selectFrom(heads.as('head'))
       .selectAll()
@@ -247,6 +251,13 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
           try {
             await deliver(events[i]!, { notes, siteIncidentsNoted });
           } catch (error) {
+            const refusal = refusedForGood(error);
+            if (refusal) {
+              // Retrying cannot help, and the charger's later events wait behind this one: set it aside.
+              log.error({ err: error, outboxId: row.id, chargerId: row.chargerId, kind: row.kind, cause: refusal }, 'outbox event refused for good; set aside (dead-lettered), the charger’s later events go on');
+              await db.updateTable('outbox').set({ attempts: row.attempts + 1, lastError: `${refusal}: ${String(error)}`, deadLetteredAt: new Date() }).where('id', '=', row.id).execute();
+              return;
+            }
             // Most failures are Temporal being unreachable: end the pass rather than wait out every charger's timeout.
             stopping = true;
             const backoff = Math.min(MAX_BACKOFF_MS, 500 * 2 ** row.attempts);
@@ -301,6 +312,23 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
 }
 
 export type OutboxRelay = ReturnType<typeof startOutboxRelay>;
+
+/**
+ * Why an event can never be delivered, or null when a retry may succeed: Temporal refusing the
+ * request itself (an invalid argument, such as an id over its length limit, or a message over its
+ * size limit) or the database refusing the relay's own writes for it. Unreachable servers,
+ * timeouts, rate limits and the like are retried.
+ */
+function refusedForGood(error: unknown): string | null {
+  if (error instanceof ServiceError && isGrpcServiceError(error.cause)) {
+    const { code, details } = error.cause;
+    if (code === GRPC_INVALID_ARGUMENT) return `Temporal refused the request (INVALID_ARGUMENT: ${details})`;
+    // RESOURCE_EXHAUSTED is also a rate limit, which passes; a message over the server's size limit never does.
+    if (code === GRPC_RESOURCE_EXHAUSTED && /larger than max/.test(details)) return `the request is larger than Temporal accepts (${details})`;
+  }
+  const sqlState = permanentSqlState(error);
+  return sqlState ? `the database refused the data (SQLSTATE ${sqlState})` : null;
+}
 
 /**
  * A fault carries when Concierge received it (the outbox row's time), besides the time the

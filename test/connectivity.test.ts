@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import { connectivityWorkflowId } from '../contracts/connectivity.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
+import { captureHistories } from './support/histories.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { RawCharger } from './support/raw-charger.js';
 
@@ -13,6 +14,7 @@ const PASSWORD = 'correct-horse-battery';
 const GRACE_MS = 2_000;
 
 describe('connectivity: offline from the socket and pings, a watch per disconnect, reconnect races', () => {
+  const taskQueue = uniqueId('connectivity');
   let dataDir: string;
   let database: TestDatabase;
   let app: RunningConcierge;
@@ -24,13 +26,14 @@ describe('connectivity: offline from the socket and pings, a watch per disconnec
   beforeAll(async () => {
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-conn-'));
     database = await createTestDatabase('pglite');
-    app = await startTestApp({ dataDir, database, taskQueue: uniqueId('connectivity'), env: { OFFLINE_GRACE: `${GRACE_MS}ms`, OCPP_PING_INTERVAL: '1s' } });
+    app = await startTestApp({ dataDir, database, taskQueue, env: { OFFLINE_GRACE: `${GRACE_MS}ms`, OCPP_PING_INTERVAL: '1s' } });
     ws = app.url.replace('http', 'ws');
     connection = await Connection.connect({ address: inject('temporalAddress') });
     temporal = new Client({ connection });
   });
 
   afterAll(async () => {
+    if (app) await captureHistories(inject('temporalAddress'), 'connectivity', { liveTaskQueue: taskQueue });
     await connection?.close();
     await app?.stop();
     await database?.dispose();

@@ -22,6 +22,7 @@ const SUGGEST_AFTER_EVENTS = 60;
  * as a new run: a server that suggests it early makes that happen within a test.
  */
 describe('an incident that continues as new', () => {
+  const taskQueue = uniqueId('can');
   let dataDir: string;
   let database: TestDatabase;
   let temporal: DevServer;
@@ -37,11 +38,11 @@ describe('an incident that continues as new', () => {
       dynamicConfig: { 'limit.historyCount.suggestContinueAsNew': SUGGEST_AFTER_EVENTS },
     });
     database = await createTestDatabase('pglite');
-    app = await startTestApp({ dataDir, database, taskQueue: uniqueId('can'), env: { TEMPORAL_ADDRESS: temporal.address } });
+    app = await startTestApp({ dataDir, database, taskQueue, env: { TEMPORAL_ADDRESS: temporal.address } });
   });
 
   afterAll(async () => {
-    if (temporal) await captureHistories(temporal.address, 'continue-as-new');
+    if (temporal) await captureHistories(temporal.address, 'continue-as-new', { liveTaskQueue: taskQueue });
     await app?.stop();
     await temporal?.stop();
     await database?.dispose();

@@ -1,11 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import alpina from '../contracts/agreements/hotel-alpina.js';
 import greenmart from '../contracts/agreements/greenmart-retail.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { ADMIN_TOKEN, apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
+import { captureHistories } from './support/histories.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { RawCharger, type Frame } from './support/raw-charger.js';
 
@@ -18,6 +19,7 @@ const PASSWORD = 'correct-horse-battery';
  * only their own agreements' incidents. Agreement durations are shortened to seconds.
  */
 describe('incident engine end to end', () => {
+  const taskQueue = uniqueId('engine');
   let dataDir: string;
   let database: TestDatabase;
   let app: RunningConcierge;
@@ -44,12 +46,13 @@ describe('incident engine end to end', () => {
     const [shopSite] = greenmart.sites;
     writeFileSync(path.join(agreementsDir, 'greenmart.mjs'), `export default ${JSON.stringify({ ...greenmart, sites: [{ ...shopSite!, chargers: [{ id: shop, model: 'Wallbox Commander 2', connectors: 1 }] }] })};\n`);
     database = await createTestDatabase('pglite');
-    app = await startTestApp({ dataDir, database, taskQueue: uniqueId('engine'), env: { AGREEMENTS_DIR: agreementsDir } });
+    app = await startTestApp({ dataDir, database, taskQueue, env: { AGREEMENTS_DIR: agreementsDir } });
     ws = app.url.replace('http', 'ws');
     for (const id of [...Object.values(hotel), shop]) expect((await admin().post('/api/chargers', { id, password: PASSWORD })).status).toBe(201);
   });
 
   afterAll(async () => {
+    if (app) await captureHistories(inject('temporalAddress'), 'incident-engine', { liveTaskQueue: taskQueue });
     await app?.stop();
     await database?.dispose();
     rmSync(dataDir, { recursive: true, force: true });

@@ -79,7 +79,7 @@ describe('incident engine (time-skipping)', () => {
   const started: string[] = [];
 
   afterAll(async () => {
-    if (env) await captureHistories(env.client, 'incident-workflow', started);
+    if (env) await captureHistories(env.client, 'incident-workflow', { workflowIds: started, liveTaskQueue: taskQueue });
     worker?.shutdown();
     await running;
     await env?.teardown();

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrateToLatest, openDatabase } from '../db/connect.js';
+import type { FaultEvent } from '../ocpp/events.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
@@ -48,5 +49,60 @@ describe.each(databaseKinds)('outbox retention (%s)', (kind) => {
       return rows.length === 2 ? rows : null;
     }, 10_000, 'the relay to delete the old delivered events');
     expect(left.map((row) => row.payload)).toEqual([{ note: 'delivered 1' }, { note: 'delivered never' }]);
+  });
+});
+
+/** An event Temporal refuses for good is set aside (dead-lettered) so that its charger's later events still arrive. */
+describe('an outbox event Temporal refuses for good', () => {
+  let dataDir: string;
+  let database: TestDatabase;
+  let app: RunningConcierge;
+  const chargerId = uniqueId('CP');
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-dead-letter-'));
+    database = await createTestDatabase('pglite', path.join(dataDir, 'pglite'));
+    app = await startTestApp({ dataDir, database, taskQueue: uniqueId('dead-letter') });
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await database?.dispose();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  const fault = (chargerId: string, connectorId: number, info: string): FaultEvent => ({
+    kind: 'fault',
+    chargerId,
+    connectorId,
+    priority: 'P2',
+    fault: { eventId: `test:${connectorId}`, status: 'Faulted', errorCode: 'GroundFailure', vendorErrorCode: null, info, at: new Date().toISOString() },
+  });
+  const enqueue = (events: FaultEvent[]) =>
+    app.db
+      .insertInto('outbox')
+      .values(events.map((event) => ({ chargerId: event.chargerId, kind: event.kind, payload: JSON.stringify(event) })))
+      .returning('id')
+      .execute();
+  const outboxRows = (ids: string[]) => app.db.selectFrom('outbox').select(['attempts', 'lastError', 'deliveredAt', 'deadLetteredAt']).where('id', 'in', ids).orderBy('id').execute();
+
+  it('sets aside a message over Temporal’s size limit after one attempt, and the charger’s next event opens its incident', async () => {
+    // 3 MB of text, in the workflow input and in the signal: over the server's 4 MB for one message, however often it is sent.
+    const [refused, next] = await enqueue([fault(chargerId, 1, 'x'.repeat(3 * 1024 * 1024)), fault(chargerId, 2, 'ground fault')]);
+    const opened = await eventually(() => app.db.selectFrom('incidents').select('connectorId').where('chargerId', '=', chargerId).executeTakeFirst(), 20_000, 'the incident of the next event');
+    expect(opened.connectorId).toBe(2);
+    const [first, second] = await outboxRows([refused!.id, next!.id]);
+    expect(first).toMatchObject({ attempts: 1, deliveredAt: null, deadLetteredAt: expect.any(Date), lastError: expect.stringContaining('larger than Temporal accepts') });
+    expect(second).toMatchObject({ deliveredAt: expect.any(Date), deadLetteredAt: null });
+  });
+
+  it('sets aside an event Temporal answers INVALID_ARGUMENT (a workflow id over its length limit), and counts both on /metrics', async () => {
+    const [refused] = await enqueue([fault(`CP-${'9'.repeat(1_100)}`, 1, 'ground fault')]);
+    const [row] = await eventually(async () => {
+      const rows = await outboxRows([refused!.id]);
+      return rows[0]?.deadLetteredAt ? rows : null;
+    }, 20_000, 'the event set aside');
+    expect(row).toMatchObject({ attempts: 1, deliveredAt: null, lastError: expect.stringContaining('INVALID_ARGUMENT') });
+    expect(await (await fetch(`${app.url}/metrics`)).text()).toMatch(/^concierge_outbox_dead_lettered 2$/m);
   });
 });

@@ -1,10 +1,11 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, inject } from 'vitest';
 import greenmart from '../contracts/agreements/greenmart-retail.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
+import { captureHistories } from './support/histories.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { RawCharger } from './support/raw-charger.js';
 
@@ -12,6 +13,7 @@ const PASSWORD = 'correct-horse-battery';
 
 /** The agreement's whole-site-down rule: a dark site is one P1 incident, not one per charger. */
 describe('whole site down', () => {
+  const taskQueue = uniqueId('site');
   let dataDir: string;
   let database: TestDatabase;
   let app: RunningConcierge;
@@ -30,11 +32,12 @@ describe('whole site down', () => {
     };
     writeFileSync(path.join(agreementsDir, 'greenmart.mjs'), `export default ${JSON.stringify(agreement)};\n`);
     database = await createTestDatabase('pglite');
-    app = await startTestApp({ dataDir, database, taskQueue: uniqueId('site'), env: { AGREEMENTS_DIR: agreementsDir } });
+    app = await startTestApp({ dataDir, database, taskQueue, env: { AGREEMENTS_DIR: agreementsDir } });
     for (const id of chargers) expect((await api().post('/api/chargers', { id, password: PASSWORD })).status).toBe(201);
   });
 
   afterAll(async () => {
+    if (app) await captureHistories(inject('temporalAddress'), 'site-down', { liveTaskQueue: taskQueue });
     await app?.stop();
     await database?.dispose();
     rmSync(dataDir, { recursive: true, force: true });

@@ -17,9 +17,11 @@ export interface CapturedHistory {
   updates: Set<string>;
   /** Signals it received, by name. */
   signals: Set<string>;
-  /** Activities it scheduled, by type (local activities included). */
+  /** Activities it scheduled, by type. */
   activities: Set<string>;
-  /** Timeline steps found in its payloads (saved projections, its result, its continue-as-new input). */
+  /** Local activities it ran, by type. */
+  localActivities: Set<string>;
+  /** Timeline steps found in its payloads (saved projections, its result, its continue-as-new input) and in the state its query showed at capture. */
   steps: Array<{ step: string; data: Record<string, unknown> | null }>;
   /** The workflow's start input. */
   input: Record<string, unknown> | null;
@@ -57,6 +59,8 @@ export const SCENARIOS: Record<string, (h: CapturedHistory) => boolean> = {
   'connectivity watch': (h) => h.workflowType === 'connectivityWatch',
   'connectivity watch that raised an offline fault': (h) => h.workflowType === 'connectivityWatch' && h.activities.has('raiseOfflineFault'),
   'charger command': (h) => h.workflowType === 'chargerCommand',
+  'projection saved by a scheduled activity (before projection-saved-locally)': (h) => h.activities.has('saveIncident'),
+  'projection saved by a local activity': (h) => h.localActivities.has('saveIncident'),
 };
 
 /** Every history under `dir`, in its subfolders too (one per capture); `file` is relative to `dir`. */
@@ -68,13 +72,14 @@ export function readCaptured(dir = HISTORIES_DIR): CapturedHistory[] {
 }
 
 export function describeHistory(file: string, json: string): CapturedHistory {
-  const captured = JSON.parse(json) as { workflowId: string; history: { events: Array<Record<string, Record<string, unknown> | undefined>> } };
+  const captured = JSON.parse(json) as { workflowId: string; history: { events: Array<Record<string, Record<string, unknown> | undefined>> }; state?: unknown };
   const raw = captured.history;
   const history = historyFromJSON(raw);
   const started = raw.events[0]?.workflowExecutionStartedEventAttributes as { workflowType: { name: string }; input?: { payloads?: unknown[] }; continuedExecutionRunId?: string } | undefined;
   const updates = new Set<string>();
   const signals = new Set<string>();
   const activities = new Set<string>();
+  const localActivities = new Set<string>();
   let continuedWith: Record<string, unknown> | null = null;
   for (const event of raw.events) {
     const accepted = event.workflowExecutionUpdateAcceptedEventAttributes as { acceptedRequest?: { input?: { name?: string } } } | undefined;
@@ -87,7 +92,7 @@ export function describeHistory(file: string, json: string): CapturedHistory {
     if (marker?.markerName === 'core_local_activity') {
       for (const value of decodePayloads(marker.details?.data?.payloads)) {
         const type = (value as { activity_type?: string } | null)?.activity_type;
-        if (typeof type === 'string') activities.add(type);
+        if (typeof type === 'string') localActivities.add(type);
       }
     }
     const continued = event.workflowExecutionContinuedAsNewEventAttributes as { input?: { payloads?: unknown[] } } | undefined;
@@ -102,14 +107,15 @@ export function describeHistory(file: string, json: string): CapturedHistory {
     updates,
     signals,
     activities,
-    steps: stepsIn(raw),
+    localActivities,
+    steps: stepsIn([raw, captured.state ?? null]),
     input: (inputs[0] as Record<string, unknown> | undefined) ?? null,
     continuedWith,
     resumed: Boolean(started?.continuedExecutionRunId) && (inputs[0] as { resume?: unknown } | undefined)?.resume !== undefined,
   };
 }
 
-/** Every timeline step inside any JSON payload of the history. */
+/** Every timeline step inside any JSON payload of the history, or in the captured state. */
 function stepsIn(raw: unknown): CapturedHistory['steps'] {
   const found: CapturedHistory['steps'] = [];
   const visit = (value: unknown, key: string | null): void => {
