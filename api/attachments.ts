@@ -4,6 +4,7 @@ import path from 'node:path';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { MAX_PHOTO_BYTES, PHOTO_TYPES, type Photo } from '../contracts/incident.js';
 import type { Db } from '../db/connect.js';
+import { MAY } from '../contracts/roles.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { unstorableCharacter } from '../contracts/storable-text.js';
@@ -21,7 +22,7 @@ const upload = createRoute({
   path: '/{id}/photos',
   summary: `Upload a photo to an incident (JPEG, PNG, HEIC or WebP, at most ${MAX_PHOTO_BYTES / 1024 / 1024} MB); pass its id to the fix step`,
   // Its body is bounded by the photo limit (api/boundary.ts).
-  middleware: [requireRole('account-manager', 'dispatcher', 'technician')] as const,
+  middleware: [requireRole(...MAY.workChargers)] as const,
   request: {
     params,
     body: { required: true, content: { 'multipart/form-data': { schema: z.object({ photo: z.custom<File>((value) => value instanceof File, 'send the image as the multipart field "photo"').openapi({ type: 'string', format: 'binary', minLength: 1 }) }) } } },

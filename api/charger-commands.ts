@@ -5,11 +5,12 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { CHARGER_ID } from '../contracts/agreement.js';
 import { commandProblem, gatewayTaskQueue } from '../ocpp/commands.js';
 import { chargerCommand } from '../workflows/charger-command.js';
+import { MAY } from '../contracts/roles.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { notFound, Problem, problemResponses } from './problem.js';
 import { chargerInScope } from './scope.js';
-import { WITHOUT_NUL } from './text.js';
+import { WITHOUT_NUL } from '../contracts/storable-text.js';
 
 /** Any JSON whose texts the database can store (commands are recorded): stated as a recursive schema, checked like every body. */
 const NO_NUL = { pattern: WITHOUT_NUL.source };
@@ -33,7 +34,7 @@ const send = createRoute({
   summary: "Send an OCPP command to a charger and return the charger's answer",
   description:
     "The body is the command's OCPP request payload in the charger's protocol version (e.g. 1.6 Reset `{\"type\":\"Soft\"}`, 2.0.1 Reset `{\"type\":\"Immediate\"}`), checked against the official schema before it is sent. The command runs on the gateway process that holds the charger's socket.",
-  middleware: [requireRole('account-manager', 'dispatcher', 'technician')] as const,
+  middleware: [requireRole(...MAY.workChargers)] as const,
   request: {
     params: z.object({ id: z.string().regex(CHARGER_ID.pattern, CHARGER_ID.rule), command: z.string().regex(/^[A-Za-z]{1,40}$/, 'an OCPP action name such as Reset') }),
     body: { required: true, content: { 'application/json': { schema: OcppRequest } } },

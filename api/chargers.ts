@@ -1,11 +1,12 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { CHARGER_ID } from '../contracts/agreement.js';
 import { hashPassword } from '../runtime/secrets.js';
+import { MAY } from '../contracts/roles.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, notFound, problemResponses } from './problem.js';
 import { chargerInScope } from './scope.js';
-import { text } from './text.js';
+import { text } from '../contracts/storable-text.js';
 
 const ChargerId = z
   .string()
@@ -56,7 +57,7 @@ const register = createRoute({
   method: 'post',
   path: '/',
   summary: 'Register a charger and its OCPP Basic-auth password',
-  middleware: [requireRole('account-manager', 'dispatcher')] as const,
+  middleware: [requireRole(...MAY.registerChargers)] as const,
   request: { body: { required: true, content: { 'application/json': { schema: NewCharger } } } },
   responses: {
     201: { description: 'registered', content: { 'application/json': { schema: ChargerSchema } } },
@@ -79,7 +80,7 @@ const commission = createRoute({
   method: 'post',
   path: '/{id}/commission',
   summary: 'Commission a charger: from now on its boots are Accepted',
-  middleware: [requireRole('account-manager', 'dispatcher', 'technician')] as const,
+  middleware: [requireRole(...MAY.workChargers)] as const,
   request: { params: z.object({ id: ChargerId }) },
   responses: {
     200: { description: 'the commissioned charger', content: { 'application/json': { schema: ChargerSchema } } },

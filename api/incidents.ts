@@ -4,19 +4,19 @@ import { ApplicationFailure, type UpdateDefinition } from '@temporalio/common';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
 import { CHARGER_ID } from '../contracts/agreement.js';
-import { CLOSED_STATUSES, INCIDENT_STATUSES, MAX_PHOTO_BYTES, ROOT_CAUSES, incidentWorkflowId, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
+import { HUMAN_STEP_NAMES, HUMAN_STEPS, type HumanStepName } from '../contracts/incident-steps.js';
+import { CLOSED_STATUSES, INCIDENT_STATUSES, incidentWorkflowId, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
 import { readConsistently, type Db } from '../db/connect.js';
 import type { IncidentsTable, TokenScope } from '../db/schema.js';
 import { incidentInputFor } from '../runtime/incident-input.js';
 import { noteStarted } from '../runtime/started-workflows.js';
-import * as steps from '../workflows/incident.js';
-import { faultReported, incidentQuery, incidentWorkflow } from '../workflows/incident.js';
+import { faultReported, incidentQuery, incidentWorkflow, stepUpdates } from '../workflows/incident.js';
 import { photosOf } from './attachments.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, forbidden, notFound, optionalBody, Problem, problemResponses } from './problem.js';
 import { chargerInScope, scoped } from './scope.js';
-import { text } from './text.js';
+import { text } from '../contracts/storable-text.js';
 
 const IncidentStatus = z.enum(INCIDENT_STATUSES);
 
@@ -118,42 +118,8 @@ export const StepHeaders = z.object({
     .optional()
     .openapi({ description: 'any unique text (a UUID) the client keeps for this step and sends again with every retry of it: the step is taken once' }),
 });
-const Note = text().max(2000).optional();
-const Photo = z.object({ name: text().min(1).max(200), contentType: text().min(1).max(100), sizeBytes: z.number().int().min(0).max(MAX_PHOTO_BYTES, `a photo may be at most ${MAX_PHOTO_BYTES} bytes`) });
-
-/**
- * A reason: no U+0000 (like all free text) and some character that String.prototype.trim keeps (the
- * workflow trims it). One pattern, since the document carries one per string; the white space is
- * spelled out rather than `\s`, which other regex engines (a client's validator) read differently.
- */
-// eslint-disable-next-line no-control-regex -- U+0000 is part of what the pattern states
-const REASON = /^[^\u0000]*[^\u0000\t\n\v\f\r \u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff][^\u0000]*$/;
-
-/** Each human step: its body, who may take it (the workflow's validator has the final word) and what it does. */
-export const STEP_BODIES = {
-  acknowledge: { body: z.object({ note: Note }), summary: 'Acknowledge: stops the response clock' },
-  assign: { body: z.object({ note: Note, technician: z.object({ id: text().min(1).max(200), name: text().min(1).max(200) }) }), summary: 'Assign (dispatch) to a technician' },
-  claim: { body: z.object({ note: Note }), summary: 'A technician takes the incident’s task' },
-  unclaim: { body: z.object({ note: Note }), summary: 'Hand the task back' },
-  accept: { body: z.object({ note: Note }), summary: 'The assigned technician accepts' },
-  arrive: { body: z.object({ note: Note }), summary: 'The technician is on site' },
-  diagnose: { body: z.object({ note: Note, rootCause: z.enum(ROOT_CAUSES), evidence: text().max(2000).optional() }), summary: 'Record the root cause, with evidence' },
-  fix: {
-    body: z.object({
-      note: Note,
-      partsUsed: z.array(text().min(1).max(200)).max(50).optional(),
-      checklist: z.record(text().max(500), z.union([z.boolean(), text().max(500)])).optional(),
-      photoIds: z.array(z.uuid()).max(20).optional().openapi({ description: 'photos uploaded to the incident (POST /api/incidents/:id/photos)' }),
-      photos: z.array(Photo).max(20).optional(),
-    }),
-    summary: 'Fixed: stops the fix clock; verification starts',
-  },
-  pause: { body: z.object({ note: Note, reason: z.enum(['venue-access', 'parts', 'utility']) }), summary: 'Pause the SLA clocks (for a reason the agreement allows)' },
-  resume: { body: z.object({ note: Note }), summary: 'Resume the SLA clocks' },
-  cancel: { body: z.object({ note: Note, reason: z.string().min(1).max(500).regex(REASON, 'a cancellation needs a reason, without U+0000') }), summary: 'Cancel (e.g. false alarm)' },
-  resolve: { body: z.object({ note: Note }), summary: 'Close now, without waiting for verification' },
-} as const;
-export type StepName = keyof typeof STEP_BODIES;
+/** Each human step's route takes the step table's request as its body (contracts/incident-steps.ts). */
+export type StepName = HumanStepName;
 
 const list = createRoute({
   method: 'get',
@@ -255,8 +221,8 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
       return c.json({ incidentId: incident.id, workflowId }, 202);
     });
 
-  for (const name of Object.keys(STEP_BODIES) as StepName[]) {
-    const { body, summary } = STEP_BODIES[name];
+  for (const name of HUMAN_STEP_NAMES) {
+    const { request: body, summary } = HUMAN_STEPS[name];
     const route = createRoute({
       method: 'post',
       path: `/{id}/${name}`,
@@ -289,7 +255,7 @@ export async function takeStep(db: Db, temporal: Client, incidentId: string, nam
   const { photoIds, ...fields } = stepRequest as StepRequest & { photoIds?: string[]; photos?: PhotoFacts[] };
   const request = { ...fields, incidentId };
   if (photoIds?.length) request.photos = [...(request.photos ?? []), ...(await photosOf(db, incidentId, photoIds))];
-  const update = steps[name] as UpdateDefinition<Incident, [StepRequest]>;
+  const update = stepUpdates[name] as UpdateDefinition<Incident, [StepRequest]>;
   try {
     // The workflow's current run, not the run id in the projection: after continue-as-new that id
     // is the previous run's until the new run first saves. The request names the incident, which

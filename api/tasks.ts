@@ -2,10 +2,11 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
 import type { TasksTable } from '../db/schema.js';
 import type { ApiDeps, ApiEnv } from './env.js';
-import { STEP_BODIES, StepHeaders, takeStep } from './incidents.js';
+import { HUMAN_STEPS } from '../contracts/incident-steps.js';
+import { StepHeaders, takeStep } from './incidents.js';
 import { notFound, optionalBody, problemResponses } from './problem.js';
 import { scoped } from './scope.js';
-import { text } from './text.js';
+import { text } from '../contracts/storable-text.js';
 
 const TaskSchema = z
   .object({
@@ -39,8 +40,8 @@ const inbox = createRoute({
 });
 
 /** Completing a task is the incident's fix step, with the same body; claiming and handing back take a note. */
-const Fix = STEP_BODIES.fix.body;
-const NoteOnly = STEP_BODIES.claim.body;
+const Fix = HUMAN_STEPS.fix.request;
+const NoteOnly = HUMAN_STEPS.claim.request;
 
 const action = (name: 'claim' | 'unclaim' | 'complete', summary: string) =>
   createRoute({

@@ -4,7 +4,8 @@ import { issueToken, requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { forbidden, problemResponses } from './problem.js';
 import { scopeWithin, tokenVisibleTo } from './scope.js';
-import { text } from './text.js';
+import { MAY, ROLES, STAFF } from '../contracts/roles.js';
+import { text } from '../contracts/storable-text.js';
 
 const Ids = (description: string) => z.array(text().min(1).max(100)).min(1).max(100).openapi({ description });
 
@@ -19,7 +20,7 @@ const Name = text().min(1).max(200);
 /** A venue token must name its sites; staff tokens may be limited, or not. */
 const NewToken = z
   .discriminatedUnion('role', [
-    z.object({ role: z.enum(['account-manager', 'dispatcher', 'technician']), name: Name, scope: Scope.optional() }),
+    z.object({ role: z.enum(STAFF), name: Name, scope: Scope.optional() }),
     z.object({ role: z.literal('venue'), name: Name, scope: Scope.extend({ sites: Ids('the venue’s sites') }) }),
   ])
   .openapi('NewToken');
@@ -31,7 +32,7 @@ const issue = createRoute({
   method: 'post',
   path: '/',
   summary: 'Issue an API token for a person: its id is their actor id (e.g. to assign a technician); the token is shown once',
-  middleware: [requireRole('account-manager')] as const,
+  middleware: [requireRole(...MAY.issueTokens)] as const,
   request: { body: { required: true, content: { 'application/json': { schema: NewToken } } } },
   responses: {
     201: { description: 'the token', content: { 'application/json': { schema: TokenInfo.extend({ token: z.string() }) } } },
@@ -43,8 +44,8 @@ const people = createRoute({
   method: 'get',
   path: '/',
   summary: 'Who holds tokens (no secrets): e.g. the technicians a dispatcher can assign; a scoped caller sees only holders within its own scope',
-  middleware: [requireRole('account-manager', 'dispatcher')] as const,
-  request: { query: z.object({ role: z.enum(['account-manager', 'dispatcher', 'technician', 'venue']).optional() }) },
+  middleware: [requireRole(...MAY.seeAccess)] as const,
+  request: { query: z.object({ role: z.enum(ROLES).optional() }) },
   responses: {
     200: { description: 'token holders', content: { 'application/json': { schema: z.object({ tokens: z.array(TokenInfo) }) } } },
     ...problemResponses(401, 403),

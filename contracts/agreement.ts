@@ -2,6 +2,7 @@ import ms from 'ms';
 import { z } from 'zod';
 import { calendarProblems } from './calendar.js';
 import { PRIORITIES } from './faults.js';
+import { PAUSE_REASONS } from './sla-clock.js';
 import type { OutageCause } from './uptime.js';
 
 /**
@@ -13,7 +14,6 @@ import type { OutageCause } from './uptime.js';
 export const SERVICE_MODELS = ['turnkey-om', 'cpo-operated', 'managed-service', 'franchise-partner', 'portfolio'] as const;
 /** Outage causes NEVI (23 CFR 680.116(b)) allows to exclude from uptime. */
 export const EXCLUDABLE_CAUSES = ['utility', 'vandalism', 'scheduled-maintenance', 'vehicle', 'natural-disaster', 'outside-operating-hours'] as const satisfies readonly OutageCause[];
-export const ROOT_CAUSES = ['hardware', 'installation', 'misuse', 'connectivity', 'utility', 'vandalism', 'vehicle', 'unknown'] as const;
 
 const id = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected a lower-case id of letters, digits and dashes');
 /** OCPP identities become URL path segments and parts of workflow ids: keep them plain. */
@@ -130,7 +130,7 @@ export const AgreementSchema = z.strictObject({
     targets: z.strictObject({ P1: SlaTarget, P2: SlaTarget, P3: SlaTarget, P4: SlaTarget }),
     /** Start the clocks at the fault's reported time, at most this long before the incident opened. */
     retroactiveStartUpTo: duration.optional(),
-    pauseReasons: z.array(z.enum(['venue-access', 'parts', 'utility'])),
+    pauseReasons: z.array(z.enum(PAUSE_REASONS)),
     verificationWindow: duration,
     uptime: z.strictObject({
       targetPercent: percent,

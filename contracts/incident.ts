@@ -1,6 +1,8 @@
 import type { Priority } from './faults.js';
+import type { HumanStepName, StepBody } from './incident-steps.js';
+import type { ActorRole } from './roles.js';
 import type { Recipient } from './notifications.js';
-import type { PauseReason, SlaClock } from './sla-clock.js';
+import { PAUSE_REASONS, type PauseReason, type SlaClock } from './sla-clock.js';
 import type { SlaTargets } from './sla.js';
 
 /**
@@ -15,13 +17,15 @@ import type { SlaTargets } from './sla.js';
 export const INCIDENT_STATUSES = ['opened', 'acknowledged', 'remote-fix', 'dispatched', 'accepted', 'on-site', 'verifying', 'resolved', 'cancelled'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 export const CLOSED_STATUSES: readonly IncidentStatus[] = ['resolved', 'cancelled'];
+/** Being worked on: not yet fixed (verifying) or closed. */
+export const ACTIVE_STATUSES: readonly IncidentStatus[] = ['opened', 'acknowledged', 'remote-fix', 'dispatched', 'accepted', 'on-site'];
 
 export type IncidentSource = 'fault' | 'offline' | 'driver-report' | 'maintenance-finding';
 
 export const ROOT_CAUSES = ['hardware', 'installation', 'misuse', 'connectivity', 'utility', 'vandalism', 'vehicle', 'unknown'] as const;
 export type RootCause = (typeof ROOT_CAUSES)[number];
 
-export type ActorRole = 'account-manager' | 'dispatcher' | 'technician' | 'venue' | 'system';
+export type { ActorRole };
 
 /** One report of a fault, as the gateway normalised it; `eventId` makes redelivery harmless. */
 export interface FaultReport {
@@ -61,15 +65,13 @@ export interface StepRequest {
   incidentId?: string;
 }
 
-export interface AssignRequest extends StepRequest {
-  technician: { id: string; name: string };
-}
-
-export interface DiagnoseRequest extends StepRequest {
-  rootCause: RootCause;
-  /** What shows it: readings, photos' names, the vendor's case number. */
-  evidence?: string | null;
-}
+/** A step's request as the workflow receives it: what the person sent (contracts/incident-steps.ts), who they are, and for which incident. */
+export type StepRequestOf<N extends HumanStepName> = StepRequest & Omit<StepBody<N>, 'note' | 'photoIds' | 'photos'> & (N extends 'fix' ? { photos?: Photo[] } : unknown);
+export type AssignRequest = StepRequestOf<'assign'>;
+export type DiagnoseRequest = StepRequestOf<'diagnose'>;
+export type FixRequest = StepRequestOf<'fix'>;
+export type PauseRequest = StepRequestOf<'pause'>;
+export type CancelRequest = StepRequestOf<'cancel'>;
 
 export interface Photo {
   /** The uploaded attachment, when the photo was uploaded through the API. */
@@ -82,21 +84,6 @@ export interface Photo {
 /** Photos a fix may carry: at most this big, of these types (checked on upload and in the step). */
 export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
 export const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/heic', 'image/webp'] as const;
-
-export interface FixRequest extends StepRequest {
-  partsUsed?: string[];
-  /** Answers to the agreement's checklist, by item. */
-  checklist?: Record<string, boolean | string>;
-  photos?: Photo[];
-}
-
-export interface PauseRequest extends StepRequest {
-  reason: PauseReason;
-}
-
-export interface CancelRequest extends StepRequest {
-  reason: string;
-}
 
 /** An entry of the incident's timeline (besides its faults): steps, clock events, remote-fix attempts, escalations, charger statuses. */
 export interface IncidentStep {
@@ -265,7 +252,7 @@ export const DEFAULT_ENGINE_TERMS: EngineTerms = {
   verificationWindowMs: 15 * 60_000,
   flappingWindowMs: 10 * 60_000,
   retroactiveStartUpToMs: null,
-  pauseReasons: ['venue-access', 'parts', 'utility'],
+  pauseReasons: [...PAUSE_REASONS],
   escalation: [],
   checklist: ['Connector and cable inspected', 'Test charge completed'],
 };

@@ -8,7 +8,9 @@ import { addBusinessTime, businessTimeBetween, type BusinessCalendar, type Inter
  * API can report on it.
  */
 
-export type PauseReason = 'venue-access' | 'parts' | 'utility';
+/** Why an SLA clock may stop: the agreement chooses which of these it allows. */
+export const PAUSE_REASONS = ['venue-access', 'parts', 'utility'] as const;
+export type PauseReason = (typeof PAUSE_REASONS)[number];
 
 export interface ClockPause {
   from: string;

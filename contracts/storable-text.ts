@@ -4,6 +4,7 @@
  * checked against this rule at the boundary: the API refuses it naming the field, a charger's
  * report is kept with each such character replaced by U+FFFD, the replacement character.
  */
+import { z } from 'zod';
 
 /**
  * The failure type of an activity whose data the database refused for good (SQLSTATE class 22, a
@@ -73,3 +74,13 @@ function copyStorable<T>(value: T): T {
   }
   return value;
 }
+
+// eslint-disable-next-line no-control-regex -- U+0000 is exactly what the pattern states
+export const WITHOUT_NUL = /^[^\u0000]*$/;
+
+/**
+ * Free text a person or client sends: anything the database can store. Schemas state the NUL rule
+ * as a pattern (the API document shows it); lone surrogates, which no pattern can state, are
+ * refused by the API's check after validation (api/problem.ts) and replaced in what chargers send.
+ */
+export const text = () => z.string().regex(WITHOUT_NUL, 'may not contain U+0000 (NUL): it cannot be stored');

@@ -5,7 +5,9 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json = ColumnType<unknown, string, string>;
 
-export type Role = 'account-manager' | 'dispatcher' | 'technician' | 'venue';
+import type { Role } from '../contracts/roles.js';
+
+export type { Role };
 
 export interface ApiTokensTable {
   id: string;

@@ -405,7 +405,7 @@ describe('incident engine (time-skipping)', () => {
     await handle.result();
   });
 
-  it('refuses a step in the wrong state or from the wrong role before recording anything; counts a fault delivered twice once', async () => {
+  it('refuses a step in the wrong state, from the wrong role or with a request the step table refuses, before recording anything; counts a fault delivered twice once', async () => {
     const handle = await open();
     const first = (await query(handle)).faults[0]!;
     await handle.signal(faultReported, first);
@@ -420,6 +420,11 @@ describe('incident engine (time-skipping)', () => {
     const forEarlier = await handle.executeUpdate(acknowledge, { args: [{ actor: dispatcher, incidentId: 'an-earlier-incident' }] }).catch((e: unknown) => e);
     expect(refusal(forEarlier)).toMatchObject({ type: 'InvalidTransition' });
     expect(refusal(forEarlier)?.message).toMatch(/^cannot acknowledge incident an-earlier-incident: it is closed/);
+    // A client that reaches Temporal directly is held to the step table's request rules, as the API is.
+    const unstorableNote = await handle.executeUpdate(acknowledge, { args: [{ actor: dispatcher, note: 'looking\u0000' }] }).catch((e: unknown) => e);
+    expect(refusal(unstorableNote)).toMatchObject({ type: 'InvalidRequest', message: expect.stringMatching(/^acknowledge\.note: may not contain U\+0000/) });
+    const unknownCause = await handle.executeUpdate(diagnose, { args: [{ actor: dispatcher, rootCause: 'gremlins' as never }] }).catch((e: unknown) => e);
+    expect(refusal(unknownCause)).toMatchObject({ type: 'InvalidRequest', message: expect.stringMatching(/^diagnose\.rootCause: /) });
     const incident = await query(handle);
     expect(incident.faults).toHaveLength(1);
     expect(incident.steps.map((s) => s.step)).toEqual(['task-created']);

@@ -22,25 +22,22 @@ import type { IncidentActivities } from '../activities/incidents.js';
 import { gatewayTaskQueue } from '../contracts/connectivity.js';
 import { describeTrigger, dueEscalations, type DueEscalation } from '../contracts/escalation.js';
 import { MAIL_REFUSED, type NotificationActivities } from '../contracts/notifications.js';
+import { HUMAN_STEPS, type HumanStepName } from '../contracts/incident-steps.js';
 import {
+  ACTIVE_STATUSES,
   CLOSED_STATUSES,
   DEFAULT_ENGINE_TERMS,
   MAX_PHOTO_BYTES,
   PHOTO_TYPES,
   type Actor,
-  type ActorRole,
-  type AssignRequest,
-  type CancelRequest,
   type ChargerSignal,
-  type DiagnoseRequest,
   type FaultReport,
-  type FixRequest,
   type Incident,
   type IncidentChange,
   type IncidentInput,
   type IncidentStatus,
-  type PauseRequest,
   type StepRequest,
+  type StepRequestOf,
 } from '../contracts/incident.js';
 import { DATABASE_REFUSED, storableCopy } from '../contracts/storable-text.js';
 import { cancelClock, clockState, instantAt, markBreached, newClock, pauseClock, restartClock, resumeClock, stopClock } from '../contracts/sla-clock.js';
@@ -48,18 +45,22 @@ import { cancelClock, clockState, instantAt, markBreached, newClock, pauseClock,
 export const faultReported = defineSignal<[FaultReport]>('faultReported');
 export const chargerReported = defineSignal<[ChargerSignal]>('chargerReported');
 
-export const acknowledge = defineUpdate<Incident, [StepRequest]>('acknowledge');
-export const assign = defineUpdate<Incident, [AssignRequest]>('assign');
-export const claim = defineUpdate<Incident, [StepRequest]>('claim');
-export const unclaim = defineUpdate<Incident, [StepRequest]>('unclaim');
-export const accept = defineUpdate<Incident, [StepRequest]>('accept');
-export const arrive = defineUpdate<Incident, [StepRequest]>('arrive');
-export const diagnose = defineUpdate<Incident, [DiagnoseRequest]>('diagnose');
-export const fix = defineUpdate<Incident, [FixRequest]>('fix');
-export const pause = defineUpdate<Incident, [PauseRequest]>('pause');
-export const resume = defineUpdate<Incident, [StepRequest]>('resume');
-export const cancel = defineUpdate<Incident, [CancelRequest]>('cancel');
-export const resolve = defineUpdate<Incident, [StepRequest]>('resolve');
+/** Each human step (contracts/incident-steps.ts) is a Temporal Update of the same name. */
+const stepUpdate = <N extends HumanStepName>(name: N) => defineUpdate<Incident, [StepRequestOf<N>], N>(name);
+export const acknowledge = stepUpdate('acknowledge');
+export const assign = stepUpdate('assign');
+export const claim = stepUpdate('claim');
+export const unclaim = stepUpdate('unclaim');
+export const accept = stepUpdate('accept');
+export const arrive = stepUpdate('arrive');
+export const diagnose = stepUpdate('diagnose');
+export const fix = stepUpdate('fix');
+export const pause = stepUpdate('pause');
+export const resume = stepUpdate('resume');
+export const cancel = stepUpdate('cancel');
+export const resolve = stepUpdate('resolve');
+/** The Updates by step name, for callers that take a step by its name (the API). */
+export const stepUpdates: { [N in HumanStepName]: UpdateDefinition<Incident, [StepRequestOf<N>], N> } = { acknowledge, assign, claim, unclaim, accept, arrive, diagnose, fix, pause, resume, cancel, resolve };
 export const incidentQuery = defineQuery<Incident>('incident');
 
 const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '1 minute' };
@@ -76,7 +77,6 @@ const { locateCharger } = proxyActivities<ChargerActivities>({ startToCloseTimeo
 
 /** Statuses that say a connector (or, for connector 0, the charger) works again. */
 const HEALTHY = new Set(['Available', 'Preparing', 'Charging', 'SuspendedEV', 'SuspendedEVSE', 'Finishing', 'Occupied', 'Reserved', 'Online']);
-const ACTIVE_WORK: readonly IncidentStatus[] = ['opened', 'acknowledged', 'remote-fix', 'dispatched', 'accepted', 'on-site'];
 const PHOTO_TYPE_SET: ReadonlySet<string> = new Set(PHOTO_TYPES);
 
 /**
@@ -129,7 +129,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
       close('resolved', 'session-completed', system);
     }
     // An offline charger that is back is fixed (often someone rebooted a router); verification decides.
-    if (incident.source === 'offline' && signal.kind === 'online' && ACTIVE_WORK.includes(incident.status)) startVerification(system, 'back-online');
+    if (incident.source === 'offline' && signal.kind === 'online' && ACTIVE_STATUSES.includes(incident.status)) startVerification(system, 'back-online');
   });
 
   humanSteps();
@@ -392,67 +392,60 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
   // ── human steps: Updates whose validators refuse a wrong role or state before anything is recorded ──
 
   function humanSteps() {
-    const staff: ActorRole[] = ['account-manager', 'dispatcher', 'technician'];
-    const managers: ActorRole[] = ['account-manager', 'dispatcher'];
-
-    step(acknowledge, staff, ACTIVE_WORK, (request) => {
+    step('acknowledge', () => {
       if (incident.acknowledgedAt) refuse('the incident is already acknowledged', 'InvalidTransition');
-      return request;
-    }, ({ actor, note }) => {
+    }, ({ actor, note }, record) => {
       acknowledgeNow();
       if (incident.status === 'opened') setStatus('acknowledged');
-      addStep('acknowledged', actor, note);
+      record(actor, note);
     });
 
-    step(assign, managers, ACTIVE_WORK, (request) => request, ({ actor, note, technician }) => {
+    step('assign', null, ({ actor, note, technician }, record) => {
       acknowledgeNow();
       assignTo(technician);
       if (incident.status !== 'remote-fix') setStatus('dispatched');
-      addStep('assigned', actor, note, { technician });
+      record(actor, note, { technician });
     });
 
-    step(claim, ['technician'], ACTIVE_WORK, (request) => {
+    step('claim', (request) => {
       if (incident.assignee && incident.assignee.id !== request.actor.id) refuse(`the task is assigned to ${incident.assignee.name}`, 'InvalidTransition');
-      return request;
-    }, ({ actor, note }) => {
+    }, ({ actor, note }, record) => {
       acknowledgeNow();
       assignTo({ id: actor.id, name: actor.name });
       setStatus('accepted');
-      addStep('claimed', actor, note);
+      record(actor, note);
     });
 
-    step(unclaim, staff, ['dispatched', 'accepted'], (request) => {
+    step('unclaim', (request) => {
       if (request.actor.role === 'technician' && incident.assignee?.id !== request.actor.id) refuse('only the assignee may hand a task back', 'Forbidden');
-      return request;
-    }, ({ actor, note }) => {
+    }, ({ actor, note }, record) => {
       assignTo(null);
       setStatus('acknowledged');
-      addStep('unclaimed', actor, note);
+      record(actor, note);
     });
 
-    step(accept, ['technician'], ['dispatched'], assigneeOnly, ({ actor, note }) => {
+    step('accept', assigneeOnly, ({ actor, note }, record) => {
       setStatus('accepted');
-      addStep('accepted', actor, note);
+      record(actor, note);
     });
 
-    step(arrive, ['technician'], ['dispatched', 'accepted'], assigneeOnly, ({ actor, note }) => {
+    step('arrive', assigneeOnly, ({ actor, note }, record) => {
       setStatus('on-site');
-      addStep('arrived', actor, note);
+      record(actor, note);
     });
 
-    step(diagnose, staff, [...ACTIVE_WORK, 'verifying'], (request) => request, ({ actor, note, rootCause, evidence }) => {
+    step('diagnose', null, ({ actor, note, rootCause, evidence }, record) => {
       incident.rootCause = { cause: rootCause, evidence: evidence ?? null };
-      addStep('diagnosed', actor, note, { rootCause, evidence: evidence ?? null });
+      record(actor, note, { rootCause, evidence: evidence ?? null });
     });
 
-    step(fix, ['technician', 'dispatcher', 'account-manager'], ['acknowledged', 'opened', 'dispatched', 'accepted', 'on-site'], (request) => {
+    step('fix', (request) => {
       for (const photo of request.photos ?? []) {
         if (!PHOTO_TYPE_SET.has(photo.contentType)) refuse(`photo ${photo.name}: ${photo.contentType} is not accepted (${PHOTO_TYPES.join(', ')})`, 'InvalidRequest');
         if (photo.sizeBytes > MAX_PHOTO_BYTES) refuse(`photo ${photo.name} is ${photo.sizeBytes} bytes; at most ${MAX_PHOTO_BYTES}`, 'InvalidRequest');
       }
       if (request.actor.role === 'technician' && incident.assignee && incident.assignee.id !== request.actor.id) refuse(`the task is assigned to ${incident.assignee.name}`, 'Forbidden');
-      return request;
-    }, ({ actor, note, partsUsed, checklist, photos }) => {
+    }, ({ actor, note, partsUsed, checklist, photos }, record) => {
       acknowledgeNow();
       const task = incident.tasks.find((t) => t.status === 'open' || t.status === 'claimed');
       if (task) {
@@ -460,71 +453,78 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
         task.completedAt = new Date().toISOString();
         task.updatedAt = task.completedAt;
       }
-      addStep('fixed', actor, note, { partsUsed: partsUsed ?? [], checklist: checklist ?? {}, photos: photos ?? [] });
+      record(actor, note, { partsUsed: partsUsed ?? [], checklist: checklist ?? {}, photos: photos ?? [] });
       startVerification(actor, 'on-site');
     });
 
-    step(pause, staff, [...ACTIVE_WORK], (request) => {
+    step('pause', (request) => {
       if (!incident.terms.pauseReasons.includes(request.reason)) refuse(`the agreement does not allow pausing for ${request.reason}; allowed: ${incident.terms.pauseReasons.join(', ') || 'none'}`, 'InvalidRequest');
       if (clockState(incident.clocks.fix, new Date()).paused) refuse('the clocks are already paused', 'InvalidTransition');
-      return request;
-    }, ({ actor, note, reason }) => {
+    }, ({ actor, note, reason }, record) => {
       const now = new Date();
       const paused = [pauseClock(incident.clocks.response, now, reason) && 'response', pauseClock(incident.clocks.fix, now, reason) && 'fix'].filter(Boolean);
-      addStep('paused', actor, note, { reason, clocks: paused });
+      record(actor, note, { reason, clocks: paused });
     });
 
-    step(resume, staff, [...ACTIVE_WORK], (request) => {
+    step('resume', () => {
       if (!clockState(incident.clocks.fix, new Date()).paused && !clockState(incident.clocks.response, new Date()).paused) refuse('the clocks are not paused', 'InvalidTransition');
-      return request;
-    }, ({ actor, note }) => {
+    }, ({ actor, note }, record) => {
       const now = new Date();
       const resumed = [resumeClock(incident.clocks.response, now) && 'response', resumeClock(incident.clocks.fix, now) && 'fix'].filter(Boolean);
-      addStep('resumed', actor, note, { clocks: resumed, fixBy: instantAt(incident.clocks.fix, incident.clocks.fix.targetMs)?.toISOString() ?? null });
+      record(actor, note, { clocks: resumed, fixBy: instantAt(incident.clocks.fix, incident.clocks.fix.targetMs)?.toISOString() ?? null });
     });
 
-    step(cancel, managers, [...ACTIVE_WORK, 'verifying'], (request) => {
+    // Cancelling and resolving record their step as they close the incident (with both clocks' state).
+    step('cancel', (request) => {
       if (!request.reason.trim()) refuse('a cancellation needs a reason', 'InvalidRequest');
-      return request;
     }, ({ actor, note, reason }) => {
       close('cancelled', `cancelled: ${reason}`, actor);
       addNote(actor, note);
     });
 
-    step(resolve, managers, [...ACTIVE_WORK, 'verifying'], (request) => request, ({ actor, note }) => {
+    step('resolve', null, ({ actor, note }) => {
       close('resolved', 'closed-by-dispatcher', actor);
       addNote(actor, note);
     });
   }
 
-  function step<R extends StepRequest>(
-    update: UpdateDefinition<Incident, [R]>,
-    roles: ActorRole[],
-    from: readonly IncidentStatus[],
-    validate: (request: R) => R,
-    apply: (request: R) => void,
+  /**
+   * Takes a human step as the table says (who, in which states, with what request), after the
+   * step's own checks on this incident; `apply` changes the incident and records the step's entry.
+   * A refused step records nothing. The update answers once the projection holds the change.
+   */
+  function step<N extends HumanStepName>(
+    name: N,
+    validate: ((request: StepRequestOf<N>) => void) | null,
+    apply: (request: StepRequestOf<N>, record: (actor: Actor, note?: string | null, data?: Record<string, unknown>) => void) => void,
   ) {
+    const { roles, records, request: schema } = HUMAN_STEPS[name];
+    const from: readonly IncidentStatus[] = HUMAN_STEPS[name].from;
+    const update = stepUpdates[name] as unknown as UpdateDefinition<Incident, [StepRequestOf<N>]>;
+    const record = (actor: Actor, note?: string | null, data?: Record<string, unknown>) => addStep(records, actor, note, data ?? null);
     setHandler(
       update,
       async (request) => {
-        apply(request);
+        apply(request, record);
         await saver.saved(incident.revision);
         return incident;
       },
       {
         validator: (request) => {
-          if (request.incidentId !== undefined && request.incidentId !== incident.id) refuse(`cannot ${update.name} incident ${request.incidentId}: it is closed, and incident ${incident.id} runs for this connector now`, 'InvalidTransition');
-          if (!roles.includes(request.actor.role)) refuse(`the ${request.actor.role} role may not ${update.name} an incident; allowed: ${roles.join(', ')}`, 'Forbidden');
-          if (!from.includes(incident.status)) refuse(`cannot ${update.name} an incident that is ${incident.status}`, 'InvalidTransition');
-          validate(request);
+          if (request.incidentId !== undefined && request.incidentId !== incident.id) refuse(`cannot ${name} incident ${request.incidentId}: it is closed, and incident ${incident.id} runs for this connector now`, 'InvalidTransition');
+          if (!(roles as readonly string[]).includes(request.actor.role)) refuse(`the ${request.actor.role} role may not ${name} an incident; allowed: ${roles.join(', ')}`, 'Forbidden');
+          if (!from.includes(incident.status)) refuse(`cannot ${name} an incident that is ${incident.status}`, 'InvalidTransition');
+          // The request itself, as the API checks it: a client that reaches Temporal directly is held to the same rules.
+          const checked = schema.safeParse(request);
+          if (!checked.success) refuse(checked.error.issues.map((i) => `${[name, ...i.path].join('.')}: ${i.message}`).join('; '), 'InvalidRequest');
+          validate?.(request);
         },
       },
     );
   }
 
-  function assigneeOnly<R extends StepRequest>(request: R): R {
+  function assigneeOnly(request: StepRequest) {
     if (incident.assignee?.id !== request.actor.id) refuse(incident.assignee ? `the task is assigned to ${incident.assignee.name}` : 'the task is not assigned to you; claim it first', 'Forbidden');
-    return request;
   }
 
   // ── state helpers ────────────────────────────────────────────────────────────────────────
