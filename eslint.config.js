@@ -20,7 +20,7 @@ export default tseslint.config(
         {
           patterns: [
             { group: ['node:*', 'fs', 'path', 'crypto', 'http', 'net', 'os', 'child_process'], message: 'workflows must stay deterministic: no Node modules' },
-            { group: ['../activities/*', '../db/*', '../api/*', '../ocpp/*', '../runtime/*'], allowTypeImports: true, message: 'workflows import only types from outside contracts/' },
+            { group: ['**/activities/*', '**/db/*', '**/api/*', '**/ocpp/*', '**/runtime/*'], allowTypeImports: true, message: 'workflows import only types from outside contracts/' },
           ],
         },
       ],

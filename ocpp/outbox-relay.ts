@@ -15,7 +15,8 @@ import { incidentInputFor, siteIncidentInputFor } from '../runtime/incident-inpu
 import type { Logger } from '../runtime/log.js';
 import { noteStarted, notesOn, signalIfNoted } from '../runtime/started-workflows.js';
 import { chargerConnected, chargerDisconnected, connectivityWatch } from '../workflows/connectivity.js';
-import { chargerReported, faultReported, incidentWorkflow } from '../workflows/incident.js';
+import { chargerReported, faultReported } from '../workflows/incident/messages.js';
+import { incidentWorkflow } from '../workflows/incident/workflow.js';
 import type { ConnectivityEvent, OutboxEvent } from './events.js';
 
 export interface OutboxRelayOptions {

@@ -7,7 +7,8 @@ import { inject } from 'vitest';
 import { issueToken } from '../api/auth.js';
 import { incidentWorkflowId, type IncidentInput } from '../contracts/incident.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
-import { faultReported, incidentWorkflow } from '../workflows/incident.js';
+import { faultReported } from '../workflows/incident/messages.js';
+import { incidentWorkflow } from '../workflows/incident/workflow.js';
 import { ADMIN_TOKEN, apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
 

@@ -5,7 +5,7 @@ import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
-import { chargerReported, incidentQuery } from '../workflows/incident.js';
+import { chargerReported, incidentQuery } from '../workflows/incident/messages.js';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';

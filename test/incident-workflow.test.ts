@@ -25,11 +25,11 @@ import {
   faultReported,
   fix,
   incidentQuery,
-  incidentWorkflow,
   pause,
   resolve,
   resume,
-} from '../workflows/incident.js';
+} from '../workflows/incident/messages.js';
+import { incidentWorkflow } from '../workflows/incident/workflow.js';
 import { eventually, uniqueId } from './support/app.js';
 import { captureHistories } from './support/histories.js';
 import { openTestDatabase } from './support/databases.js';

@@ -1,3 +1,3 @@
-export { incidentWorkflow } from './incident.js';
+export { incidentWorkflow } from './incident/workflow.js';
 export { connectivityWatch } from './connectivity.js';
 export { chargerCommand } from './charger-command.js';

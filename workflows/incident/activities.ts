@@ -1,0 +1,31 @@
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { RetryPolicy } from '@temporalio/common';
+import type { ChargerCommandActivities } from '../../activities/charger-commands.js';
+import type { ChargerActivities } from '../../activities/chargers.js';
+import type { IncidentActivities } from '../../activities/incidents.js';
+import { gatewayTaskQueue } from '../../contracts/connectivity.js';
+import type { NotificationActivities } from '../../contracts/notifications.js';
+
+/** The side effects an incident calls, each an activity; failures that can never succeed come back non-retryable. */
+
+const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '1 minute' };
+
+/** The projection, as a scheduled activity (histories from before `projection-saved-locally`) … */
+export const { saveIncident } = proxyActivities<IncidentActivities>({ startToCloseTimeout: '30 seconds', retry });
+/** … and as a local activity: inside the workflow task, one history marker instead of an activity task's three events and a second workflow task. */
+export const { saveIncident: saveIncidentLocally } = proxyLocalActivities<IncidentActivities>({ startToCloseTimeout: '30 seconds', retry });
+
+export const { sendEscalation } = proxyActivities<NotificationActivities>({ startToCloseTimeout: '1 minute', retry });
+
+/** Which gateway holds the charger's socket, if any. */
+export const { locateCharger } = proxyActivities<ChargerActivities>({ startToCloseTimeout: '30 seconds', retry });
+
+/** A reset sent through the gateway holding the socket (its own task queue), never retried: the answer is the result. */
+export function resetChargerThrough(gatewayNode: string) {
+  return proxyActivities<ChargerCommandActivities>({
+    taskQueue: gatewayTaskQueue(workflowInfo().taskQueue, gatewayNode),
+    scheduleToStartTimeout: '10 seconds',
+    startToCloseTimeout: '1 minute',
+    retry: { maximumAttempts: 1 },
+  }).resetCharger;
+}

@@ -1,0 +1,225 @@
+import { CLOSED_STATUSES, DEFAULT_ENGINE_TERMS, type Actor, type FaultReport, type Incident, type IncidentInput, type IncidentStatus } from '../../contracts/incident.js';
+import { cancelClock, clockState, markBreached, newClock, restartClock, stopClock } from '../../contracts/sla-clock.js';
+
+/** Concierge itself, as the actor of what the clocks and the charger's reports do. */
+export const system: Actor = { id: 'system', name: 'system', role: 'system' };
+
+/** A new incident: clocks started now, or at the first fault's time when the agreement allows a retroactive start. */
+export function openIncident(input: IncidentInput, ids: { id: string; workflowId: string; runId: string }, now: Date): Incident {
+  const terms = input.terms ?? DEFAULT_ENGINE_TERMS;
+  const firstReported = input.faults?.[0]?.at ? new Date(input.faults[0].at) : null;
+  const clockStart =
+    terms.retroactiveStartUpToMs !== null && firstReported && firstReported < now
+      ? new Date(Math.max(firstReported.getTime(), now.getTime() - terms.retroactiveStartUpToMs))
+      : now;
+  const calendar = input.sla.calendar ?? null;
+  return {
+    ...ids,
+    chargerId: input.chargerId,
+    connectorId: input.connectorId,
+    priority: input.priority,
+    agreement: input.agreement,
+    site: input.site ?? null,
+    source: input.source ?? 'fault',
+    report: input.report ?? null,
+    status: 'opened',
+    openedAt: now.toISOString(),
+    acknowledgedAt: null,
+    resolvedAt: null,
+    cancelledAt: null,
+    outcome: null,
+    clocks: { response: newClock('response', input.sla.respondWithinMs, calendar, clockStart), fix: newClock('fix', input.sla.fixWithinMs, calendar, clockStart) },
+    assignee: null,
+    rootCause: null,
+    verification: null,
+    remoteFix: [],
+    tasks: [],
+    escalations: [],
+    terms,
+    faults: [...(input.faults ?? [])],
+    steps: [],
+    revision: 0,
+  };
+}
+
+/**
+ * The incident and every change the process makes to it, as plain code: each change updates the
+ * incident and its timeline and reports itself through `changed` (the projection saver, which
+ * returns the new revision). Nothing here waits, calls out or keeps time other than `new Date()`
+ * (in a workflow, its deterministic time), so it runs the same without a Temporal server.
+ */
+export class IncidentState {
+  constructor(
+    readonly incident: Incident,
+    private readonly changed: () => number,
+  ) {}
+
+  isClosed(): boolean {
+    return CLOSED_STATUSES.includes(this.incident.status);
+  }
+
+  setStatus(status: IncidentStatus): void {
+    this.incident.status = status;
+    this.changed();
+  }
+
+  /** Records a timeline entry; returns the revision that holds it. */
+  addStep(step: string, actor: Actor, note?: string | null, data: Record<string, unknown> | null = null): number {
+    this.incident.steps.push({ seq: this.incident.steps.length + 1, step, actor: actor.name, actorRole: actor.role, note: note ?? null, data, at: new Date().toISOString() });
+    return this.changed();
+  }
+
+  addNote(actor: Actor, note: string | null | undefined): void {
+    if (note) this.addStep('note', actor, note);
+  }
+
+  /**
+   * Records a new fault. While the fix is being verified (or within the flapping window after
+   * resolution, `settling`) a fault sends the incident back to fixing, unless it was received before
+   * the fix.
+   */
+  addFault(fault: FaultReport, settling: boolean): void {
+    const { incident } = this;
+    incident.faults.push(fault);
+    if ((incident.status === 'verifying' || (incident.status === 'resolved' && settling)) && !this.receivedBeforeTheFix(fault)) this.recurrence(fault);
+    this.changed();
+  }
+
+  acknowledgeNow(): void {
+    if (this.incident.acknowledgedAt) return;
+    const now = new Date();
+    this.incident.acknowledgedAt = now.toISOString();
+    stopClock(this.incident.clocks.response, now);
+  }
+
+  assignTo(technician: { id: string; name: string } | null): void {
+    this.incident.assignee = technician;
+    const task = this.openTaskOrNull();
+    if (task) {
+      task.assignee = technician;
+      task.status = technician ? 'claimed' : 'open';
+      task.updatedAt = new Date().toISOString();
+    }
+  }
+
+  /** Back to the field crew: the status says how far the desk got, and the task is there. */
+  openTask(): void {
+    const { incident } = this;
+    this.setStatus(incident.assignee ? 'dispatched' : incident.acknowledgedAt ? 'acknowledged' : 'opened');
+    this.ensureTask();
+  }
+
+  /** The incident's field-crew task: the open one, or a new one (assigned if the incident is). */
+  ensureTask(): void {
+    const { incident } = this;
+    if (this.openTaskOrNull()) return;
+    const now = new Date().toISOString();
+    incident.tasks.push({
+      id: `${incident.id}:${incident.tasks.length + 1}`,
+      kind: 'dispatch',
+      status: incident.assignee ? 'claimed' : 'open',
+      assignee: incident.assignee,
+      createdAt: now,
+      updatedAt: now,
+      completedAt: null,
+      dueAt: null,
+      checklist: incident.terms.checklist,
+    });
+    this.addStep('task-created', system, null, { taskId: incident.tasks.at(-1)!.id });
+  }
+
+  /** The open task is done (a fix was reported). */
+  completeTask(): void {
+    const task = this.openTaskOrNull();
+    if (task) {
+      task.status = 'done';
+      task.completedAt = new Date().toISOString();
+      task.updatedAt = task.completedAt;
+    }
+  }
+
+  startVerification(actor: Actor, how: string): void {
+    const { incident } = this;
+    const now = Date.now();
+    stopClock(incident.clocks.fix, new Date(now));
+    incident.verification = { startedAt: new Date(now).toISOString(), endsAt: new Date(now + incident.terms.verificationWindowMs).toISOString() };
+    this.setStatus('verifying');
+    this.addStep('verification-started', actor, null, { fixedBy: how, until: incident.verification.endsAt });
+  }
+
+  /**
+   * A fault Concierge received before the fix was reported, but delivered only after it (a relay
+   * backlog, a restart), is one more occurrence of the fault that was fixed, not a recurrence.
+   * Faults without a receipt time (reports made in the API, older events) count as new.
+   */
+  receivedBeforeTheFix(fault: FaultReport): boolean {
+    const { verification } = this.incident;
+    return fault.receivedAt !== undefined && verification !== null && fault.receivedAt < verification.startedAt;
+  }
+
+  /** A fault during verification (or within the flapping window after resolution): back to fixing, as a new cycle. */
+  recurrence(fault: FaultReport): void {
+    const { incident } = this;
+    const now = new Date();
+    const wasResolved = incident.status === 'resolved';
+    restartClock(incident.clocks.fix, now);
+    incident.verification = null;
+    incident.resolvedAt = null;
+    incident.outcome = null;
+    this.addStep(wasResolved ? 'reopened' : 'recurred', system, null, { cycle: incident.clocks.fix.cycles.length, fault: fault.errorCode });
+    this.reopenTask();
+    this.openTask();
+  }
+
+  close(status: 'resolved' | 'cancelled', outcome: string, actor: Actor): void {
+    const { incident } = this;
+    const now = new Date();
+    stopClock(incident.clocks.response, now);
+    if (status === 'resolved') {
+      stopClock(incident.clocks.fix, now);
+      incident.resolvedAt = now.toISOString();
+    } else {
+      cancelClock(incident.clocks.response, now);
+      cancelClock(incident.clocks.fix, now);
+      incident.cancelledAt = now.toISOString();
+    }
+    for (const task of incident.tasks) {
+      if (task.status === 'open' || task.status === 'claimed') {
+        task.status = status === 'resolved' ? 'done' : 'cancelled';
+        task.updatedAt = now.toISOString();
+        task.completedAt = now.toISOString();
+      }
+    }
+    incident.outcome = outcome;
+    this.setStatus(status);
+    this.addStep(status, actor, null, { outcome, response: clockState(incident.clocks.response, now), fix: clockState(incident.clocks.fix, now) });
+  }
+
+  /** A clock reached its deadline in its current cycle. */
+  breached(name: 'response' | 'fix', deadline: Date): void {
+    const clock = this.incident.clocks[name];
+    markBreached(clock, deadline);
+    this.addStep(`${name}-breached`, system, null, { cycle: clock.cycles.length, deadline: deadline.toISOString() });
+  }
+
+  /** The database refused the projection for good: on record once; false when it already was. */
+  degraded(cause: string): boolean {
+    if (this.incident.degraded) return false;
+    this.incident.degraded = { since: new Date().toISOString(), cause };
+    this.addStep('projection-degraded', system, null, { cause });
+    return true;
+  }
+
+  private reopenTask(): void {
+    const last = this.incident.tasks.at(-1);
+    if (last && last.status === 'done') {
+      last.status = last.assignee ? 'claimed' : 'open';
+      last.completedAt = null;
+      last.updatedAt = new Date().toISOString();
+    }
+  }
+
+  private openTaskOrNull() {
+    return this.incident.tasks.find((t) => t.status === 'open' || t.status === 'claimed') ?? null;
+  }
+}
