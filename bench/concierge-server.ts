@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
-import { chargerIds } from '../ocpp/simulator.js';
+import { chargerIds } from '../simulator/index.js';
 import { loadConfig } from '../runtime/config.js';
 import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Command, Option } from 'commander';
-import { SIMULATED_PROTOCOLS, type SimulatedProtocol } from '../ocpp/simulator.js';
+import { SIMULATED_PROTOCOLS, type SimulatedProtocol } from '../simulator/index.js';
 import type { BareServerSetup } from './bare-server.js';
 import type { ConciergeServerSetup } from './concierge-server.js';
 import { commit, int, latency, logTo, machine, positiveInteger, scratchDatabase, stopLeftoverTemporal, stopsOnInterrupt, sum, zeroOrMore, µs, type Latency } from './harness.js';

@@ -78,7 +78,7 @@ export function commit(): string {
     const changed = execFileSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' })
       .split('\n')
       .map((line) => line.slice(3))
-      .filter((file) => file && !file.startsWith('bench/') && file !== 'ocpp/simulator.ts');
+      .filter((file) => file && !file.startsWith('bench/') && !file.startsWith('simulator/'));
     return changed.length ? `${head} with uncommitted changes` : head;
   } catch {
     return 'unknown';

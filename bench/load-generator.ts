@@ -1,6 +1,6 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startSimulation, type SimulatedCharger, type Simulation } from '../ocpp/simulator.js';
+import { startSimulation, type SimulatedCharger, type Simulation } from '../simulator/index.js';
 import { cpuMs, serveParent, tellParent, type CallTally, type GeneratorReply, type GeneratorRequest, type MeasuredAction, type StatusReportResult } from './ipc.js';
 
 /**

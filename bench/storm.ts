@@ -7,7 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { Command } from 'commander';
-import { chargerIds, httpBaseOf, registerChargers } from '../ocpp/simulator.js';
+import { chargerIds, httpBaseOf, registerChargers } from '../simulator/index.js';
 import { findTemporalCli } from '../runtime/temporal-dev-server.js';
 import type { ConciergeServerSetup } from './concierge-server.js';
 import { commit, devServerPid, int, latency, logTo, machine, positiveInteger, round, scratchDatabase, stopLeftoverTemporal, stopsOnInterrupt, sum, type Latency } from './harness.js';

@@ -10,7 +10,7 @@ import { agreementsDir, formatProblems, loadAgreements } from '../runtime/agreem
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../runtime/log.js';
-import { chargerIds, formatProgress, httpBaseOf, registerChargers, SIMULATED_PROTOCOLS, SIMULATOR_DEFAULTS, startSimulation, type SimulatedProtocol } from '../ocpp/simulator.js';
+import { chargerIds, formatProgress, httpBaseOf, registerChargers, SIMULATED_PROTOCOLS, SIMULATOR_DEFAULTS, startSimulation, type SimulatedProtocol } from '../simulator/index.js';
 
 const program = new Command('concierge').description('The service engine behind destination EV charging.');
 

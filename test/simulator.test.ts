@@ -5,7 +5,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chargerIds, registerChargers, startSimulation, type SimulatedProtocol } from '../ocpp/simulator.js';
+import { chargerIds, registerChargers, startSimulation, type SimulatedProtocol } from '../simulator/index.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { ADMIN_TOKEN, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
