@@ -2,7 +2,7 @@ import { siteOf, wholeSiteDown } from '../contracts/agreement-terms.js';
 import { assessConnectorStatus } from '../contracts/faults.js';
 import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
-import { agreementForCharger } from '../runtime/agreement-store.js';
+import { agreementForCharger } from '../agreements/store.js';
 import type { FaultEvent } from '../ocpp/events.js';
 
 export interface OfflineFinding {

@@ -1,5 +1,5 @@
 import type { Db } from '../db/connect.js';
-import type { Mailer } from '../runtime/mailer.js';
+import type { Mailer } from '../platform/mailer.js';
 import { createChargerActivities } from './chargers.js';
 import { createConnectivityActivities } from './connectivity.js';
 import { failingPermanentlyOnRefusedData } from './database-failures.js';

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { MAIL_REFUSED, type EscalationNotice } from '../contracts/notifications.js';
 import type { Db } from '../db/connect.js';
-import { MailRefusedError, type Mailer } from '../runtime/mailer.js';
+import { MailRefusedError, type Mailer } from '../platform/mailer.js';
 
 /** Escalation e-mails: rendered, sent, and recorded in `notifications` by their key. */
 export function createNotificationActivities(db: Db, mailer: Mailer) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createMiddleware } from 'hono/factory';
 import type { Db } from '../db/connect.js';
 import type { Role, TokenScope } from '../db/schema.js';
-import { hashToken, newToken } from '../runtime/secrets.js';
+import { hashToken, newToken } from '../platform/secrets.js';
 import type { ApiEnv } from './env.js';
 import { forbidden, Problem } from './problem.js';
 

@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { CHARGER_ID } from '../contracts/agreement.js';
-import { hashPassword } from '../runtime/secrets.js';
+import { hashPassword } from '../platform/secrets.js';
 import { MAY } from '../contracts/roles.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';

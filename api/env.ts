@@ -3,7 +3,7 @@ import type { SlaTargets } from '../contracts/sla.js';
 import type { Db } from '../db/connect.js';
 import type { TokenScope } from '../db/schema.js';
 import type { Actor } from '../contracts/incident.js';
-import type { Logger } from '../runtime/log.js';
+import type { Logger } from '../platform/log.js';
 
 /** What every route can reach. */
 export interface ApiDeps {

@@ -5,14 +5,13 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Selectable } from 'kysely';
 import { CHARGER_ID } from '../contracts/agreement.js';
 import { HUMAN_STEP_NAMES, HUMAN_STEPS, type HumanStepName } from '../contracts/incident-steps.js';
-import { CLOSED_STATUSES, INCIDENT_STATUSES, incidentWorkflowId, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
+import { CLOSED_STATUSES, INCIDENT_STATUSES, type Actor, type Incident, type Photo as PhotoFacts, type StepRequest } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
 import { readConsistently, type Db } from '../db/connect.js';
 import type { IncidentsTable, TokenScope } from '../db/schema.js';
-import { incidentInputFor } from '../runtime/incident-input.js';
-import { noteStarted } from '../runtime/started-workflows.js';
-import { faultReported, incidentQuery, stepUpdates } from '../workflows/incident/messages.js';
-import { incidentWorkflow } from '../workflows/incident/workflow.js';
+import { incidentInputFor } from '../workflow-clients/incident-input.js';
+import { openOrJoinIncident } from '../workflow-clients/incidents.js';
+import { incidentQuery, stepUpdates } from '../workflows/incident/messages.js';
 import { photosOf } from './attachments.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, forbidden, notFound, optionalBody, Problem, problemResponses } from './problem.js';
@@ -215,11 +214,9 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
         { chargerId: body.chargerId, connectorId: body.connectorId, source: body.source, fault, defaultPriority: 'P3', report: { description: body.description, reporter: body.reporter } },
         incidentSla,
       );
-      const workflowId = incidentWorkflowId(body.chargerId, body.connectorId);
-      await noteStarted(db, workflowId);
-      const handle = await temporal.workflow.signalWithStart(incidentWorkflow, { workflowId, taskQueue, args: [input], signal: faultReported, signalArgs: [fault] });
+      const handle = await openOrJoinIncident(db, temporal, taskQueue, input, fault);
       const incident = await handle.query(incidentQuery);
-      return c.json({ incidentId: incident.id, workflowId }, 202);
+      return c.json({ incidentId: incident.id, workflowId: handle.workflowId }, 202);
     });
 
   for (const name of HUMAN_STEP_NAMES) {

@@ -4,11 +4,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
-import { createLogger } from '../runtime/log.js';
+import { createLogger } from '../platform/log.js';
 import { startTemporalDevServer } from '../runtime/temporal-dev-server.js';
-import { freePort } from '../test/support/ports.js';
-import { startProcess, stopProcess, type ConciergeProcess } from '../test/support/processes.js';
-import { RawCharger } from '../test/support/raw-charger.js';
+import { freePort } from '../testkit/ports.js';
+import { startProcess, stopProcess, type ConciergeProcess } from '../testkit/processes.js';
+import { RawCharger } from '../simulator/raw-charger.js';
 
 /**
  * The chaos run: while incidents are driven through their steps over the API, the Concierge

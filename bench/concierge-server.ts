@@ -3,9 +3,9 @@ import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
 import { chargerIds } from '../simulator/index.js';
 import { loadConfig } from '../runtime/config.js';
 import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
-import { createLogger } from '../runtime/log.js';
-import { hashPassword } from '../runtime/secrets.js';
-import { freePort } from '../test/support/ports.js';
+import { createLogger } from '../platform/log.js';
+import { hashPassword } from '../platform/secrets.js';
+import { freePort } from '../testkit/ports.js';
 import { cpuMs, loopDelaySinceLastCall, mainThreadBusyMs, measuredHeap, profileRequest, serveParent, tellParent, threadCpuMs, type Pipeline, type ServerReply, type ServerRequest } from './ipc.js';
 
 /**

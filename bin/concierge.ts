@@ -4,12 +4,12 @@ import { Option } from 'commander';
 import { PRIORITIES, type Priority } from '../contracts/faults.js';
 import { targetsFor } from '../contracts/agreement-terms.js';
 import { slaDeadlines } from '../contracts/sla.js';
-import { portUptimeFromHistory } from '../runtime/uptime-report.js';
-import { summariseAgreement } from '../runtime/agreement-summary.js';
-import { agreementsDir, formatProblems, loadAgreements } from '../runtime/agreements.js';
+import { portUptimeFromHistory } from '../agreements/uptime-report.js';
+import { summariseAgreement } from '../agreements/summary.js';
+import { agreementsDir, formatProblems, loadAgreements } from '../agreements/load.js';
 import { ConfigError, loadConfig } from '../runtime/config.js';
 import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
-import { createLogger } from '../runtime/log.js';
+import { createLogger } from '../platform/log.js';
 import { chargerIds, formatProgress, httpBaseOf, registerChargers, SIMULATED_PROTOCOLS, SIMULATOR_DEFAULTS, startSimulation, type SimulatedProtocol } from '../simulator/index.js';
 
 const program = new Command('concierge').description('The service engine behind destination EV charging.');

@@ -1,7 +1,7 @@
 import type { Db } from '../db/connect.js';
 import { authorizeIdTag, type AccessDecision } from '../contracts/access.js';
-import { agreementForCharger } from '../runtime/agreement-store.js';
-import type { Logger } from '../runtime/log.js';
+import { agreementForCharger } from '../agreements/store.js';
+import type { Logger } from '../platform/log.js';
 import type { BootRecorder } from './boots.js';
 import { storableTime } from './bounds.js';
 import type { MeterWriter } from './meter-writer.js';

@@ -11,12 +11,12 @@ import { ensureAdminToken } from '../api/auth.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
 import { gatewayTaskQueue } from '../ocpp/commands.js';
 import { createGateway } from '../ocpp/gateway.js';
-import { startOutboxRelay } from '../ocpp/outbox-relay.js';
-import { syncAgreements } from './agreement-store.js';
-import { formatProblems, loadAgreements } from './agreements.js';
+import { startOutboxRelay } from '../workflow-clients/outbox-relay.js';
+import { syncAgreements } from '../agreements/store.js';
+import { formatProblems, loadAgreements } from '../agreements/load.js';
 import type { Config } from './config.js';
-import { createLogger, type Logger } from './log.js';
-import { createMailer } from './mailer.js';
+import { createLogger, type Logger } from '../platform/log.js';
+import { createMailer } from '../platform/mailer.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
 export interface StartOptions {

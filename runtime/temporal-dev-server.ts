@@ -5,7 +5,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { Connection } from '@temporalio/client';
-import type { Logger } from './log.js';
+import type { Logger } from '../platform/log.js';
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url));
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Agreement } from '../contracts/agreement.js';
 import type { Db } from '../db/connect.js';
-import { agreementForCharger, AgreementSyncError, syncAgreements } from '../runtime/agreement-store.js';
-import { loadAgreements } from '../runtime/agreements.js';
+import { agreementForCharger, AgreementSyncError, syncAgreements } from '../agreements/store.js';
+import { loadAgreements } from '../agreements/load.js';
 import { databaseKinds, openTestDatabase } from './support/databases.js';
 
 describe.each(databaseKinds)('agreement versions on %s', (kind) => {

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { defineAgreement, parseAgreement } from '../contracts/agreement.js';
 import hotel from '../contracts/agreements/hotel-alpina.js';
-import { formatProblems, loadAgreements } from '../runtime/agreements.js';
+import { formatProblems, loadAgreements } from '../agreements/load.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const brokenDir = path.join(root, 'test/fixtures/broken-agreements');

@@ -6,7 +6,7 @@ import { issueToken } from '../api/auth.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { RawCharger } from './support/raw-charger.js';
+import { RawCharger } from '../simulator/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
 

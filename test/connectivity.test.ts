@@ -8,7 +8,7 @@ import type { RunningConcierge } from '../runtime/concierge.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { captureHistories } from './support/histories.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { RawCharger } from './support/raw-charger.js';
+import { RawCharger } from '../simulator/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
 const GRACE_MS = 2_000;

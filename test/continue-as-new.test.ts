@@ -4,14 +4,14 @@ import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConcierge } from '../runtime/concierge.js';
-import { createLogger } from '../runtime/log.js';
+import { createLogger } from '../platform/log.js';
 import { chargerReported, incidentQuery } from '../workflows/incident/messages.js';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
 import { captureHistories } from './support/histories.js';
-import { freePort } from './support/ports.js';
-import { RawCharger } from './support/raw-charger.js';
+import { freePort } from '../testkit/ports.js';
+import { RawCharger } from '../simulator/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
 /** History events after which the server suggests continue-as-new (default: thousands). */

@@ -6,7 +6,7 @@ import { ensureAdminToken } from '../api/auth.js';
 import { Migrator } from 'kysely/migration';
 import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
 import { migrationProvider } from '../migrations/index.js';
-import { hashToken } from '../runtime/secrets.js';
+import { hashToken } from '../platform/secrets.js';
 import { createTestDatabase, databaseKinds, openTestDatabase } from './support/databases.js';
 
 describe.each(databaseKinds)('database on %s', (kind) => {

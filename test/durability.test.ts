@@ -4,8 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ADMIN_TOKEN, apiClient, eventually, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
-import { startProcess, stopProcess, type ConciergeProcess } from './support/processes.js';
-import { RawCharger } from './support/raw-charger.js';
+import { startProcess, stopProcess, type ConciergeProcess } from '../testkit/processes.js';
+import { RawCharger } from '../simulator/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
 

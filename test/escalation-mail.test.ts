@@ -7,8 +7,8 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { createNotificationActivities } from '../activities/notifications.js';
 import { MAIL_REFUSED, type EscalationNotice } from '../contracts/notifications.js';
 import type { Db } from '../db/connect.js';
-import { createLogger } from '../runtime/log.js';
-import { createMailer, type Mailer } from '../runtime/mailer.js';
+import { createLogger } from '../platform/log.js';
+import { createMailer, type Mailer } from '../platform/mailer.js';
 import { databaseKinds, openTestDatabase } from './support/databases.js';
 import { parseMail, startSmtpServer } from './support/mail.js';
 

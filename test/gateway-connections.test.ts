@@ -3,7 +3,7 @@ import type { Db } from '../db/connect.js';
 import { createBootRecorder } from '../ocpp/boots.js';
 import { createConnectionRecorder } from '../ocpp/connections.js';
 import { createGateway } from '../ocpp/gateway.js';
-import { createLogger } from '../runtime/log.js';
+import { createLogger } from '../platform/log.js';
 import { databaseKinds, openTestDatabase } from './support/databases.js';
 
 /** More than one slice of the gateway's set-based marking (500 chargers a transaction). */

@@ -4,10 +4,10 @@ import path from 'node:path';
 import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
 import { workflowsPath } from '../runtime/concierge.js';
-import { createLogger } from '../runtime/log.js';
+import { createLogger } from '../platform/log.js';
 import { startTemporalDevServer } from '../runtime/temporal-dev-server.js';
 import { captureHistories } from './support/histories.js';
-import { freePort } from './support/ports.js';
+import { freePort } from '../testkit/ports.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createApi } from '../api/app.js';
 import type { Db } from '../db/connect.js';
-import { createLogger } from '../runtime/log.js';
+import { createLogger } from '../platform/log.js';
 import { openTestDatabase } from './support/databases.js';
 
 const log = createLogger('silent');

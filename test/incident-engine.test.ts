@@ -8,7 +8,7 @@ import type { RunningConcierge } from '../runtime/concierge.js';
 import { ADMIN_TOKEN, apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { captureHistories } from './support/histories.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { RawCharger, type Frame } from './support/raw-charger.js';
+import { RawCharger, type Frame } from '../simulator/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
 

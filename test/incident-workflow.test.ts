@@ -11,8 +11,8 @@ import { businessTimeBetween, type BusinessCalendar } from '../contracts/calenda
 import { DEFAULT_ENGINE_TERMS, type Actor, type EngineTerms, type FaultReport, type IncidentInput } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
 import type { Db } from '../db/connect.js';
-import { createLogger } from '../runtime/log.js';
-import { createMailer } from '../runtime/mailer.js';
+import { createLogger } from '../platform/log.js';
+import { createMailer } from '../platform/mailer.js';
 import { findTemporalTestServer } from '../runtime/temporal-dev-server.js';
 import {
   accept,

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
-import { HandshakeRefused, RawCharger, type Frame } from './support/raw-charger.js';
+import { HandshakeRefused, RawCharger, type Frame } from '../simulator/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
 /** What PostgreSQL's text and jsonb cannot hold: NUL, and UTF-16 surrogates outside a pair. */

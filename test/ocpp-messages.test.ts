@@ -4,10 +4,10 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import harbour from '../contracts/agreements/harbour-estates.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
-import { hashPassword } from '../runtime/secrets.js';
+import { hashPassword } from '../platform/secrets.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
-import { RawCharger } from './support/raw-charger.js';
+import { RawCharger } from '../simulator/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
 const at = (iso: string) => new Date(iso).toISOString();

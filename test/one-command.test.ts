@@ -5,8 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, eventually, uniqueId } from './support/app.js';
-import { freePort } from './support/ports.js';
-import { RawCharger } from './support/raw-charger.js';
+import { freePort } from '../testkit/ports.js';
+import { RawCharger } from '../simulator/raw-charger.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const PASSWORD = 'correct-horse-battery';

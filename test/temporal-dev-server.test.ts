@@ -3,9 +3,9 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../runtime/log.js';
+import { createLogger } from '../platform/log.js';
 import { findTemporalCli, startTemporalDevServer } from '../runtime/temporal-dev-server.js';
-import { freePort } from './support/ports.js';
+import { freePort } from '../testkit/ports.js';
 
 /** Starting the real Temporal CLI dev server: what happens when a port it needs is taken. */
 describe('the Temporal dev server start', () => {

@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunningConcierge } from '../runtime/concierge.js';
-import { createLogger } from '../runtime/log.js';
+import { createLogger } from '../platform/log.js';
 import { startTemporalDevServer, type DevServer } from '../runtime/temporal-dev-server.js';
 import { apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, type TestDatabase } from './support/databases.js';
-import { freePort } from './support/ports.js';
-import { RawCharger } from './support/raw-charger.js';
+import { freePort } from '../testkit/ports.js';
+import { RawCharger } from '../simulator/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
 

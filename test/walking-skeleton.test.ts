@@ -6,11 +6,11 @@ import { issueToken } from '../api/auth.js';
 import { calendarFor } from '../contracts/agreement-terms.js';
 import harbour from '../contracts/agreements/harbour-estates.js';
 import { slaDeadlines } from '../contracts/sla.js';
-import { loadAgreements } from '../runtime/agreements.js';
+import { loadAgreements } from '../agreements/load.js';
 import type { RunningConcierge } from '../runtime/concierge.js';
 import { ADMIN_TOKEN, apiClient, eventually, startTestApp, uniqueId } from './support/app.js';
 import { createTestDatabase, databaseKinds, type TestDatabase } from './support/databases.js';
-import { HandshakeRefused, RawCharger } from './support/raw-charger.js';
+import { HandshakeRefused, RawCharger } from '../simulator/raw-charger.js';
 
 const PASSWORD = 'correct-horse-battery';
 

@@ -2,9 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { SMTPServer, type SMTPServerError } from 'smtp-server';
-import { createLogger } from '../../runtime/log.js';
-import { createMailer } from '../../runtime/mailer.js';
-import { freePort } from './ports.js';
+import { createLogger } from '../../platform/log.js';
+import { createMailer } from '../../platform/mailer.js';
+import { freePort } from '../../testkit/ports.js';
 
 export interface ReceivedMail {
   mailFrom: string | null;

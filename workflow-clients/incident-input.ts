@@ -3,7 +3,7 @@ import type { Priority } from '../contracts/faults.js';
 import type { DriverReport, FaultReport, IncidentInput, IncidentSource } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
 import type { Db } from '../db/connect.js';
-import { agreementForCharger } from './agreement-store.js';
+import { agreementForCharger } from '../agreements/store.js';
 
 export interface IncidentOpening {
   chargerId: string;

@@ -10,14 +10,14 @@ import { siteIncidentChargerId, siteOf } from '../contracts/agreement-terms.js';
 import { connectivityWorkflowId } from '../contracts/connectivity.js';
 import { incidentWorkflowId, type ChargerSignal } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
-import { agreementForCharger } from '../runtime/agreement-store.js';
-import { incidentInputFor, siteIncidentInputFor } from '../runtime/incident-input.js';
-import type { Logger } from '../runtime/log.js';
-import { noteStarted, notesOn, signalIfNoted } from '../runtime/started-workflows.js';
+import { agreementForCharger } from '../agreements/store.js';
+import { incidentInputFor, siteIncidentInputFor } from './incident-input.js';
+import type { Logger } from '../platform/log.js';
+import { noteStarted, notesOn, signalIfNoted } from './started-workflows.js';
 import { chargerConnected, chargerDisconnected, connectivityWatch } from '../workflows/connectivity.js';
-import { chargerReported, faultReported } from '../workflows/incident/messages.js';
-import { incidentWorkflow } from '../workflows/incident/workflow.js';
-import type { ConnectivityEvent, OutboxEvent } from './events.js';
+import { chargerReported } from '../workflows/incident/messages.js';
+import { openOrJoinIncident } from './incidents.js';
+import type { ConnectivityEvent, OutboxEvent } from '../ocpp/events.js';
 
 export interface OutboxRelayOptions {
   db: Db;
@@ -92,17 +92,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
           ? await siteIncidentInputFor(db, event.chargerId, event.site.id, opening.fault)
           : await incidentInputFor(db, { ...opening, chargerId: event.chargerId }, options.incidentSla);
         if (!input) return; // the agreement changed since: nothing to open
-        const workflowId = incidentWorkflowId(input.chargerId, input.connectorId);
-        await noteStarted(db, workflowId);
-        await withinDeadline(() =>
-          temporal.workflow.signalWithStart(incidentWorkflow, {
-            workflowId,
-            taskQueue: options.taskQueue,
-            args: [input],
-            signal: faultReported,
-            signalArgs: [event.fault],
-          }),
-        );
+        await withinDeadline(() => openOrJoinIncident(db, temporal, options.taskQueue, input, event.fault));
         return;
       }
       case 'disconnected': {
