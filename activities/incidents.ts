@@ -3,10 +3,9 @@ import type { IncidentChange } from '../contracts/incident.js';
 
 /**
  * Writes the incident projection the API reads. Safe to run twice: older revisions never overwrite
- * newer ones, and a revision written again replaces what it wrote before. That matters because the
- * workflow saves from a local activity: when its worker dies after the save but before the
- * workflow task is recorded, the retried task makes the same revision again, with the times of the
- * retry, and that one is what the history holds.
+ * newer ones, and a revision written again replaces what it wrote before. Runs that saved from a
+ * local activity (`projection-saved-locally`, withdrawn) could write a revision whose workflow task
+ * was then retried with other times; the retry's version, the one the history holds, wins.
  */
 export function createIncidentActivities(db: Db) {
   return {

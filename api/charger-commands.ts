@@ -4,7 +4,7 @@ import { ActivityFailure, ApplicationFailure, TimeoutFailure } from '@temporalio
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { CHARGER_ID } from '../contracts/agreement.js';
 import { commandProblem, gatewayTaskQueue } from '../ocpp/commands.js';
-import { chargerCommand } from '../workflows/charger-command.js';
+import { chargerCommand } from '../workflows/charger-command/workflow.js';
 import { MAY } from '../contracts/roles.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';

@@ -1,18 +1,18 @@
 import { durationMs, type Agreement } from './agreement.js';
 import type { Priority } from './faults.js';
 import type { BusinessCalendar } from './calendar.js';
-import type { EngineTerms, SiteRef } from './incident.js';
+import type { IncidentRules, SiteRef } from './incident.js';
 import type { SlaTargets } from './sla.js';
 
 /** What a charger reports, in the words fault classes match on. */
-export interface FaultSignal {
+export interface ObservedFault {
   status: string;
   errorCode: string | null;
   techCode?: string | null;
   event: 'faulted' | 'offline' | 'driver-report' | 'maintenance-finding';
 }
 
-export interface IncidentTerms {
+export interface TermsForFault {
   agreementId: string;
   agreementVersion: number;
   faultClass: string;
@@ -37,7 +37,7 @@ export function siteOf(agreement: Agreement, chargerId: string) {
  * The fault class that applies: the first whose error codes or tech codes name what was reported,
  * else the first whose events include the report's event; null when no class matches.
  */
-export function matchFaultClass(agreement: Agreement, signal: FaultSignal) {
+export function matchFaultClass(agreement: Agreement, signal: ObservedFault) {
   const classes = agreement.incidents.faultClasses;
   return (
     classes.find((fc) => (signal.errorCode && fc.match.ocppErrorCodes?.includes(signal.errorCode)) || (signal.techCode && fc.match.techCodes?.includes(signal.techCode))) ??
@@ -47,7 +47,7 @@ export function matchFaultClass(agreement: Agreement, signal: FaultSignal) {
 }
 
 /** The incident's priority and SLA targets under an agreement version, for a charger it covers; null if no fault class applies. */
-export function incidentTerms(agreement: Agreement, version: number, chargerId: string, signal: FaultSignal): IncidentTerms | null {
+export function termsForFault(agreement: Agreement, version: number, chargerId: string, signal: ObservedFault): TermsForFault | null {
   const site = siteOf(agreement, chargerId);
   const faultClass = matchFaultClass(agreement, signal);
   if (!site || !faultClass) return null;
@@ -76,7 +76,7 @@ export function targetsFor(agreement: Agreement, priority: Priority, siteId?: st
 }
 
 /** The agreement's rules for running an incident of a fault class: remote fix, verification, flapping, pauses, escalation, checklist. */
-export function engineTerms(agreement: Agreement, remoteFix: boolean): EngineTerms {
+export function incidentRules(agreement: Agreement, remoteFix: boolean): IncidentRules {
   return {
     agreementName: agreement.name,
     remoteFix,

@@ -41,7 +41,7 @@ export interface FaultReport {
 }
 
 /** What the charger said about the incident's connector since: statuses, reconnects, completed sessions. */
-export interface ChargerSignal {
+export interface ChargerReport {
   eventId: string;
   kind: 'status' | 'online' | 'session-completed';
   status: string;
@@ -86,7 +86,7 @@ export const MAX_PHOTO_BYTES = 10 * 1024 * 1024;
 export const PHOTO_TYPES = ['image/jpeg', 'image/png', 'image/heic', 'image/webp'] as const;
 
 /** An entry of the incident's timeline (besides its faults): steps, clock events, remote-fix attempts, escalations, charger statuses. */
-export interface IncidentStep {
+export interface TimelineEntry {
   seq: number;
   step: string;
   actor: string;
@@ -116,7 +116,7 @@ export interface EscalationLevel {
 }
 
 /** The agreement's rules for running one incident, resolved when it opens and kept for its life. */
-export interface EngineTerms {
+export interface IncidentRules {
   agreementName: string | null;
   remoteFix: boolean;
   /** How long to wait for the charger to recover after each reset. */
@@ -145,7 +145,7 @@ export interface IncidentInput {
   agreement: AgreementRef | null;
   site?: SiteRef | null;
   source?: IncidentSource;
-  terms?: EngineTerms;
+  terms?: IncidentRules;
   report?: DriverReport | null;
   /** Faults carried over when a closed incident's late faults start the next one. */
   faults?: FaultReport[];
@@ -206,9 +206,9 @@ export interface Incident {
   tasks: Task[];
   /** Escalation notices sent, by key. */
   escalations: string[];
-  terms: EngineTerms;
+  terms: IncidentRules;
   faults: FaultReport[];
-  steps: IncidentStep[];
+  steps: TimelineEntry[];
   revision: number;
   /**
    * Set when the database refused to store the incident as it is (a value it can never hold): the
@@ -239,13 +239,13 @@ export interface IncidentChange {
   incident: Omit<Incident, 'faults' | 'steps'>;
   sla: SlaSummary;
   newFaults: FaultReport[];
-  newSteps: IncidentStep[];
+  newSteps: TimelineEntry[];
 }
 
 export const incidentWorkflowId = (chargerId: string, connectorId: number) => `incident:${chargerId}:${connectorId}`;
 
 /** Terms for chargers no agreement covers: no remote fix, no escalation, every pause reason. */
-export const DEFAULT_ENGINE_TERMS: EngineTerms = {
+export const DEFAULT_INCIDENT_RULES: IncidentRules = {
   agreementName: null,
   remoteFix: false,
   remoteFixWaitMs: 5 * 60_000,

@@ -5,6 +5,8 @@ type Timestamp = ColumnType<Date, Date | string, Date | string>;
 type CreatedAt = ColumnType<Date, Date | string | undefined, never>;
 type Json = ColumnType<unknown, string, string>;
 
+import type { Priority } from '../contracts/faults.js';
+import type { IncidentStatus } from '../contracts/incident.js';
 import type { Role } from '../contracts/roles.js';
 
 export type { Role };
@@ -97,8 +99,8 @@ export interface IncidentsTable {
   runId: string;
   chargerId: string;
   connectorId: number;
-  status: string;
-  priority: string;
+  status: IncidentStatus;
+  priority: Priority;
   openedAt: Timestamp;
   acknowledgedAt: Timestamp | null;
   resolvedAt: Timestamp | null;

@@ -1,5 +1,5 @@
 import type { Priority } from '../contracts/faults.js';
-import type { ChargerSignal, FaultReport } from '../contracts/incident.js';
+import type { ChargerReport, FaultReport } from '../contracts/incident.js';
 
 /*
  * The few domain events both protocol versions are translated into. Nothing downstream of the
@@ -82,7 +82,7 @@ export interface ChargerSignalEvent {
   kind: 'status';
   chargerId: string;
   connectorId: number;
-  signal: ChargerSignal;
+  signal: ChargerReport;
 }
 
 export type OutboxEvent = FaultEvent | ConnectivityEvent | ChargerSignalEvent;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_ENGINE_TERMS, type FaultReport, type IncidentInput } from '../contracts/incident.js';
+import { DEFAULT_INCIDENT_RULES, type FaultReport, type IncidentInput } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
 import { IncidentState, openIncident, system } from '../workflows/incident/state.js';
 
@@ -8,7 +8,7 @@ const dispatcher = { id: 'd1', name: 'Dana Dispatcher', role: 'dispatcher' as co
 const fault = (eventId: string, at: Date, receivedAt?: Date): FaultReport => ({ eventId, status: 'Faulted', errorCode: 'GroundFailure', vendorErrorCode: null, info: null, at: at.toISOString(), ...(receivedAt ? { receivedAt: receivedAt.toISOString() } : {}) });
 
 function incidentState(overrides: Partial<IncidentInput> = {}, now = new Date()) {
-  const input: IncidentInput = { chargerId: 'CP-1', connectorId: 1, priority: 'P2', sla: { respondWithinMs: HOUR, fixWithinMs: 8 * HOUR }, agreement: null, faults: [fault('e1', now)], terms: DEFAULT_ENGINE_TERMS, ...overrides };
+  const input: IncidentInput = { chargerId: 'CP-1', connectorId: 1, priority: 'P2', sla: { respondWithinMs: HOUR, fixWithinMs: 8 * HOUR }, agreement: null, faults: [fault('e1', now)], terms: DEFAULT_INCIDENT_RULES, ...overrides };
   let revision = 0;
   const state = new IncidentState(openIncident(input, { id: 'i-1', workflowId: 'incident:CP-1:1', runId: 'r-1' }, now), () => ++revision);
   return { state, incident: state.incident, revisions: () => revision };
@@ -20,7 +20,7 @@ describe('the incident state, without Temporal', () => {
     const now = new Date('2026-12-02T10:00:00Z');
     expect(incidentState({}, now).incident.clocks.fix.cycles[0]!.startedAt).toBe(now.toISOString());
     const reportedEarlier = [fault('e1', new Date('2026-12-02T07:00:00Z'))];
-    const retroactive = incidentState({ faults: reportedEarlier, terms: { ...DEFAULT_ENGINE_TERMS, retroactiveStartUpToMs: 2 * HOUR } }, now).incident;
+    const retroactive = incidentState({ faults: reportedEarlier, terms: { ...DEFAULT_INCIDENT_RULES, retroactiveStartUpToMs: 2 * HOUR } }, now).incident;
     expect(retroactive.clocks.response.cycles[0]!.startedAt).toBe('2026-12-02T08:00:00.000Z');
     expect(retroactive).toMatchObject({ id: 'i-1', status: 'opened', faults: reportedEarlier, steps: [], revision: 0 });
   });

@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createActivities } from '../activities/index.js';
 import { businessTimeBetween, type BusinessCalendar } from '../contracts/calendar.js';
-import { DEFAULT_ENGINE_TERMS, type Actor, type EngineTerms, type FaultReport, type IncidentInput } from '../contracts/incident.js';
+import { DEFAULT_INCIDENT_RULES, type Actor, type IncidentRules, type FaultReport, type IncidentInput } from '../contracts/incident.js';
 import { clockState } from '../contracts/sla-clock.js';
 import type { Db } from '../db/connect.js';
 import { createLogger } from '../platform/log.js';
@@ -87,7 +87,7 @@ describe('incident engine (time-skipping)', () => {
     mail?.dispose();
   });
 
-  async function open(options: { terms?: Partial<EngineTerms>; respondWithinMs?: number; fixWithinMs?: number; calendar?: BusinessCalendar; firstFaultAt?: number } = {}) {
+  async function open(options: { terms?: Partial<IncidentRules>; respondWithinMs?: number; fixWithinMs?: number; calendar?: BusinessCalendar; firstFaultAt?: number } = {}) {
     const chargerId = uniqueId('CP');
     const now = await env.currentTimeMs();
     const first = fault(options.firstFaultAt ?? now);
@@ -98,7 +98,7 @@ describe('incident engine (time-skipping)', () => {
       sla: { respondWithinMs: options.respondWithinMs ?? HOUR, fixWithinMs: options.fixWithinMs ?? 8 * HOUR, calendar: options.calendar },
       agreement: null,
       faults: [first],
-      terms: { ...DEFAULT_ENGINE_TERMS, verificationWindowMs: 30 * MINUTE, flappingWindowMs: 10 * MINUTE, ...options.terms },
+      terms: { ...DEFAULT_INCIDENT_RULES, verificationWindowMs: 30 * MINUTE, flappingWindowMs: 10 * MINUTE, ...options.terms },
     };
     started.push(`incident:${chargerId}:1`);
     return env.client.workflow.signalWithStart(incidentWorkflow, { workflowId: `incident:${chargerId}:1`, taskQueue, args: [input], signal: faultReported, signalArgs: [first] });
@@ -283,7 +283,7 @@ describe('incident engine (time-skipping)', () => {
         sla: { respondWithinMs: 2 * HOUR, fixWithinMs: 8 * HOUR },
         agreement: null,
         faults: [first],
-        terms: { ...DEFAULT_ENGINE_TERMS, escalation: [{ level: 1, trigger: { kind: 'unacknowledged-for', afterMs: HOUR }, recipients: [noc], repeatEveryMs: 30 * MINUTE }] },
+        terms: { ...DEFAULT_INCIDENT_RULES, escalation: [{ level: 1, trigger: { kind: 'unacknowledged-for', afterMs: HOUR }, recipients: [noc], repeatEveryMs: 30 * MINUTE }] },
       };
       started.push(`incident:${input.chargerId}:1`);
       const handle = await env.client.workflow.signalWithStart(incidentWorkflow, { workflowId: `incident:${input.chargerId}:1`, taskQueue: queue, args: [input], signal: faultReported, signalArgs: [first] });

@@ -1,4 +1,4 @@
-import { engineTerms, incidentTerms, siteIncidentChargerId, siteRef, targetsFor } from '../contracts/agreement-terms.js';
+import { incidentRules, termsForFault, siteIncidentChargerId, siteRef, targetsFor } from '../contracts/agreement-terms.js';
 import type { Priority } from '../contracts/faults.js';
 import type { DriverReport, FaultReport, IncidentInput, IncidentSource } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
@@ -29,7 +29,7 @@ export async function incidentInputFor(db: Db, opening: IncidentOpening, default
   const base = { chargerId: opening.chargerId, connectorId: opening.connectorId, source: opening.source, faults: [opening.fault], report: opening.report ?? null };
   const inForce = await agreementForCharger(db, opening.chargerId);
   const signal = { status: opening.fault.status, errorCode: opening.fault.errorCode, techCode: opening.techCode ?? null, event: CLASS_EVENT[opening.source] };
-  const terms = inForce && incidentTerms(inForce.agreement, inForce.version, opening.chargerId, signal);
+  const terms = inForce && termsForFault(inForce.agreement, inForce.version, opening.chargerId, signal);
   if (!inForce || !terms) return { ...base, priority: opening.defaultPriority, sla: defaultSla, agreement: null, site: inForce ? siteRef(inForce.agreement, opening.chargerId) : null };
   return {
     ...base,
@@ -37,7 +37,7 @@ export async function incidentInputFor(db: Db, opening: IncidentOpening, default
     sla: terms.sla,
     agreement: { id: terms.agreementId, version: terms.agreementVersion, faultClass: terms.faultClass },
     site: siteRef(inForce.agreement, opening.chargerId),
-    terms: engineTerms(inForce.agreement, terms.remoteFix),
+    terms: incidentRules(inForce.agreement, terms.remoteFix),
   };
 }
 
@@ -60,6 +60,6 @@ export async function siteIncidentInputFor(db: Db, chargerId: string, siteId: st
     sla: targetsFor(inForce.agreement, priority, siteId),
     agreement: { id: inForce.agreement.id, version: inForce.version, faultClass: 'whole-site-down' },
     site: { id: site.id, name: site.name, address: site.address },
-    terms: engineTerms(inForce.agreement, false),
+    terms: incidentRules(inForce.agreement, false),
   };
 }

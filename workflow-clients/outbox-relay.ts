@@ -8,13 +8,14 @@ import { permanentSqlState } from '../db/refusals.js';
 import { durationMs } from '../contracts/agreement.js';
 import { siteIncidentChargerId, siteOf } from '../contracts/agreement-terms.js';
 import { connectivityWorkflowId } from '../contracts/connectivity.js';
-import { incidentWorkflowId, type ChargerSignal } from '../contracts/incident.js';
+import { incidentWorkflowId, type ChargerReport } from '../contracts/incident.js';
 import type { SlaTargets } from '../contracts/sla.js';
 import { agreementForCharger } from '../agreements/store.js';
 import { incidentInputFor, siteIncidentInputFor } from './incident-input.js';
 import type { Logger } from '../platform/log.js';
 import { noteStarted, notesOn, signalIfNoted } from './started-workflows.js';
-import { chargerConnected, chargerDisconnected, connectivityWatch } from '../workflows/connectivity.js';
+import { chargerConnected, chargerDisconnected } from '../workflows/connectivity/messages.js';
+import { connectivityWatch } from '../workflows/connectivity/workflow.js';
 import { chargerReported } from '../workflows/incident/messages.js';
 import { openOrJoinIncident } from './incidents.js';
 import type { ConnectivityEvent, OutboxEvent } from '../ocpp/events.js';
@@ -116,7 +117,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
         const change = { chargerId: event.chargerId, connectionId: event.connectionId, at: event.at };
         const watch = connectivityWorkflowId(event.chargerId);
         await signalIfNoted(db, watch, notes.get(watch), () => withinDeadline(() => temporal.workflow.getHandle(watch).signal(chargerConnected, change)));
-        const online: ChargerSignal = { eventId: `connected:${event.connectionId}`, kind: 'online', status: 'Online', at: event.at };
+        const online: ChargerReport = { eventId: `connected:${event.connectionId}`, kind: 'online', status: 'Online', at: event.at };
         await tellIncident(notes, event.chargerId, 0, online);
         if (pass.siteIncidentsNoted) await tellSiteIfBack(event.chargerId, online);
         return;
@@ -128,7 +129,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
   }
 
   /** Signals a connector's running incident; no incident running means nobody needs to know. */
-  async function tellIncident(notes: Map<string, string>, chargerId: string, connectorId: number, signal: ChargerSignal) {
+  async function tellIncident(notes: Map<string, string>, chargerId: string, connectorId: number, signal: ChargerReport) {
     const workflowId = incidentWorkflowId(chargerId, connectorId);
     await signalIfNoted(db, workflowId, notes.get(workflowId), () => withinDeadline(() => temporal.workflow.getHandle(workflowId).signal(chargerReported, signal)));
   }
@@ -137,7 +138,7 @@ export function startOutboxRelay(options: OutboxRelayOptions) {
    * A dark site's incident hears that the site is back once every charger of the site is connected
    * again (its verification then starts); until then it stays open, listing the chargers still away.
    */
-  async function tellSiteIfBack(chargerId: string, online: ChargerSignal) {
+  async function tellSiteIfBack(chargerId: string, online: ChargerReport) {
     const inForce = await agreementForCharger(db, chargerId);
     const site = inForce && siteOf(inForce.agreement, chargerId);
     if (!site) return;

@@ -1,3 +1,3 @@
 export { incidentWorkflow } from './incident/workflow.js';
-export { connectivityWatch } from './connectivity.js';
-export { chargerCommand } from './charger-command.js';
+export { connectivityWatch } from './connectivity/workflow.js';
+export { chargerCommand } from './charger-command/workflow.js';

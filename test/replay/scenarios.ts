@@ -21,6 +21,8 @@ export interface CapturedHistory {
   activities: Set<string>;
   /** Local activities it ran, by type. */
   localActivities: Set<string>;
+  /** The `patched()` ids its history carries. */
+  patches: Set<string>;
   /** Timeline steps found in its payloads (saved projections, its result, its continue-as-new input) and in the state its query showed at capture. */
   steps: Array<{ step: string; data: Record<string, unknown> | null }>;
   /** The workflow's start input. */
@@ -60,7 +62,8 @@ export const SCENARIOS: Record<string, (h: CapturedHistory) => boolean> = {
   'connectivity watch that raised an offline fault': (h) => h.workflowType === 'connectivityWatch' && h.activities.has('raiseOfflineFault'),
   'charger command': (h) => h.workflowType === 'chargerCommand',
   'projection saved by a scheduled activity (before projection-saved-locally)': (h) => h.activities.has('saveIncident'),
-  'projection saved by a local activity': (h) => h.localActivities.has('saveIncident'),
+  'projection saved by a local activity (projection-saved-locally, withdrawn)': (h) => h.localActivities.has('saveIncident'),
+  'projection saved by a scheduled activity again (projection-saved-after-the-task)': (h) => h.patches.has('projection-saved-after-the-task') && h.activities.has('saveIncident'),
 };
 
 /** Every history under `dir`, in its subfolders too (one per capture); `file` is relative to `dir`. */
@@ -80,6 +83,7 @@ export function describeHistory(file: string, json: string): CapturedHistory {
   const signals = new Set<string>();
   const activities = new Set<string>();
   const localActivities = new Set<string>();
+  const patches = new Set<string>();
   let continuedWith: Record<string, unknown> | null = null;
   for (const event of raw.events) {
     const accepted = event.workflowExecutionUpdateAcceptedEventAttributes as { acceptedRequest?: { input?: { name?: string } } } | undefined;
@@ -89,6 +93,12 @@ export function describeHistory(file: string, json: string): CapturedHistory {
     const scheduled = event.activityTaskScheduledEventAttributes as { activityType?: { name?: string } } | undefined;
     if (scheduled?.activityType?.name) activities.add(scheduled.activityType.name);
     const marker = event.markerRecordedEventAttributes as { markerName?: string; details?: Record<string, { payloads?: unknown[] }> } | undefined;
+    if (marker?.markerName === 'core_patch') {
+      for (const value of decodePayloads(marker.details?.['patch-data']?.payloads)) {
+        const id = (value as { id?: string } | null)?.id;
+        if (typeof id === 'string') patches.add(id);
+      }
+    }
     if (marker?.markerName === 'core_local_activity') {
       for (const value of decodePayloads(marker.details?.data?.payloads)) {
         const type = (value as { activity_type?: string } | null)?.activity_type;
@@ -108,6 +118,7 @@ export function describeHistory(file: string, json: string): CapturedHistory {
     signals,
     activities,
     localActivities,
+    patches,
     steps: stepsIn([raw, captured.state ?? null]),
     input: (inputs[0] as Record<string, unknown> | undefined) ?? null,
     continuedWith,

@@ -10,9 +10,9 @@ import type { NotificationActivities } from '../../contracts/notifications.js';
 
 const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '1 minute' };
 
-/** The projection, as a scheduled activity (histories from before `projection-saved-locally`) … */
+/** The projection, as a scheduled activity: it runs once its workflow task is recorded, so it shows only durable state … */
 export const { saveIncident } = proxyActivities<IncidentActivities>({ startToCloseTimeout: '30 seconds', retry });
-/** … and as a local activity: inside the workflow task, one history marker instead of an activity task's three events and a second workflow task. */
+/** … and as a local activity, only for runs that carry `projection-saved-locally` (projection-saver.ts says why it was withdrawn). */
 export const { saveIncident: saveIncidentLocally } = proxyLocalActivities<IncidentActivities>({ startToCloseTimeout: '30 seconds', retry });
 
 export const { sendEscalation } = proxyActivities<NotificationActivities>({ startToCloseTimeout: '1 minute', retry });

@@ -46,14 +46,14 @@ export class Escalations {
         percentElapsed: clock.percent,
         faultSummary: incident.faults.map((f) => f.errorCode).filter((code, i, all) => all.indexOf(code) === i).join(', ') || (incident.report?.description ?? incident.source),
       }));
-      this.state.addStep('escalated', system, null, sent);
+      this.state.record('escalated', system, null, sent);
     } catch (error) {
       // Refused for good (unknown mailbox, relaying denied, data the database cannot record): on
       // record for the people who read the incident, and the incident goes on. Anything else is
       // retried until it goes through.
       const refusal = refusedFailure(error, MAIL_REFUSED) ?? refusedFailure(error, DATABASE_REFUSED);
       if (!refusal) throw error;
-      this.state.addStep('escalation-failed', system, null, { ...sent, reason: refusal.message });
+      this.state.record('escalation-failed', system, null, { ...sent, reason: refusal.message });
     } finally {
       this.inFlight--;
     }

@@ -121,7 +121,7 @@ export function registerHumanSteps(state: IncidentState, saver: ProjectionSaver)
     const { roles, records, request: schema } = HUMAN_STEPS[name];
     const from: readonly IncidentStatus[] = HUMAN_STEPS[name].from;
     const update = stepUpdates[name] as unknown as UpdateDefinition<Incident, [StepRequestOf<N>]>;
-    const record = (actor: Actor, note?: string | null, data?: Record<string, unknown>) => state.addStep(records, actor, note, data ?? null);
+    const record = (actor: Actor, note?: string | null, data?: Record<string, unknown>) => state.record(records, actor, note, data ?? null);
     setHandler(
       update,
       async (request) => {

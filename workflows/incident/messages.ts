@@ -1,14 +1,14 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { HumanStepName } from '../../contracts/incident-steps.js';
-import type { ChargerSignal, FaultReport, Incident, StepRequestOf } from '../../contracts/incident.js';
+import type { ChargerReport, FaultReport, Incident, StepRequestOf } from '../../contracts/incident.js';
 
 /** What reaches a running incident from outside: the charger's faults and reports, people's steps, and the query of its state. */
 
 /** A fault on the connector (the outbox relay; a report made in the API). */
 export const faultReported = defineSignal<[FaultReport]>('faultReported');
 /** The charger's other news about the connector: statuses, reconnects, completed sessions. */
-export const chargerReported = defineSignal<[ChargerSignal]>('chargerReported');
+export const chargerReported = defineSignal<[ChargerReport]>('chargerReported');
 
 /** Each human step (contracts/incident-steps.ts) is a Temporal Update of the same name. */
 const stepUpdate = <N extends HumanStepName>(name: N) => defineUpdate<Incident, [StepRequestOf<N>], N>(name);

@@ -5,8 +5,23 @@ import { DATABASE_REFUSED, storableCopy } from '../../contracts/storable-text.js
 import { saveIncident, saveIncidentLocally } from './activities.js';
 import { refusedFailure } from './failures.js';
 
-/** Since this patch the projection is saved by a local activity; histories from before it keep the scheduled one. */
+/**
+ * How the projection is saved, by the patches a run carries:
+ * - none: a scheduled activity (the first histories);
+ * - `projection-saved-locally` only: a local activity. Withdrawn: a local activity writes before
+ *   its workflow task is recorded, so a worker killed in between left the database showing
+ *   deadlines that the retried task then moved (by the workflow task timeout, 10 s); the
+ *   durability test caught it. Runs that carry this patch replay as they ran;
+ * - `projection-saved-after-the-task`: a scheduled activity again, as every new run does: the
+ *   projection only ever shows state the history holds.
+ */
 const PROJECTION_SAVED_LOCALLY = 'projection-saved-locally';
+const PROJECTION_SAVED_AFTER_THE_TASK = 'projection-saved-after-the-task';
+
+function projectionSave() {
+  if (patched(PROJECTION_SAVED_AFTER_THE_TASK)) return saveIncident;
+  return patched(PROJECTION_SAVED_LOCALLY) ? saveIncidentLocally : saveIncident;
+}
 
 /**
  * Keeps the database projection in step with the workflow: one save at a time, newest state
@@ -73,7 +88,7 @@ export class ProjectionSaver {
         newSteps: steps.slice(this.savedSteps, stepCount),
       };
       const degraded = Boolean(this.incident.degraded);
-      const save = patched(PROJECTION_SAVED_LOCALLY) ? saveIncidentLocally : saveIncident;
+      const save = projectionSave();
       try {
         await save(degraded ? storableCopy(change) : change);
       } catch (error) {

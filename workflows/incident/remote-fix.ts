@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
-import type { ChargerSignal } from '../../contracts/incident.js';
+import type { ChargerReport } from '../../contracts/incident.js';
 import { locateCharger, resetChargerThrough } from './activities.js';
 import { system, type IncidentState } from './state.js';
 
@@ -8,7 +8,7 @@ const HEALTHY = new Set(['Available', 'Preparing', 'Charging', 'SuspendedEV', 'S
 
 /** The charger's latest report on the connector, and when it arrived (workflow time). */
 export interface LastReport {
-  signal: ChargerSignal;
+  signal: ChargerReport;
   receivedAt: number;
 }
 
@@ -21,7 +21,7 @@ export interface LastReport {
 export async function remoteFix(state: IncidentState, lastReport: () => LastReport | null): Promise<void> {
   const { incident } = state;
   state.setStatus('remote-fix');
-  state.addStep('remote-fix-started', system);
+  state.record('remote-fix-started', system);
   let recovered = false;
   for (const kind of ['soft', 'hard'] as const) {
     if (incident.status !== 'remote-fix') break; // a human took over
@@ -29,7 +29,7 @@ export async function remoteFix(state: IncidentState, lastReport: () => LastRepo
     const answer = await reset(incident.chargerId, kind);
     const attempt = { kind, at: new Date(sentAt).toISOString(), answer, recovered: false };
     incident.remoteFix.push(attempt);
-    state.addStep('remote-fix-attempt', system, null, { kind, answer });
+    state.record('remote-fix-attempt', system, null, { kind, answer });
     if (answer === 'ChargerOffline') break;
     if (answer !== 'Accepted') continue;
     const recoveredSinceReset = () => {
@@ -38,7 +38,7 @@ export async function remoteFix(state: IncidentState, lastReport: () => LastRepo
     };
     attempt.recovered = await condition(() => incident.status !== 'remote-fix' || recoveredSinceReset(), incident.terms.remoteFixWaitMs);
     attempt.recovered &&= incident.status === 'remote-fix';
-    state.addStep('remote-fix-result', system, null, { kind, recovered: attempt.recovered });
+    state.record('remote-fix-result', system, null, { kind, recovered: attempt.recovered });
     if (attempt.recovered) {
       recovered = true;
       break;

@@ -1,4 +1,4 @@
-import { CLOSED_STATUSES, DEFAULT_ENGINE_TERMS, type Actor, type FaultReport, type Incident, type IncidentInput, type IncidentStatus } from '../../contracts/incident.js';
+import { CLOSED_STATUSES, DEFAULT_INCIDENT_RULES, type Actor, type FaultReport, type Incident, type IncidentInput, type IncidentStatus } from '../../contracts/incident.js';
 import { cancelClock, clockState, markBreached, newClock, restartClock, stopClock } from '../../contracts/sla-clock.js';
 
 /** Concierge itself, as the actor of what the clocks and the charger's reports do. */
@@ -6,7 +6,7 @@ export const system: Actor = { id: 'system', name: 'system', role: 'system' };
 
 /** A new incident: clocks started now, or at the first fault's time when the agreement allows a retroactive start. */
 export function openIncident(input: IncidentInput, ids: { id: string; workflowId: string; runId: string }, now: Date): Incident {
-  const terms = input.terms ?? DEFAULT_ENGINE_TERMS;
+  const terms = input.terms ?? DEFAULT_INCIDENT_RULES;
   const firstReported = input.faults?.[0]?.at ? new Date(input.faults[0].at) : null;
   const clockStart =
     terms.retroactiveStartUpToMs !== null && firstReported && firstReported < now
@@ -64,13 +64,13 @@ export class IncidentState {
   }
 
   /** Records a timeline entry; returns the revision that holds it. */
-  addStep(step: string, actor: Actor, note?: string | null, data: Record<string, unknown> | null = null): number {
+  record(step: string, actor: Actor, note?: string | null, data: Record<string, unknown> | null = null): number {
     this.incident.steps.push({ seq: this.incident.steps.length + 1, step, actor: actor.name, actorRole: actor.role, note: note ?? null, data, at: new Date().toISOString() });
     return this.changed();
   }
 
   addNote(actor: Actor, note: string | null | undefined): void {
-    if (note) this.addStep('note', actor, note);
+    if (note) this.record('note', actor, note);
   }
 
   /**
@@ -125,7 +125,7 @@ export class IncidentState {
       dueAt: null,
       checklist: incident.terms.checklist,
     });
-    this.addStep('task-created', system, null, { taskId: incident.tasks.at(-1)!.id });
+    this.record('task-created', system, null, { taskId: incident.tasks.at(-1)!.id });
   }
 
   /** The open task is done (a fix was reported). */
@@ -144,7 +144,7 @@ export class IncidentState {
     stopClock(incident.clocks.fix, new Date(now));
     incident.verification = { startedAt: new Date(now).toISOString(), endsAt: new Date(now + incident.terms.verificationWindowMs).toISOString() };
     this.setStatus('verifying');
-    this.addStep('verification-started', actor, null, { fixedBy: how, until: incident.verification.endsAt });
+    this.record('verification-started', actor, null, { fixedBy: how, until: incident.verification.endsAt });
   }
 
   /**
@@ -166,7 +166,7 @@ export class IncidentState {
     incident.verification = null;
     incident.resolvedAt = null;
     incident.outcome = null;
-    this.addStep(wasResolved ? 'reopened' : 'recurred', system, null, { cycle: incident.clocks.fix.cycles.length, fault: fault.errorCode });
+    this.record(wasResolved ? 'reopened' : 'recurred', system, null, { cycle: incident.clocks.fix.cycles.length, fault: fault.errorCode });
     this.reopenTask();
     this.openTask();
   }
@@ -192,21 +192,21 @@ export class IncidentState {
     }
     incident.outcome = outcome;
     this.setStatus(status);
-    this.addStep(status, actor, null, { outcome, response: clockState(incident.clocks.response, now), fix: clockState(incident.clocks.fix, now) });
+    this.record(status, actor, null, { outcome, response: clockState(incident.clocks.response, now), fix: clockState(incident.clocks.fix, now) });
   }
 
   /** A clock reached its deadline in its current cycle. */
   breached(name: 'response' | 'fix', deadline: Date): void {
     const clock = this.incident.clocks[name];
     markBreached(clock, deadline);
-    this.addStep(`${name}-breached`, system, null, { cycle: clock.cycles.length, deadline: deadline.toISOString() });
+    this.record(`${name}-breached`, system, null, { cycle: clock.cycles.length, deadline: deadline.toISOString() });
   }
 
   /** The database refused the projection for good: on record once; false when it already was. */
   degraded(cause: string): boolean {
     if (this.incident.degraded) return false;
     this.incident.degraded = { since: new Date().toISOString(), cause };
-    this.addStep('projection-degraded', system, null, { cause });
+    this.record('projection-degraded', system, null, { cause });
     return true;
   }
 

@@ -53,7 +53,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     signalsSeen.push(signal.eventId);
     if (signalsSeen.length > 500) signalsSeen.shift();
     lastReport = { signal, receivedAt: Date.now() };
-    state.addStep('charger-status', system, null, { kind: signal.kind, status: signal.status, reportedAt: signal.at });
+    state.record('charger-status', system, null, { kind: signal.kind, status: signal.status, reportedAt: signal.at });
     if (incident.status === 'verifying' && signal.kind === 'session-completed' && incident.verification && signal.at >= incident.verification.startedAt) {
       state.close('resolved', 'session-completed', system);
     }

@@ -1,10 +1,7 @@
-import { condition, defineQuery, defineSignal, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
-import type { ConnectivityActivities } from '../activities/connectivity.js';
-import type { ConnectivityChange, ConnectivityWatchInput } from '../contracts/connectivity.js';
-
-export const chargerDisconnected = defineSignal<[ConnectivityChange]>('disconnected');
-export const chargerConnected = defineSignal<[ConnectivityChange]>('connected');
-export const connectivityQuery = defineQuery<{ online: boolean; offlineSince: string | null; incidentRaised: boolean }>('connectivity');
+import { condition, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import type { ConnectivityActivities } from '../../activities/connectivity.js';
+import type { ConnectivityWatchInput } from '../../contracts/connectivity.js';
+import { chargerConnected, chargerDisconnected, connectivityQuery } from './messages.js';
 
 const { raiseOfflineFault } = proxyActivities<ConnectivityActivities>({
   startToCloseTimeout: '30 seconds',

@@ -1,6 +1,6 @@
 import { proxyActivities } from '@temporalio/workflow';
-import type { ChargerCommandActivities } from '../activities/charger-commands.js';
-import type { ChargerCommand } from '../ocpp/commands.js';
+import type { ChargerCommandActivities } from '../../activities/charger-commands.js';
+import type { ChargerCommand } from '../../ocpp/commands.js';
 
 export interface ChargerCommandInput extends ChargerCommand {
   /** The task queue of the gateway process that holds the charger's socket. */
