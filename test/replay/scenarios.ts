@@ -61,7 +61,7 @@ export const SCENARIOS: Record<string, (h: CapturedHistory) => boolean> = {
   'connectivity watch': (h) => h.workflowType === 'connectivityWatch',
   'connectivity watch that raised an offline fault': (h) => h.workflowType === 'connectivityWatch' && h.activities.has('raiseOfflineFault'),
   'charger command': (h) => h.workflowType === 'chargerCommand',
-  'projection saved by a scheduled activity (before projection-saved-locally)': (h) => h.activities.has('saveIncident'),
+  'projection saved by a scheduled activity (before any projection patch)': (h) => h.activities.has('saveIncident') && h.patches.size === 0,
   'projection saved by a local activity (projection-saved-locally, withdrawn)': (h) => h.localActivities.has('saveIncident'),
   'projection saved by a scheduled activity again (projection-saved-after-the-task)': (h) => h.patches.has('projection-saved-after-the-task') && h.activities.has('saveIncident'),
 };
