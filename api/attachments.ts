@@ -7,7 +7,7 @@ import type { Db } from '../db/connect.js';
 import { MAY } from '../contracts/roles.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
-import { unstorableCharacter } from '../contracts/storable-text.js';
+import { storableText, unstorableCharacter } from '../contracts/storable-text.js';
 import { invalidRequest, notFound, Problem, problemResponses, unstorable } from './problem.js';
 import { scoped } from './scope.js';
 
@@ -78,7 +78,7 @@ export function attachmentRoutes({ db, attachmentsDir }: ApiDeps) {
         .values({
           id: photoId,
           incidentId: id,
-          name: (photo.name || 'photo').slice(0, 200),
+          name: storableText((photo.name || 'photo').slice(0, 200)),
           contentType,
           sizeBytes: bytes.length,
           sha256: createHash('sha256').update(bytes).digest('hex'),

@@ -16,7 +16,7 @@ import { photosOf } from './attachments.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, forbidden, notFound, optionalBody, Problem, problemResponses } from './problem.js';
 import { chargerInScope, scoped } from './scope.js';
-import { text } from '../contracts/storable-text.js';
+import { storableText, text } from '../contracts/storable-text.js';
 
 const IncidentStatus = z.enum(INCIDENT_STATUSES);
 
@@ -206,7 +206,7 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
         status: 'Reported',
         errorCode: body.source === 'driver-report' ? 'DriverReport' : 'MaintenanceFinding',
         vendorErrorCode: null,
-        info: body.description.slice(0, 500),
+        info: storableText(body.description.slice(0, 500)),
         at: new Date().toISOString(),
       };
       const input = await incidentInputFor(

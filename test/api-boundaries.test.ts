@@ -116,6 +116,17 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
       expect(response.status).toBe(400);
       expect(((await response.json()) as { errors: unknown }).errors).toEqual([{ path: 'photo.filename', message: expect.stringContaining('U+0000') }]);
     });
+
+    it('cuts a long report or file name to its length without splitting a character in two', async () => {
+      // The cut (500 characters of a report's fault info, 200 of a file name) falls between the two halves of an emoji.
+      const id = await openIncident(`${'x'.repeat(499)}🔌 and more`);
+      const incident = (await admin().get(`/api/incidents/${id}`)).body;
+      expect(incident.degraded).toBeNull();
+      expect(incident.faults[0].info).toBe(`${'x'.repeat(499)}\uFFFD`);
+      const uploaded = await uploadPhoto(id, `${'p'.repeat(199)}🔌.png`);
+      expect(uploaded.status).toBe(201);
+      expect(((await uploaded.json()) as { name: string }).name).toBe(`${'p'.repeat(199)}\uFFFD`);
+    });
   });
 
   describe('a step sent again', () => {
