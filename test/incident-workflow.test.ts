@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
+import { WithStartWorkflowOperation, WorkflowUpdateFailedError, WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { DateTime } from 'luxon';
@@ -347,6 +347,23 @@ describe('incident engine (time-skipping)', () => {
     expect(incident.runId).toBe((await handle.describe()).runId);
     await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
     await handle.result();
+  });
+
+  it('a step that comes with the start and closes the incident leaves no work open', async () => {
+    const chargerId = uniqueId('CP');
+    const workflowId = `incident:${chargerId}:1`;
+    const input: IncidentInput = { chargerId, connectorId: 1, priority: 'P2', sla: { respondWithinMs: HOUR, fixWithinMs: 8 * HOUR }, agreement: null, faults: [fault(await env.currentTimeMs())], terms: { ...DEFAULT_INCIDENT_RULES, flappingWindowMs: 10 * MINUTE } };
+    started.push(workflowId);
+    // The start and the step in the same first workflow task: the step's handler runs before the work would begin.
+    const startOperation = new WithStartWorkflowOperation(incidentWorkflow, { workflowId, taskQueue, args: [input], workflowIdConflictPolicy: 'FAIL' });
+    const answered = await env.client.workflow.executeUpdateWithStart(resolve, { args: [{ actor: dispatcher }], startWorkflowOperation: startOperation });
+    expect(answered).toMatchObject({ status: 'resolved', outcome: 'closed-by-dispatcher' });
+    const handle = await startOperation.workflowHandle();
+    await env.sleep(MINUTE);
+    const incident = await query(handle);
+    expect(incident).toMatchObject({ status: 'resolved', outcome: 'closed-by-dispatcher', tasks: [] });
+    expect(await stepsOf(handle)).toEqual(['resolved']);
+    expect(await handle.result()).toMatchObject({ status: 'resolved' });
   });
 
   it('reopens a resolved incident when the fault returns within the flapping window', async () => {

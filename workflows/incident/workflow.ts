@@ -1,4 +1,4 @@
-import { allHandlersFinished, condition, continueAsNew, log, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
 import { ACTIVE_STATUSES, type FaultReport, type Incident, type IncidentInput } from '../../contracts/incident.js';
 import { Escalations } from './escalations.js';
 import { registerHumanSteps } from './human-steps.js';
@@ -7,6 +7,9 @@ import { ProjectionSaver } from './projection-saver.js';
 import { remoteFix, type LastReport } from './remote-fix.js';
 import { runSlaTimer } from './sla-timer.js';
 import { IncidentState, openIncident, system } from './state.js';
+
+/** A step taken in the same workflow task as the start (it closed the incident) leaves no work to open. */
+const NO_WORK_ONCE_CLOSED = 'no-work-once-closed';
 
 /**
  * One incident on one connector, the way the agreement says to run it:
@@ -65,8 +68,11 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
   saver.changed();
   void runSlaTimer(state, escalations, () => finished);
 
-  // The work: a remote fix first when the agreement allows it, else straight to the field crew.
-  if (!input.resume) {
+  // The work: a remote fix first when the agreement allows it, else straight to the field crew —
+  // unless a step that came with the start (cancel, resolve) closed it already. Runs from before
+  // this check (no marker) reopened the work there; `patched` is asked only in that rare case.
+  const closedAtStart = state.isClosed() && patched(NO_WORK_ONCE_CLOSED);
+  if (!input.resume && !closedAtStart) {
     if (incident.terms.remoteFix && incident.source === 'fault') {
       remoteFixRunning = true;
       await remoteFix(state, () => lastReport);
