@@ -3,9 +3,8 @@ import type { IncidentChange } from '../contracts/incident.js';
 
 /**
  * Writes the incident projection the API reads. Safe to run twice: older revisions never overwrite
- * newer ones, and a revision written again replaces what it wrote before. Runs that saved from a
- * local activity (`projection-saved-locally`, withdrawn) could write a revision whose workflow task
- * was then retried with other times; the retry's version, the one the history holds, wins.
+ * newer ones, and a revision written again (an attempt retried after a timeout) replaces what it
+ * wrote before, so the last attempt's version is the one shown.
  */
 export function createIncidentActivities(db: Db) {
   return {

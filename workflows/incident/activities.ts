@@ -1,4 +1,4 @@
-import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { ChargerCommandActivities } from '../../activities/charger-commands.js';
 import type { ChargerActivities } from '../../activities/chargers.js';
@@ -10,10 +10,12 @@ import type { NotificationActivities } from '../../contracts/notifications.js';
 
 const retry: RetryPolicy = { initialInterval: '1 second', maximumInterval: '1 minute' };
 
-/** The projection, as a scheduled activity: it runs once its workflow task is recorded, so it shows only durable state … */
+/**
+ * The projection, as a scheduled activity: it runs once its workflow task is recorded, so it shows
+ * only state the history holds. (A local activity would write before that; a worker killed in
+ * between would leave the database showing deadlines the retried task then moves.)
+ */
 export const { saveIncident } = proxyActivities<IncidentActivities>({ startToCloseTimeout: '30 seconds', retry });
-/** … and as a local activity, only for runs that carry `projection-saved-locally` (projection-saver.ts says why it was withdrawn). */
-export const { saveIncident: saveIncidentLocally } = proxyLocalActivities<IncidentActivities>({ startToCloseTimeout: '30 seconds', retry });
 
 export const { sendEscalation } = proxyActivities<NotificationActivities>({ startToCloseTimeout: '1 minute', retry });
 

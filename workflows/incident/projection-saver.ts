@@ -1,27 +1,16 @@
-import { condition, log, patched } from '@temporalio/workflow';
+import { condition, deprecatePatch, log } from '@temporalio/workflow';
 import type { Incident, IncidentChange } from '../../contracts/incident.js';
 import { clockState } from '../../contracts/sla-clock.js';
 import { DATABASE_REFUSED, storableCopy } from '../../contracts/storable-text.js';
-import { saveIncident, saveIncidentLocally } from './activities.js';
+import { saveIncident } from './activities.js';
 import { refusedFailure } from './failures.js';
 
 /**
- * How the projection is saved, by the patches a run carries:
- * - none: a scheduled activity (the first histories);
- * - `projection-saved-locally` only: a local activity. Withdrawn: a local activity writes before
- *   its workflow task is recorded, so a worker killed in between left the database showing
- *   deadlines that the retried task then moved (by the workflow task timeout, 10 s); the
- *   durability test caught it. Runs that carry this patch replay as they ran;
- * - `projection-saved-after-the-task`: a scheduled activity again, as every new run does: the
- *   projection only ever shows state the history holds.
+ * Main at baedf3f asked `patched()` under this id before every save (its other branch, a local
+ * activity, was withdrawn before it landed), so runs started there carry the marker. Deprecated:
+ * those runs replay, and new ones no longer depend on it. Remove once no such run is open.
  */
-const PROJECTION_SAVED_LOCALLY = 'projection-saved-locally';
 const PROJECTION_SAVED_AFTER_THE_TASK = 'projection-saved-after-the-task';
-
-function projectionSave() {
-  if (patched(PROJECTION_SAVED_AFTER_THE_TASK)) return saveIncident;
-  return patched(PROJECTION_SAVED_LOCALLY) ? saveIncidentLocally : saveIncident;
-}
 
 /**
  * Keeps the database projection in step with the workflow: one save at a time, newest state
@@ -88,9 +77,9 @@ export class ProjectionSaver {
         newSteps: steps.slice(this.savedSteps, stepCount),
       };
       const degraded = Boolean(this.incident.degraded);
-      const save = projectionSave();
+      deprecatePatch(PROJECTION_SAVED_AFTER_THE_TASK);
       try {
-        await save(degraded ? storableCopy(change) : change);
+        await saveIncident(degraded ? storableCopy(change) : change);
       } catch (error) {
         const refusal = refusedFailure(error, DATABASE_REFUSED);
         if (!refusal) throw error;
