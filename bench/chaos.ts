@@ -15,7 +15,7 @@ import { RawCharger } from '../simulator/raw-charger.js';
  * process (or, split, the gateway and worker processes) is killed with -9 at random moments and
  * started again. Afterwards every fault a charger got an answer for must be there exactly once,
  * every step that got a 2xx exactly once, every connector must have one incident, and no SLA
- * deadline may have moved. `npm run chaos -- --help`; test/chaos.test.ts runs a small one.
+ * deadline may have moved. `npm run chaos -- --help`; test/processes/chaos.test.ts runs a small one.
  */
 
 export interface ChaosOptions {

@@ -28,8 +28,8 @@ export class SimulatedCharger {
   private socket = 0;
   private idleWaiters: Array<() => void> = [];
   private timers = new Set<NodeJS.Timeout>();
-  /** Scenario steps (sessions, faults, availability) run one after another, so their messages never interleave. */
-  private steps: Promise<void> = Promise.resolve();
+  /** Scenes of the charger's life (a session, a fault, a change of availability) play one after another, so their messages never interleave. */
+  private scenes: Promise<void> = Promise.resolve();
   private bootReason: BootReason = 'PowerUp';
   /** How long to wait for calls in flight when stopping or rebooting. */
   private readonly patienceMs: number;
@@ -204,14 +204,14 @@ export class SimulatedCharger {
     const connector = free[Math.floor(this.options.random() * free.length)];
     if (!connector) return;
     connector.state = 'Charging';
-    this.step(async () => {
+    this.play(async () => {
       const idTag = `SIM${randomBytes(6).toString('hex').toUpperCase()}`;
       const powerW = [3_700, 7_400, 11_000, 22_000][Math.floor(this.options.random() * 4)]!;
       accrue(connector);
       if (!(await this.version.startTransaction(connector, idTag, powerW))) return this.abandonSession(connector);
       this.counters.sessions++;
       const [min, max] = this.options.sessionDurationMs;
-      connector.session!.timer = setTimeout(() => this.step(() => this.endSession(connector, 'Local')), min + this.options.random() * (max - min));
+      connector.session!.timer = setTimeout(() => this.play(() => this.endSession(connector, 'Local')), min + this.options.random() * (max - min));
     });
   }
 
@@ -238,13 +238,13 @@ export class SimulatedCharger {
     const candidates = this.connectors.filter((c) => c.state !== 'Faulted');
     const connector = candidates[Math.floor(this.options.random() * candidates.length)];
     if (!connector) return;
-    this.step(async () => {
+    this.play(async () => {
       if (connector.session) await this.endSession(connector, 'Other');
       connector.state = 'Faulted';
       if (await this.version.reportFault(connector)) this.counters.faults++;
       // Cleared even across a reconnect (not a periodic timer): the next boot reports whatever the connector is then.
       const [min, max] = this.options.faultDurationMs;
-      connector.clearTimer = setTimeout(() => this.step(() => this.clearFault(connector)), min + this.options.random() * (max - min));
+      connector.clearTimer = setTimeout(() => this.play(() => this.clearFault(connector)), min + this.options.random() * (max - min));
     });
   }
 
@@ -258,7 +258,7 @@ export class SimulatedCharger {
   private reboot(reason: ResetReason) {
     if (this.rebooting) return;
     this.rebooting = true;
-    this.step(async () => {
+    this.play(async () => {
       for (const connector of this.connectors) await this.endSession(connector, reason);
       await this.idle(this.patienceMs);
       await this.client.close({ code: 1000, reason: 'rebooting' });
@@ -271,7 +271,7 @@ export class SimulatedCharger {
   }
 
   private changeAvailability(connectorIds: number[], operative: boolean) {
-    this.step(async () => {
+    this.play(async () => {
       for (const connector of this.connectors.filter((c) => connectorIds.includes(c.id))) {
         if (operative && connector.state === 'Unavailable') connector.state = 'Available';
         else if (!operative && connector.state === 'Available') connector.state = 'Unavailable';
@@ -334,7 +334,7 @@ export class SimulatedCharger {
   private remoteStop(transactionId: unknown) {
     const connector = this.connectors.find((c) => c.session?.transactionId === transactionId);
     if (!connector) return { status: 'Rejected' };
-    this.step(() => this.endSession(connector, 'Remote'));
+    this.play(() => this.endSession(connector, 'Remote'));
     return { status: 'Accepted' };
   }
 
@@ -370,8 +370,8 @@ export class SimulatedCharger {
     return this.call(action, params).catch(() => false);
   }
 
-  private step(run: () => Promise<void>) {
-    this.steps = this.steps.then(run).catch((error: unknown) => this.noteError(`${this.id}: ${describe(error)}`));
+  private play(scene: () => Promise<void>) {
+    this.scenes = this.scenes.then(scene).catch((error: unknown) => this.noteError(`${this.id}: ${describe(error)}`));
   }
 
   private idle(timeoutMs: number): Promise<unknown> {

@@ -15,12 +15,12 @@ import { HISTORIES_DIR, readCaptured, SCENARIOS, type CapturedHistory } from './
 
 /** The suites whose runs hold the scenarios (the time-skipping engine, end to end, site, connectivity, commands, continue-as-new). */
 const DRIVERS = [
-  'test/incident-workflow.test.ts',
-  'test/incident-engine.test.ts',
-  'test/site-down.test.ts',
-  'test/connectivity.test.ts',
-  'test/charger-commands.test.ts',
-  'test/continue-as-new.test.ts',
+  'test/integration/incident-workflow.test.ts',
+  'test/e2e/incident-engine.test.ts',
+  'test/e2e/site-down.test.ts',
+  'test/e2e/connectivity.test.ts',
+  'test/e2e/charger-commands.test.ts',
+  'test/e2e/continue-as-new.test.ts',
 ];
 
 const given = process.argv[2];

@@ -1,0 +1,257 @@
+import { Client, Connection } from '@temporalio/client';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { issueToken } from '../../api/auth.js';
+import { incidentWorkflowId, type IncidentInput } from '../../contracts/incident.js';
+import { faultReported } from '../../workflows/incident/messages.js';
+import { incidentWorkflow } from '../../workflows/incident/workflow.js';
+import { ADMIN_TOKEN, apiClient, CHARGER_PASSWORD, eventually, uniqueId, useTestApp } from '../support/app.js';
+import { databaseKinds } from '../support/databases.js';
+
+const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+
+/**
+ * What a careless or hostile API client can send: text the database cannot store, bodies without
+ * end, ids of another tenant's chargers. Each is refused with a clear answer and changes nothing.
+ */
+describe.each(databaseKinds)('API boundaries on %s', (kind) => {
+  const concierge = useTestApp({ name: 'boundaries', database: kind });
+  const admin = () => concierge.admin;
+  const registerCharger = () => concierge.registerCharger();
+
+  /** A driver's report on a new charger; resolves once its incident can be read. */
+  async function openIncident(description: string) {
+    const chargerId = await registerCharger();
+    const reported = await admin().post('/api/incidents', { chargerId, connectorId: 1, description, reporter: { name: 'Driver' } });
+    expect(reported.status).toBe(202);
+    const id = reported.body.incidentId as string;
+    await eventually(async () => (await admin().get(`/api/incidents/${id}`)).status === 200, 10_000, 'the incident');
+    return id;
+  }
+
+  /** Uploads a small PNG to an incident under the given file name. */
+  function uploadPhoto(incidentId: string, fileName: string) {
+    const form = new FormData();
+    form.append('photo', new Blob([PNG], { type: 'image/png' }), fileName);
+    return fetch(`${concierge.url}/api/incidents/${incidentId}/photos`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
+  }
+
+  /** POSTs raw JSON text, so lone surrogates travel as the escapes a client would send. */
+  async function postRaw(route: string, json: string, token = ADMIN_TOKEN) {
+    const response = await fetch(`${concierge.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: json });
+    return { status: response.status, contentType: response.headers.get('content-type'), body: (await response.json()) as { detail: string; errors?: Array<{ path: string; message: string }> } };
+  }
+
+  describe('text the database cannot store', () => {
+    it('refuses a report whose description holds U+0000, naming the field, and opens nothing', async () => {
+      const chargerId = await registerCharger();
+      const answer = await admin().post('/api/incidents', { chargerId, connectorId: 1, description: 'cable\u0000cut', reporter: { name: 'Driver' } });
+      expect(answer.status).toBe(400);
+      expect(answer.contentType).toBe('application/problem+json');
+      expect(answer.body.errors).toEqual([{ path: 'description', message: expect.stringContaining('U+0000') }]);
+      expect((await admin().get(`/api/incidents?chargerId=${chargerId}`)).body.incidents).toEqual([]);
+    });
+
+    it('refuses lone surrogates anywhere in a JSON body, every one by its path', async () => {
+      const chargerId = await registerCharger();
+      const answer = await postRaw('/api/incidents', `{"chargerId":"${chargerId}","connectorId":1,"description":"bad \\ud800 text","reporter":{"name":"x\\udc00y"}}`);
+      expect(answer.status).toBe(400);
+      expect(answer.body.errors).toEqual([
+        { path: 'description', message: expect.stringContaining('U+D800') },
+        { path: 'reporter.name', message: expect.stringContaining('U+DC00') },
+      ]);
+      // A surrogate pair is a character like any other (U+1F50C, electric plug).
+      expect((await postRaw('/api/incidents', `{"chargerId":"${chargerId}","connectorId":1,"description":"plug \\ud83d\\udd0c broken","reporter":{"name":"Driver"}}`)).status).toBe(202);
+    });
+
+    it('refuses a step note with U+0000 at once, and the incident takes its next step', async () => {
+      const id = await openIncident('screen dark');
+      const refused = await admin().post(`/api/incidents/${id}/acknowledge`, { note: 'on\u0000it' });
+      expect(refused.status).toBe(400);
+      expect(refused.body.errors).toEqual([{ path: 'note', message: expect.stringContaining('U+0000') }]);
+      const acknowledged = await admin().post(`/api/incidents/${id}/acknowledge`, { note: 'on it' });
+      expect(acknowledged.status).toBe(200);
+      expect(acknowledged.body.status).toBe('acknowledged');
+      const acknowledgements = acknowledged.body.steps.filter((s: { step: string }) => s.step === 'acknowledged');
+      expect(acknowledgements.map((s: { note: string }) => s.note)).toEqual(['on it']);
+    });
+
+    it('refuses U+0000 in a query parameter or a path segment with 400, not a database error', async () => {
+      const query = await admin().get('/api/incidents?chargerId=CP%00X');
+      expect(query.status).toBe(400);
+      expect(query.body.errors).toEqual([{ path: 'chargerId', message: expect.stringContaining('U+0000') }]);
+      // A charger id is letters, digits, dots, dashes and underscores: the rule refuses it first.
+      const segment = await admin().get('/api/chargers/CP%00X');
+      expect(segment.status).toBe(400);
+      expect(segment.body.errors).toEqual([{ path: 'id', message: expect.any(String) }]);
+    });
+
+    it('refuses a photo whose file name holds U+0000', async () => {
+      const response = await uploadPhoto(await openIncident('broken latch'), 'latch\u0000.png');
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { errors: unknown }).errors).toEqual([{ path: 'photo.filename', message: expect.stringContaining('U+0000') }]);
+    });
+
+    it('cuts a long report or file name to its length without splitting a character in two', async () => {
+      // The cut (500 characters of a report's fault info, 200 of a file name) falls between the two halves of an emoji.
+      const id = await openIncident(`${'x'.repeat(499)}🔌 and more`);
+      const incident = (await admin().get(`/api/incidents/${id}`)).body;
+      expect(incident.degraded).toBeNull();
+      expect(incident.faults[0].info).toBe(`${'x'.repeat(499)}\uFFFD`);
+      const uploaded = await uploadPhoto(id, `${'p'.repeat(199)}🔌.png`);
+      expect(uploaded.status).toBe(201);
+      expect(((await uploaded.json()) as { name: string }).name).toBe(`${'p'.repeat(199)}\uFFFD`);
+    });
+  });
+
+  describe('a step sent again', () => {
+    it('is taken once when it carries the same Idempotency-Key: the retry gets the first answer, not 409', async () => {
+      const id = await openIncident('no display');
+      const acknowledge = () =>
+        fetch(`${concierge.url}/api/incidents/${id}/acknowledge`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json', 'idempotency-key': 'retry-1' }, body: JSON.stringify({ note: 'on it' }) });
+      expect((await acknowledge()).status).toBe(200);
+      expect((await acknowledge()).status).toBe(200);
+      // Without the key a second acknowledgement is refused: the incident is already acknowledged.
+      expect((await admin().post(`/api/incidents/${id}/acknowledge`, { note: 'again' })).status).toBe(409);
+      const steps = (await admin().get(`/api/incidents/${id}`)).body.steps.filter((s: { step: string }) => s.step === 'acknowledged');
+      expect(steps).toHaveLength(1);
+    });
+  });
+
+  describe('bodies are bounded before they are read', () => {
+    it('answers 413 problem+json to a JSON body over 1 MB, from the lowest-privilege token, declared or chunked', async () => {
+      const venue = await issueToken(concierge.db, 'venue', 'Front desk', { sites: ['alpina-kitzbuehel'] });
+      const big = JSON.stringify({ chargerId: 'CP-1', connectorId: 1, description: 'x'.repeat(2 * 1024 * 1024), reporter: { name: 'x' } });
+      const declared = await fetch(`${concierge.url}/api/incidents`, { method: 'POST', headers: { authorization: `Bearer ${venue}`, 'content-type': 'application/json' }, body: big });
+      expect(declared.status).toBe(413);
+      expect(declared.headers.get('content-type')).toBe('application/problem+json');
+      expect(((await declared.json()) as { detail: string }).detail).toContain('1048576 bytes');
+      // No content-length: the body arrives in chunks and is cut off once past the limit.
+      const chunks = new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 40; i++) controller.enqueue(new TextEncoder().encode('x'.repeat(64 * 1024)));
+          controller.close();
+        },
+      });
+      const chunked = await fetch(`${concierge.url}/api/incidents`, { method: 'POST', headers: { authorization: `Bearer ${venue}`, 'content-type': 'application/json' }, body: chunks, duplex: 'half' } as RequestInit);
+      expect(chunked.status).toBe(413);
+    });
+  });
+
+  describe('tenants stay apart', () => {
+    let alpinaDispatcher: ReturnType<typeof apiClient>;
+
+    beforeAll(async () => {
+      alpinaDispatcher = concierge.as((await admin().post('/api/tokens', { role: 'dispatcher', name: 'Alpina desk', scope: { agreements: ['hotel-alpina'] } })).body.token);
+    });
+
+    it('lets a scoped dispatcher register only chargers its agreements list; another tenant’s id is answered like an unknown one', async () => {
+      const foreign = await alpinaDispatcher.post('/api/chargers', { id: 'GM-LDS-01', password: CHARGER_PASSWORD });
+      const unknown = await alpinaDispatcher.post('/api/chargers', { id: 'NOBODY-01', password: CHARGER_PASSWORD });
+      expect([foreign.status, unknown.status]).toEqual([404, 404]);
+      expect(foreign.body.detail.replace('GM-LDS-01', 'ID')).toBe(unknown.body.detail.replace('NOBODY-01', 'ID'));
+      expect((await admin().get('/api/chargers/GM-LDS-01')).status).toBe(404); // nothing was registered
+      expect((await alpinaDispatcher.post('/api/chargers', { id: 'ALPINA-01', password: CHARGER_PASSWORD })).status).toBe(201);
+      expect((await alpinaDispatcher.post('/api/chargers', { id: 'ALPINA-01', password: CHARGER_PASSWORD })).status).toBe(409);
+    });
+
+    it('hides another tenant’s registered charger from a scoped dispatcher: show, commission, command and re-register all answer as for none', async () => {
+      expect((await admin().post('/api/chargers', { id: 'GM-LDS-02', password: CHARGER_PASSWORD, commissioned: false })).status).toBe(201);
+      expect((await alpinaDispatcher.get('/api/chargers/GM-LDS-02')).status).toBe(404);
+      expect((await alpinaDispatcher.post('/api/chargers/GM-LDS-02/commission')).status).toBe(404);
+      expect((await alpinaDispatcher.post('/api/chargers/GM-LDS-02/commands/Reset', { type: 'Soft' })).status).toBe(404);
+      expect((await alpinaDispatcher.post('/api/chargers', { id: 'GM-LDS-02', password: 'another-password-123' })).status).toBe(404);
+      expect((await admin().get('/api/chargers/GM-LDS-02')).body.state).toBe('pending');
+      // A venue sees its own site's chargers only, and registers none.
+      const alpinaVenue = concierge.as(await issueToken(concierge.db, 'venue', 'Alpina reception', { sites: ['alpina-kitzbuehel'] }));
+      expect((await alpinaVenue.get('/api/chargers/GM-LDS-02')).status).toBe(404);
+      expect((await alpinaVenue.get('/api/chargers/ALPINA-01')).status).toBe(200);
+      expect((await alpinaVenue.post('/api/chargers', { id: 'ALPINA-02', password: CHARGER_PASSWORD })).status).toBe(403);
+    });
+
+    it('lists to a scoped dispatcher only the token holders within its scope', async () => {
+      for (const [role, name, scope] of [
+        ['technician', 'Alpina tech', { agreements: ['hotel-alpina'] }],
+        ['technician', 'GreenMart tech', { agreements: ['greenmart-retail'] }],
+        ['venue', 'Alpina front desk', { sites: ['alpina-kitzbuehel'] }],
+        ['venue', 'GreenMart Leeds', { sites: ['greenmart-leeds'] }],
+        ['dispatcher', 'Everywhere desk', undefined],
+      ] as const) {
+        expect((await admin().post('/api/tokens', { role, name, scope })).status).toBe(201);
+      }
+      const seen = (await alpinaDispatcher.get('/api/tokens')).body.tokens.map((t: { name: string }) => t.name);
+      expect(seen).toEqual(expect.arrayContaining(['Alpina desk', 'Alpina tech', 'Alpina front desk']));
+      expect(seen).not.toEqual(expect.arrayContaining(['GreenMart tech']));
+      expect(seen.filter((n: string) => ['GreenMart tech', 'GreenMart Leeds', 'Everywhere desk', 'admin'].includes(n))).toEqual([]);
+      const everyone = (await admin().get('/api/tokens')).body.tokens.map((t: { name: string }) => t.name);
+      expect(everyone).toEqual(expect.arrayContaining(['GreenMart tech', 'GreenMart Leeds', 'Everywhere desk', 'Alpina tech']));
+    });
+  });
+
+  describe('served files and pages', () => {
+    it('serves photos with nosniff and a Content-Disposition of our own, and the docs page under a Content-Security-Policy', async () => {
+      const id = await openIncident('cracked housing');
+      const uploaded = (await (await uploadPhoto(id, '"; evil=".png')).json()) as { id: string };
+      const photo = await fetch(`${concierge.url}/api/incidents/${id}/photos/${uploaded.id}`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(photo.status).toBe(200);
+      expect(photo.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(photo.headers.get('content-disposition')).toBe(`inline; filename="${uploaded.id}.png"`);
+      const docs = await fetch(`${concierge.url}/docs`);
+      expect(docs.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(docs.headers.get('x-content-type-options')).toBe('nosniff');
+    });
+  });
+
+  describe('an activity the database refuses for good', () => {
+    it('does not wedge the incident: it opens degraded with the text replaced, is listed, alerts, and takes its next steps', async () => {
+      const chargerId = await registerCharger();
+      // Past the API's check, straight at the workflow and its projection activity, as a bug or a
+      // missed boundary would: a fault and a report whose texts the database cannot store.
+      const connection = await Connection.connect({ address: inject('temporalAddress') });
+      try {
+        const temporal = new Client({ connection });
+        const input: IncidentInput = {
+          chargerId,
+          connectorId: 1,
+          priority: 'P3',
+          sla: { respondWithinMs: 3_600_000, fixWithinMs: 28_800_000 },
+          agreement: null,
+          source: 'driver-report',
+          report: { description: 'sparks\u0000 from the plug', reporter: { name: 'Dri\ud800ver', contact: null } },
+        };
+        const fault = { eventId: `report:${uniqueId('r')}`, status: 'Reported', errorCode: 'DriverReport', vendorErrorCode: null, info: 'sparks\u0000', at: new Date().toISOString() };
+        await temporal.workflow.signalWithStart(incidentWorkflow, { workflowId: incidentWorkflowId(chargerId, 1), taskQueue: concierge.taskQueue, args: [input], signal: faultReported, signalArgs: [fault] });
+      } finally {
+        await connection.close();
+      }
+      const listed = await eventually(async () => (await admin().get(`/api/incidents?chargerId=${chargerId}`)).body.incidents[0], 15_000, 'the incident in the list');
+      expect(listed.degraded).toEqual({ since: expect.any(String), cause: expect.stringContaining('SQLSTATE') });
+      expect(listed.report).toEqual({ description: 'sparks\uFFFD from the plug', reporter: { name: 'Dri\uFFFDver', contact: null } });
+      expect(listed.faults).toEqual([expect.objectContaining({ errorCode: 'DriverReport', info: 'sparks\uFFFD' })]);
+      expect(listed.timeline.map((e: { what: string }) => e.what)).toContain('projection-degraded');
+
+      const metrics = await (await fetch(`${concierge.url}/metrics`)).text();
+      expect(metrics).toMatch(/^concierge_incidents_degraded 1$/m);
+
+      const acknowledged = await admin().post(`/api/incidents/${listed.id}/acknowledge`, { note: 'looking' });
+      expect(acknowledged.status).toBe(200);
+      expect(acknowledged.body.status).toBe('acknowledged');
+      const resolved = await admin().post(`/api/incidents/${listed.id}/resolve`);
+      expect(resolved.status).toBe(200);
+      expect(resolved.body.status).toBe('resolved');
+    });
+  });
+});
+
+describe('the bootstrap admin token', () => {
+  const concierge = useTestApp({ name: 'bootstrap' });
+
+  it('is recognised by what it is: rotating CONCIERGE_ADMIN_TOKEN leaves a person’s token named "admin" alone', async () => {
+    const person = (await concierge.admin.post('/api/tokens', { role: 'account-manager', name: 'admin' })).body.token as string;
+    const rotated = 'rotated-admin-token-0123456789';
+    await concierge.restart({ env: { CONCIERGE_ADMIN_TOKEN: rotated } });
+    expect((await concierge.as(person).get('/api/incidents')).status).toBe(200);
+    expect((await concierge.as(rotated).get('/api/incidents')).status).toBe(200);
+    expect((await concierge.as(ADMIN_TOKEN).get('/api/incidents')).status).toBe(401);
+  });
+});

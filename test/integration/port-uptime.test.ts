@@ -1,0 +1,79 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { outagesFromStatuses, outsideOperatingHours } from '../../contracts/port-outages.js';
+import { migrateToLatest, openDatabase } from '../../db/connect.js';
+
+const at = (iso: string) => new Date(iso);
+const period = { start: at('2026-05-01T00:00:00Z'), end: at('2026-06-01T00:00:00Z') };
+
+describe('outages from the status history', () => {
+  it('opens an outage at a down status and closes it at the next status that is not down', () => {
+    const outages = outagesFromStatuses(
+      [
+        { status: 'Faulted', at: at('2026-04-30T22:00:00Z') }, // before the period: the period starts down
+        { status: 'Faulted', at: at('2026-05-01T01:00:00Z') }, // a repeat does not split the outage
+        { status: 'Available', at: at('2026-05-01T02:00:00Z') },
+        { status: 'Charging', at: at('2026-05-03T10:00:00Z') },
+        { status: 'Unavailable', at: at('2026-05-10T10:00:00Z') },
+        { status: 'Faulted', at: at('2026-05-10T11:00:00Z') },
+        { status: 'Available', at: at('2026-05-10T12:30:00Z') },
+        { status: 'Faulted', at: at('2026-05-31T23:00:00Z') }, // still down at the end
+      ],
+      period,
+    );
+    expect(outages).toEqual([
+      { start: at('2026-05-01T00:00:00Z'), end: at('2026-05-01T02:00:00Z'), cause: 'fault' },
+      { start: at('2026-05-10T10:00:00Z'), end: at('2026-05-10T11:00:00Z'), cause: 'unknown' },
+      { start: at('2026-05-10T11:00:00Z'), end: at('2026-05-10T12:30:00Z'), cause: 'fault' },
+      { start: at('2026-05-31T23:00:00Z'), end: at('2026-06-01T00:00:00Z'), cause: 'fault' },
+    ]);
+  });
+
+  it('finds the part of an outage outside operating hours', () => {
+    const storeHours = { timeZone: 'Europe/London', weekly: { fri: [{ from: '07:00', to: '22:00' }], sat: [{ from: '07:00', to: '22:00' }] }, holidays: [] };
+    // Fri 15 May 20:00 BST → Sat 16 May 09:00 BST: closed 22:00–07:00.
+    const outside = outsideOperatingHours([{ start: at('2026-05-15T19:00:00Z'), end: at('2026-05-16T08:00:00Z'), cause: 'fault' }], storeHours);
+    expect(outside).toEqual([{ start: at('2026-05-15T21:00:00Z'), end: at('2026-05-16T06:00:00Z'), cause: 'outside-operating-hours' }]);
+  });
+});
+
+describe('concierge uptime', () => {
+  let dataDir: string;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-uptime-'));
+    const db = openDatabase({ pgliteDir: path.join(dataDir, 'pglite') });
+    await migrateToLatest(db);
+    const report = (connectorId: number, status: string, reportedAt: string) => ({ chargerId: 'GM-LDS-01', connectorId, status, errorCode: null, vendorErrorCode: null, info: null, reportedAt, protocol: 'ocpp1.6', payload: '{}' });
+    await db
+      .insertInto('statusLog')
+      .values([
+        report(1, 'Available', '2026-04-20T10:00:00Z'),
+        // 3 h down inside store hours (Tue 5 May 10:00–13:00 BST).
+        report(1, 'Faulted', '2026-05-05T09:00:00Z'),
+        report(1, 'Available', '2026-05-05T12:00:00Z'),
+        // The whole charger down overnight Fri 15 May 20:00 → Sat 16 May 09:00 BST: 13 h, of which 9 h closed.
+        report(0, 'Faulted', '2026-05-15T19:00:00Z'),
+        report(0, 'Available', '2026-05-16T08:00:00Z'),
+        // Another connector's fault does not count for connector 1.
+        report(2, 'Faulted', '2026-05-20T10:00:00Z'),
+      ])
+      .execute();
+    await db.destroy();
+  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+  it("computes a port's NEVI uptime from the status log, excluding hours the site is closed", async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'bin/concierge.ts', 'uptime', '--agreement', 'greenmart-retail', '--charger', 'GM-LDS-01', '--connector', '1', '--from', '2026-05-01T00:00:00+01:00', '--to', '2026-06-01T00:00:00+01:00'],
+      { cwd: path.resolve(import.meta.dirname, '../..'), env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' } },
+    );
+    // 31 days = 44,640 min; outage 3 h + 13 h = 960 min; excluded 9 h = 540 min; (44640 − 420) / 44640.
+    expect(JSON.parse(stdout)).toEqual({ periodMinutes: 44640, outageMinutes: 960, excludedMinutes: 540, uptimePercent: 99.06 });
+  });
+});

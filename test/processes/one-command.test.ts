@@ -1,0 +1,133 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, eventually, uniqueId } from '../support/app.js';
+import { freePort } from '../../testkit/ports.js';
+import { RawCharger } from '../../simulator/raw-charger.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
+const PASSWORD = 'correct-horse-battery';
+
+/**
+ * `concierge start` as a user runs it: its own Temporal dev server with SQLite under DATA_DIR,
+ * PGlite under DATA_DIR, one port. Stopped with Ctrl-C, killed with -9, started again.
+ */
+describe('concierge start on embedded defaults', () => {
+  let dataDir: string;
+  let env: NodeJS.ProcessEnv;
+  let url: string;
+  let temporalPort: number;
+  let running: { child: ChildProcess; output: () => string } | undefined;
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-cli-'));
+    const port = await freePort();
+    temporalPort = await freePort();
+    url = `http://127.0.0.1:${port}`;
+    env = {
+      ...process.env,
+      DATA_DIR: dataDir,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      TEMPORAL_DEV_PORT: String(temporalPort),
+      TEMPORAL_DEV_UI_PORT: String(await freePort()),
+      INCIDENT_RESPOND_WITHIN: '8s',
+      LOG_LEVEL: 'warn',
+    };
+    delete env.TEMPORAL_ADDRESS;
+    delete env.DATABASE_URL;
+    delete env.CONCIERGE_ADMIN_TOKEN;
+  });
+
+  afterAll(async () => {
+    if (running) await stop('SIGINT');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  async function start() {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'bin/concierge.ts', 'start'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    running = { child, output: () => output };
+    await eventually(async () => {
+      if (child.exitCode !== null) throw new Error(`concierge exited early:\n${output}`);
+      return (await fetch(`${url}/health`).catch(() => null))?.status === 200;
+    }, 90_000, 'GET /health to answer 200');
+    return running;
+  }
+
+  async function stop(signal: NodeJS.Signals): Promise<number | null> {
+    const { child } = running!;
+    running = undefined;
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill(signal);
+    return exited;
+  }
+
+  it('starts, shows its URLs and a one-time admin token, and opens an incident from a charger fault', { timeout: 240_000 }, async () => {
+    const first = await start();
+    const banner = first.output();
+    expect(banner).toContain(`API docs     http://localhost:${env.PORT}/docs`);
+    expect(banner).toContain(`OCPP         ws://localhost:${env.PORT}/ocpp/<chargerId>`);
+    expect(banner).toContain(`Temporal UI  http://127.0.0.1:${env.TEMPORAL_DEV_UI_PORT}`);
+    const token = /Admin API token .*: (cgt_\S+)/.exec(banner)?.[1];
+    expect(token).toBeDefined();
+    const api = apiClient(url, token);
+
+    const chargerId = uniqueId('CP');
+    expect((await api.post('/api/chargers', { id: chargerId, password: PASSWORD })).status).toBe(201);
+    const charger = await RawCharger.connect(url.replace('http', 'ws'), chargerId, PASSWORD);
+    await charger.call('BootNotification', { chargePointVendor: 'ABB', chargePointModel: 'Terra AC' });
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'InternalError', status: 'Faulted' });
+    const incident = await eventually(async () => (await api.get(`/api/incidents?chargerId=${chargerId}`)).body.incidents[0], 5_000, 'the incident');
+    expect(incident).toMatchObject({ status: 'opened', sla: { responseBreached: false } });
+    await charger.close();
+
+    // Ctrl-C: everything stops cleanly, the Temporal dev server included.
+    expect(await stop('SIGINT')).toBe(0);
+    expect(await portOpen(temporalPort)).toBe(false);
+    expect(existsSync(path.join(dataDir, 'temporal.sqlite'))).toBe(true);
+
+    // Started again on the same DATA_DIR: no new token, the incident is there, its timer still runs.
+    const second = await start();
+    expect(second.output()).not.toContain('Admin API token');
+    expect((await api.get(`/api/incidents/${incident.id}`)).body.status).toBe('opened');
+    const breached = await eventually(async () => {
+      const { body } = await api.get(`/api/incidents/${incident.id}`);
+      return body.sla.responseBreached ? body : undefined;
+    }, 20_000, 'the response breach after restart');
+    expect(breached.steps.map((s: { step: string }) => s.step)).toEqual(['task-created', 'response-breached']);
+
+    // kill -9 leaves the Temporal dev server orphaned; the next start replaces it and nothing is lost.
+    const sameCharger = await RawCharger.connect(url.replace('http', 'ws'), chargerId, PASSWORD);
+    await sameCharger.call('StatusNotification', { connectorId: 2, errorCode: 'GroundFailure', status: 'Faulted' });
+    await eventually(async () => (await api.get(`/api/incidents?chargerId=${chargerId}`)).body.incidents.length === 2, 5_000, 'second incident');
+    await stop('SIGKILL');
+    await start();
+    const incidents = (await api.get(`/api/incidents?chargerId=${chargerId}`)).body.incidents;
+    expect(incidents.map((i: { connectorId: number; status: string }) => [i.connectorId, i.status]).sort()).toEqual([
+      [1, 'opened'],
+      [2, 'opened'],
+    ]);
+    const charger2 = (await api.get(`/api/chargers/${chargerId}`)).body;
+    expect(charger2.connected).toBe(false);
+    const acknowledged = await api.post(`/api/incidents/${incidents[0].id}/acknowledge`, {});
+    expect(acknowledged.status).toBe(200);
+    expect(await stop('SIGTERM')).toBe(0);
+  });
+});
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
