@@ -1,5 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -119,7 +119,50 @@ describe('concierge start on embedded defaults', () => {
     expect(acknowledged.status).toBe(200);
     expect(await stop('SIGTERM')).toBe(0);
   });
+
+  // Service managers and containers stop a service by signalling its PID: here npm's, which runs
+  // `npm start`, not the process group a Ctrl-C reaches.
+  it.each<NodeJS.Signals>(['SIGTERM', 'SIGINT'])('`npm start` stops everything it started, Temporal dev server included, on %s to npm’s PID alone', { timeout: 120_000 }, async (signal) => {
+    const npmEnv = Object.fromEntries(Object.entries(env).filter(([key]) => !key.startsWith('npm_')));
+    const npm = spawn('npm', ['start'], { cwd: root, env: npmEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    npm.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    npm.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const exited = new Promise<void>((resolve) => npm.once('exit', () => resolve()));
+    await eventually(async () => {
+      if (npm.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+      return (await fetch(`${url}/health`).catch(() => null))?.status === 200;
+    }, 90_000, 'GET /health to answer 200');
+    const [concierge] = childPids(npm.pid!);
+    const temporal = Number(readFileSync(path.join(dataDir, 'temporal.sqlite.pid'), 'utf8'));
+    expect(readFileSync(`/proc/${concierge}/cmdline`, 'utf8')).toContain('bin/concierge.ts');
+    expect(alive(temporal)).toBe(true);
+
+    try {
+      process.kill(npm.pid!, signal);
+      await eventually(async () => !alive(concierge!) && !alive(temporal), 20_000, `Concierge (${concierge}) and its Temporal dev server (${temporal}) to exit`);
+      await exited;
+    } finally {
+      for (const pid of [npm.pid!, concierge!, temporal]) if (alive(pid)) process.kill(pid, 'SIGKILL'); // so a failure leaves nothing running
+    }
+    expect(await portOpen(temporalPort)).toBe(false);
+    expect((await fetch(`${url}/health`).catch(() => null))?.status).toBeUndefined();
+  });
 });
+
+/** The PIDs of a process's children. */
+function childPids(pid: number): number[] {
+  return execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').filter(Boolean).map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return !readFileSync(`/proc/${pid}/stat`, 'utf8').includes(') Z '); // a zombie has exited
+  } catch {
+    return false;
+  }
+}
 
 function portOpen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
