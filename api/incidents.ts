@@ -71,6 +71,14 @@ const IncidentSchema = z
     outcome: z.string().nullable(),
     assignee: Person.nullable(),
     rootCause: z.object({ cause: z.string(), evidence: z.string().nullable() }).nullable(),
+    verification: z
+      .object({ startedAt: z.string(), endsAt: z.string() })
+      .nullable()
+      .meta({ description: 'verifying: the connector must stay healthy until endsAt (or complete a session)' }),
+    awaitingHealthy: z
+      .object({ since: z.string(), until: z.string() })
+      .nullable()
+      .meta({ description: 'fixed, but the connector has not reported healthy since: verification starts when it does; at `until` the fix has not taken' }),
     report: z.object({ description: z.string(), reporter: z.object({ name: z.string(), contact: z.string().nullable() }) }).nullable(),
     faults: z.array(
       z.object({
@@ -249,10 +257,11 @@ export function incidentRoutes({ db, temporal, taskQueue, incidentSla }: ApiDeps
 export async function takeStep(db: Db, temporal: Client, incidentId: string, name: StepName, stepRequest: StepRequest & { photoIds?: string[] }, scope: TokenScope | null, idempotencyKey?: string): Promise<void> {
   const row = await scoped(db.selectFrom('incidents').select(['workflowId', 'status']), 'incidents', stepRequest.actor, scope).where('id', '=', incidentId).executeTakeFirst();
   if (!row) throw notFound('incident');
-  // Uploaded photos travel to the workflow as their facts (name, type, size, id), not their bytes.
-  const { photoIds, ...fields } = stepRequest as StepRequest & { photoIds?: string[]; photos?: PhotoFacts[] };
-  const request = { ...fields, incidentId };
-  if (photoIds?.length) request.photos = [...(request.photos ?? []), ...(await photosOf(db, incidentId, photoIds))];
+  // Uploaded photos travel to the workflow as their facts (id, name, type, size), not their bytes;
+  // the body names them by upload id only.
+  const { photoIds, ...fields } = stepRequest as StepRequest & { photoIds?: string[] };
+  const request: StepRequest & { incidentId: string; photos?: PhotoFacts[] } = { ...fields, incidentId };
+  if (photoIds?.length) request.photos = await photosOf(db, incidentId, photoIds);
   const update = stepUpdates[name] as UpdateDefinition<Incident, [StepRequest]>;
   try {
     // The workflow's current run, not the run id in the projection: after continue-as-new that id
@@ -325,6 +334,8 @@ async function withDetails(db: Db, rows: IncidentRow[]): Promise<IncidentView[]>
       outcome: state?.outcome ?? null,
       assignee: state?.assignee ?? null,
       rootCause: state?.rootCause ?? null,
+      verification: state?.verification ?? null,
+      awaitingHealthy: state?.awaitingHealthy ? { since: state.awaitingHealthy.since, until: state.awaitingHealthy.until } : null,
       report: state?.report ?? null,
       faults: myFaults,
       sla: {

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Command, Option } from 'commander';
+import { DEFAULT_INCIDENT_RULES } from '../contracts/incident.js';
 import { createLogger } from '../platform/log.js';
 import { startTemporalDevServer } from '../runtime/temporal-dev-server.js';
 import { freePort } from '../testkit/ports.js';
@@ -56,6 +57,9 @@ const STEPS = [
   { step: 'diagnose', by: 'technician', recorded: 'diagnosed' },
   { step: 'fix', by: 'technician', recorded: 'fixed' },
 ] as const;
+
+/** A technician's fix answers the checklist (no agreement covers the run's chargers: the default one). */
+const ANSWERED_CHECKLIST = Object.fromEntries(DEFAULT_INCIDENT_RULES.checklist.map((item) => [item, true]));
 
 /** A small seeded generator (mulberry32): the same seed kills at the same moments. */
 function random(seed: number) {
@@ -197,7 +201,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       });
       for (const { step, by, recorded } of STEPS) {
         if (step === 'accept') await reportFault(chargerId, 'HighTemperature', 100); // a second occurrence mid-way
-        const body = step === 'assign' ? { technician: { id: technician.body.id, name: 'Chaos technician' } } : step === 'diagnose' ? { rootCause: 'hardware' } : {};
+        const body = step === 'assign' ? { technician: { id: technician.body.id, name: 'Chaos technician' } } : step === 'diagnose' ? { rootCause: 'hardware' } : step === 'fix' ? { checklist: ANSWERED_CHECKLIST } : {};
         // One key for the step and all its retries: a retry after a lost answer is the same step.
         const answer = await persistent('POST', `/api/incidents/${incident.id}/${step}`, tokens[by], body, { 'idempotency-key': randomUUID() });
         if (answer.attempts > 1) retriedSteps++;

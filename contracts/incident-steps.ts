@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ACTIVE_STATUSES, MAX_PHOTO_BYTES, ROOT_CAUSES, type IncidentStatus } from './incident.js';
+import { ACTIVE_STATUSES, ROOT_CAUSES, type IncidentStatus } from './incident.js';
 import { DESK, FIELD, STAFF, type ActorRole } from './roles.js';
 import { PAUSE_REASONS } from './sla-clock.js';
 import { text } from './storable-text.js';
@@ -25,7 +25,6 @@ export interface HumanStep {
 }
 
 const Note = text().max(2000).optional();
-const Photo = z.object({ name: text().min(1).max(200), contentType: text().min(1).max(100), sizeBytes: z.number().int().min(0).max(MAX_PHOTO_BYTES, `a photo may be at most ${MAX_PHOTO_BYTES} bytes`) });
 
 /**
  * A reason: no U+0000 (like all free text) and some character that String.prototype.trim keeps.
@@ -91,13 +90,17 @@ export const HUMAN_STEPS = {
     roles: STAFF,
     from: ['acknowledged', 'opened', 'dispatched', 'accepted', 'on-site'],
     records: 'fixed',
-    summary: 'Fixed: stops the fix clock; verification starts',
+    summary: 'Fixed: verification starts once the connector reports healthy (the fix clock stops then)',
     request: z.object({
       note: Note,
       partsUsed: z.array(text().min(1).max(200)).max(50).optional(),
-      checklist: z.record(text().max(500), z.union([z.boolean(), text().max(500)])).optional(),
-      photoIds: z.array(z.uuid()).max(20).optional().meta({ description: 'photos uploaded to the incident (POST /api/incidents/:id/photos)' }),
-      photos: z.array(Photo).max(20).optional(),
+      checklist: z
+        .record(text().max(500), z.union([z.boolean(), text().max(500)]))
+        .optional()
+        .meta({ description: "the agreement's checklist, every item answered (true/false or text); required when a technician fixes" }),
+      photoIds: z.array(z.uuid()).max(20).optional().meta({ description: 'photos uploaded to the incident (POST /api/incidents/{id}/photos)' }),
+      // Photos are referenced by upload id only: the API turns photoIds into what it knows of each upload.
+      photos: z.never({ error: 'photos are referenced by upload id: upload each one (POST /api/incidents/{id}/photos) and send the ids as photoIds' }).optional(),
     }),
   },
   pause: {

@@ -17,6 +17,9 @@ import type { SlaTargets } from './sla.js';
 export const INCIDENT_STATUSES = ['opened', 'acknowledged', 'remote-fix', 'dispatched', 'accepted', 'on-site', 'verifying', 'resolved', 'cancelled'] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 export const CLOSED_STATUSES: readonly IncidentStatus[] = ['resolved', 'cancelled'];
+
+/** Charger statuses that say a connector (or, for connector 0, the charger) works; `Online` is a charger back after being offline. */
+export const HEALTHY_STATUSES: ReadonlySet<string> = new Set(['Available', 'Preparing', 'Charging', 'SuspendedEV', 'SuspendedEVSE', 'Finishing', 'Occupied', 'Reserved', 'Online']);
 /** Being worked on: not yet fixed (verifying) or closed. */
 export const ACTIVE_STATUSES: readonly IncidentStatus[] = ['opened', 'acknowledged', 'remote-fix', 'dispatched', 'accepted', 'on-site'];
 
@@ -202,6 +205,14 @@ export interface Incident {
   assignee: { id: string; name: string } | null;
   rootCause: { cause: RootCause; evidence: string | null } | null;
   verification: { startedAt: string; endsAt: string } | null;
+  /**
+   * Whether the charger's latest word on the connector says it works: a fault or a status outside
+   * HEALTHY_STATUSES says not; a healthy status, a reconnect or a completed session says so.
+   * Absent in runs from before it was kept (taken as healthy).
+   */
+  connectorHealthy?: boolean;
+  /** Fixed, but the connector does not report healthy yet: verification starts when it does, or at `until` the fix has not taken. */
+  awaitingHealthy?: { fixedBy: string; since: string; until: string } | null;
   remoteFix: RemoteFixAttempt[];
   tasks: Task[];
   /** Escalation notices sent, by key. */

@@ -92,19 +92,28 @@ describe('incident engine end to end', () => {
     expect((await tom.get('/api/tasks?view=mine')).body.tasks.map((t: { id: string }) => t.id)).toEqual([task.id]);
     expect((await tom.post(`/api/incidents/${opened.id}/arrive`, { note: 'on site' })).status).toBe(200);
     expect((await tom.post(`/api/incidents/${opened.id}/diagnose`, { rootCause: 'hardware', evidence: 'controller board LED code 7' })).status).toBe(200);
-    const badPhoto = await tom.post(`/api/tasks/${task.id}/complete`, { photos: [{ name: 'big.jpg', contentType: 'image/jpeg', sizeBytes: 50_000_000 }] });
-    expect(badPhoto.status).toBe(400);
-    expect(badPhoto.body.detail).toContain('at most');
-    const done = await tom.post(`/api/tasks/${task.id}/complete`, { partsUsed: ['controller board'], checklist: { 'Test charge completed': true }, note: 'replaced board' });
+    const notUploaded = await tom.post(`/api/tasks/${task.id}/complete`, { photos: [{ name: 'big.jpg', contentType: 'image/jpeg', sizeBytes: 50_000_000 }] });
+    expect(notUploaded.status).toBe(400);
+    expect(JSON.stringify(notUploaded.body)).toContain('referenced by upload id');
+    const answered = Object.fromEntries((task.checklist as string[]).map((item) => [item, true]));
+    const [firstItem] = task.checklist as string[];
+    const halfAnswered = await tom.post(`/api/tasks/${task.id}/complete`, { checklist: { [firstItem!]: true } });
+    expect(halfAnswered.status).toBe(400);
+    expect(halfAnswered.body.detail).toContain('unanswered');
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' }); // the new board boots
+    await eventually(async () => (await incident(opened.id)).steps.some((s: { step: string; data: { status?: string } | null }) => s.step === 'charger-status' && s.data?.status === 'Available'), 10_000, 'the Available report');
+    const done = await tom.post(`/api/tasks/${task.id}/complete`, { partsUsed: ['controller board'], checklist: answered, note: 'replaced board' });
     expect(done.body).toMatchObject({ status: 'done' });
-    expect((await incident(opened.id)).status).toBe('verifying');
+    expect((await incident(opened.id)).verification).toMatchObject({ startedAt: expect.any(String) });
 
     // The fault comes back during verification: the same incident, fixing again, cycle 2.
     await charger.call('StatusNotification', { connectorId: 1, errorCode: 'InternalError', status: 'Faulted' });
     const again = await until(opened.id, (i) => i.status === 'dispatched', 'the recurrence');
     expect(again.sla).toMatchObject({ cycle: 2, fix: { cycle: 2, running: true } });
     expect((await tom.get('/api/tasks?view=mine')).body.tasks.map((t: { id: string }) => t.id)).toEqual([task.id]);
-    await tom.post(`/api/tasks/${task.id}/complete`, { note: 'reseated the connector cable too' });
+    // Completed while it still reports Faulted: verification waits for the Available that follows.
+    await tom.post(`/api/tasks/${task.id}/complete`, { note: 'reseated the connector cable too', checklist: answered });
+    expect((await incident(opened.id)).steps.at(-1).step).toBe('verification-waiting');
     await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
     const resolved = await until(opened.id, (i) => i.status === 'resolved', 'resolution');
     expect(resolved).toMatchObject({ outcome: 'verified', rootCause: { cause: 'hardware' }, assignee: { name: 'Tom Technician' } });

@@ -47,6 +47,9 @@ const officeHours: BusinessCalendar = {
   holidays: [],
 };
 
+/** Every item of the default checklist answered, as a technician's fix must. */
+const CHECKLIST = Object.fromEntries(DEFAULT_INCIDENT_RULES.checklist.map((item) => [item, true]));
+
 let eventCounter = 0;
 const fault = (at: number, errorCode = 'GroundFailure'): FaultReport => ({ eventId: `e${++eventCounter}`, status: 'Faulted', errorCode, vendorErrorCode: null, info: null, at: new Date(at).toISOString() });
 
@@ -105,6 +108,9 @@ describe('incident engine (time-skipping)', () => {
   }
 
   const query = (handle: WorkflowHandle<typeof incidentWorkflow>) => handle.query(incidentQuery);
+  /** The charger reports the connector's status (Available: it works again). */
+  const reports = async (handle: WorkflowHandle<typeof incidentWorkflow>, status = 'Available') =>
+    handle.signal(chargerReported, { eventId: `r${++eventCounter}`, kind: 'status', status, at: new Date(await env.currentTimeMs()).toISOString() });
   const stepsOf = async (handle: WorkflowHandle<typeof incidentWorkflow>) => (await query(handle)).steps.map((s) => s.step).filter((s) => s !== 'charger-status');
   const refusal = (error: unknown) => (error as WorkflowUpdateFailedError).cause;
   /** Skips the test server's clock forward to a local wall time. */
@@ -149,10 +155,11 @@ describe('incident engine (time-skipping)', () => {
     await env.sleep(40 * MINUTE);
     await handle.executeUpdate(arrive, { args: [{ actor: technician, note: 'gate code from reception' }] });
     await handle.executeUpdate(diagnose, { args: [{ actor: technician, rootCause: 'hardware', evidence: 'RCD trips at 6 mA' }] });
-    const badPhoto = await handle.executeUpdate(fix, { args: [{ actor: technician, photos: [{ name: 'x.exe', contentType: 'application/x-msdownload', sizeBytes: 10 }] }] }).catch((e: unknown) => e);
+    const badPhoto = await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: CHECKLIST, photos: [{ id: 'p0', name: 'x.exe', contentType: 'application/x-msdownload', sizeBytes: 10 }] }] }).catch((e: unknown) => e);
     expect(refusal(badPhoto)).toMatchObject({ type: 'InvalidRequest' });
+    await reports(handle, 'Available'); // the repaired connector reports in
     const fixed = await handle.executeUpdate(fix, {
-      args: [{ actor: technician, partsUsed: ['RCD type B'], checklist: { 'Test charge completed': true }, photos: [{ name: 'after.jpg', contentType: 'image/jpeg', sizeBytes: 2_000_000 }] }],
+      args: [{ actor: technician, partsUsed: ['RCD type B'], checklist: CHECKLIST, photos: [{ id: 'p1', name: 'after.jpg', contentType: 'image/jpeg', sizeBytes: 2_000_000 }] }],
     });
     expect(fixed).toMatchObject({ status: 'verifying', rootCause: { cause: 'hardware', evidence: 'RCD trips at 6 mA' } });
     expect(fixed.tasks).toEqual([expect.objectContaining({ status: 'done', assignee: { id: 't1', name: 'Tom Technician' } })]);
@@ -169,7 +176,8 @@ describe('incident engine (time-skipping)', () => {
     const handle = await open({ fixWithinMs: 2 * HOUR });
     await handle.executeUpdate(assign, { args: [{ actor: dispatcher, technician }] });
     await env.sleep(3 * HOUR); // the first cycle breaches
-    await handle.executeUpdate(fix, { args: [{ actor: technician }] });
+    await reports(handle, 'Available');
+    await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: CHECKLIST }] });
     await env.sleep(5 * MINUTE);
     await handle.signal(faultReported, fault(await env.currentTimeMs(), 'GroundFailure'));
     const again = await query(handle);
@@ -179,7 +187,8 @@ describe('incident engine (time-skipping)', () => {
     expect(fixClock).toMatchObject({ cycle: 2, breached: false, everBreached: true, running: true });
     expect(fixClock.remainingMs).toBeGreaterThan(2 * HOUR - MINUTE);
     expect(await stepsOf(handle)).toContain('recurred');
-    await handle.executeUpdate(fix, { args: [{ actor: technician }] });
+    await reports(handle, 'Available');
+    await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: CHECKLIST }] });
     await env.sleep(31 * MINUTE);
     expect((await query(handle)).status).toBe('resolved');
     await env.sleep(11 * MINUTE);
@@ -193,7 +202,8 @@ describe('incident engine (time-skipping)', () => {
     await handle.executeUpdate(assign, { args: [{ actor: dispatcher, technician }] });
     const receivedBeforeTheFix = new Date((await env.currentTimeMs()) - MINUTE).toISOString();
     await env.sleep(10 * MINUTE);
-    await handle.executeUpdate(fix, { args: [{ actor: technician }] });
+    await reports(handle, 'Available');
+    await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: CHECKLIST }] });
     await handle.signal(faultReported, { ...fault(await env.currentTimeMs(), 'HighTemperature'), receivedAt: receivedBeforeTheFix });
     const after = await query(handle);
     expect(after.status).toBe('verifying');
@@ -203,6 +213,77 @@ describe('incident engine (time-skipping)', () => {
     await handle.signal(faultReported, { ...fault(await env.currentTimeMs(), 'GroundFailure'), receivedAt: new Date(await env.currentTimeMs()).toISOString() });
     expect((await query(handle)).status).toBe('dispatched');
     expect(await stepsOf(handle)).toContain('recurred');
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test over' }] });
+    await handle.result();
+  });
+
+  it('a fix on a connector that still reports Faulted waits for it to report healthy: verification and the fix clock’s stop come then', async () => {
+    const handle = await open();
+    await handle.executeUpdate(assign, { args: [{ actor: dispatcher, technician }] });
+    const fixed = await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: CHECKLIST }] });
+    expect(fixed).toMatchObject({ status: 'verifying', verification: null, awaitingHealthy: { fixedBy: 'on-site' } });
+    expect(clockState(fixed.clocks.fix, new Date(await env.currentTimeMs()))).toMatchObject({ running: true, stopped: false });
+    await env.sleep(10 * MINUTE);
+    expect((await query(handle)).status).toBe('verifying'); // not resolved: nothing said it works
+    await reports(handle, 'Available');
+    const healthyAt = await env.currentTimeMs();
+    const verifying = await query(handle);
+    expect(verifying).toMatchObject({ status: 'verifying', awaitingHealthy: null, verification: { startedAt: expect.any(String) } });
+    expect(Math.abs(Date.parse(verifying.verification!.startedAt) - healthyAt)).toBeLessThan(MINUTE);
+    expect(clockState(verifying.clocks.fix, new Date(healthyAt)).stopped).toBe(true);
+    await env.sleep(31 * MINUTE);
+    expect(await query(handle)).toMatchObject({ status: 'resolved', outcome: 'verified' });
+    expect(await stepsOf(handle)).toEqual(['task-created', 'assigned', 'fixed', 'verification-waiting', 'verification-started', 'resolved']);
+    await env.sleep(11 * MINUTE);
+    await handle.result();
+  });
+
+  it('a fix the connector never confirms within the verification window has not taken: back to the technician, the fix clock still running', async () => {
+    const handle = await open();
+    await handle.executeUpdate(assign, { args: [{ actor: dispatcher, technician }] });
+    await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: CHECKLIST }] });
+    await env.sleep(31 * MINUTE);
+    const back = await query(handle);
+    expect(back).toMatchObject({ status: 'dispatched', awaitingHealthy: null, verification: null, resolvedAt: null });
+    expect(back.tasks.at(-1)).toMatchObject({ status: 'claimed', assignee: { id: 't1' } });
+    expect(clockState(back.clocks.fix, new Date(await env.currentTimeMs()))).toMatchObject({ cycle: 1, running: true });
+    expect(await stepsOf(handle)).toEqual(['task-created', 'assigned', 'fixed', 'verification-waiting', 'fix-not-taken']);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test over' }] });
+    await handle.result();
+  });
+
+  it('verification ends resolved only if the connector still works: Unavailable at the end sends it back as a new cycle', async () => {
+    const handle = await open();
+    await handle.executeUpdate(assign, { args: [{ actor: dispatcher, technician }] });
+    await reports(handle, 'Available');
+    await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: CHECKLIST }] });
+    await env.sleep(5 * MINUTE);
+    await reports(handle, 'Unavailable'); // no fault, but it does not work
+    await env.sleep(26 * MINUTE);
+    const back = await query(handle);
+    expect(back).toMatchObject({ status: 'dispatched', verification: null, resolvedAt: null });
+    expect(clockState(back.clocks.fix, new Date(await env.currentTimeMs()))).toMatchObject({ cycle: 2, running: true });
+    expect((await stepsOf(handle)).slice(-3)).toEqual(['fixed', 'verification-started', 'fix-not-taken']);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test over' }] });
+    await handle.result();
+  });
+
+  it('refuses a fix by a technician not working the incident, one without every checklist item answered, and photos that were not uploaded; records nothing', async () => {
+    const handle = await open();
+    const unassigned = await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: CHECKLIST }] }).catch((e: unknown) => e);
+    expect(refusal(unassigned)).toMatchObject({ type: 'Forbidden', message: 'the task is not assigned to you; claim it first' });
+    await handle.executeUpdate(assign, { args: [{ actor: dispatcher, technician }] });
+    const notTheirs = await handle.executeUpdate(fix, { args: [{ actor: otherTechnician, checklist: CHECKLIST }] }).catch((e: unknown) => e);
+    expect(refusal(notTheirs)).toMatchObject({ type: 'Forbidden', message: 'the task is assigned to Tom Technician' });
+    const [first, second] = DEFAULT_INCIDENT_RULES.checklist;
+    const halfAnswered = await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: { [first!]: true, [second!]: '  ' } }] }).catch((e: unknown) => e);
+    expect(refusal(halfAnswered)).toMatchObject({ type: 'InvalidRequest', message: expect.stringContaining(`unanswered: ${second}`) });
+    const notUploaded = await handle.executeUpdate(fix, { args: [{ actor: technician, checklist: CHECKLIST, photos: [{ name: 'after.jpg', contentType: 'image/jpeg', sizeBytes: 1_000 }] }] }).catch((e: unknown) => e);
+    expect(refusal(notUploaded)).toMatchObject({ type: 'InvalidRequest', message: expect.stringContaining('referenced by upload id') });
+    expect(await stepsOf(handle)).toEqual(['task-created', 'assigned']);
+    // The desk may record a fix made from afar (the venue power-cycled it), without the on-site checklist.
+    await reports(handle, 'Available');
+    expect(await handle.executeUpdate(fix, { args: [{ actor: dispatcher, note: 'venue power-cycled the unit' }] })).toMatchObject({ status: 'verifying' });
     await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test over' }] });
     await handle.result();
   });

@@ -1,10 +1,11 @@
-import { setHandler } from '@temporalio/workflow';
+import { patched, setHandler } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import { HUMAN_STEPS, type HumanStepName } from '../../contracts/incident-steps.js';
 import { MAX_PHOTO_BYTES, PHOTO_TYPES, type Actor, type Incident, type IncidentStatus, type StepRequest, type StepRequestOf } from '../../contracts/incident.js';
 import { clockState, instantAt, pauseClock, resumeClock } from '../../contracts/sla-clock.js';
 import { refuse } from './failures.js';
 import { stepUpdates } from './messages.js';
+import { VERIFY_WHEN_HEALTHY } from './patches.js';
 import type { ProjectionSaver } from './projection-saver.js';
 import type { IncidentState } from './state.js';
 
@@ -67,15 +68,22 @@ export function registerHumanSteps(state: IncidentState, saver: ProjectionSaver)
 
   step('fix', (request) => {
     for (const photo of request.photos ?? []) {
+      if (!photo.id) refuse(`photo ${photo.name}: photos are referenced by upload id (POST /api/incidents/{id}/photos, then photoIds)`, 'InvalidRequest');
       if (!PHOTO_TYPE_SET.has(photo.contentType)) refuse(`photo ${photo.name}: ${photo.contentType} is not accepted (${PHOTO_TYPES.join(', ')})`, 'InvalidRequest');
       if (photo.sizeBytes > MAX_PHOTO_BYTES) refuse(`photo ${photo.name} is ${photo.sizeBytes} bytes; at most ${MAX_PHOTO_BYTES}`, 'InvalidRequest');
     }
-    if (request.actor.role === 'technician' && incident.assignee && incident.assignee.id !== request.actor.id) refuse(`the task is assigned to ${incident.assignee.name}`, 'Forbidden');
+    // A technician fixes the task they work, on site: the agreement's checklist answered, every item.
+    if (request.actor.role === 'technician') {
+      assigneeOnly(request);
+      const unanswered = incident.terms.checklist.filter((item) => !answered(request.checklist?.[item]));
+      if (unanswered.length > 0) refuse(`fix.checklist: every item of the agreement's checklist needs an answer (true, false or text); unanswered: ${unanswered.join('; ')}`, 'InvalidRequest');
+    }
   }, ({ actor, note, partsUsed, checklist, photos }, record) => {
     state.acknowledgeNow();
     state.completeTask();
     record(actor, note, { partsUsed: partsUsed ?? [], checklist: checklist ?? {}, photos: photos ?? [] });
-    state.startVerification(actor, 'on-site');
+    if (incident.connectorHealthy === false && patched(VERIFY_WHEN_HEALTHY)) state.awaitHealthy(actor, 'on-site');
+    else state.startVerification(actor, 'on-site');
   });
 
   step('pause', (request) => {
@@ -134,13 +142,19 @@ export function registerHumanSteps(state: IncidentState, saver: ProjectionSaver)
           if (request.incidentId !== undefined && request.incidentId !== incident.id) refuse(`cannot ${name} incident ${request.incidentId}: it is closed, and incident ${incident.id} runs for this connector now`, 'InvalidTransition');
           if (!(roles as readonly string[]).includes(request.actor.role)) refuse(`the ${request.actor.role} role may not ${name} an incident; allowed: ${roles.join(', ')}`, 'Forbidden');
           if (!from.includes(incident.status)) refuse(`cannot ${name} an incident that is ${incident.status}`, 'InvalidTransition');
-          // The request itself, as the API checks it: a client that reaches Temporal directly is held to the same rules.
-          const checked = schema.safeParse(request);
+          // The request itself, as the API checks it: a client that reaches Temporal directly is held to
+          // the same rules. `photos` is the API's translation of photoIds, checked by the fix step.
+          const { photos: _uploads, ...sent } = request as StepRequestOf<N> & { photos?: unknown };
+          const checked = schema.safeParse(sent);
           if (!checked.success) refuse(checked.error.issues.map((i) => `${[name, ...i.path].join('.')}: ${i.message}`).join('; '), 'InvalidRequest');
           validate?.(request);
         },
       },
     );
+  }
+
+  function answered(answer: boolean | string | undefined): boolean {
+    return typeof answer === 'boolean' || (typeof answer === 'string' && answer.trim() !== '');
   }
 
   function assigneeOnly(request: StepRequest) {

@@ -1,10 +1,7 @@
 import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
-import type { ChargerReport } from '../../contracts/incident.js';
+import { HEALTHY_STATUSES, type ChargerReport } from '../../contracts/incident.js';
 import { locateCharger, resetChargerThrough } from './activities.js';
 import { system, type IncidentState } from './state.js';
-
-/** Statuses that say a connector (or, for connector 0, the charger) works again. */
-const HEALTHY = new Set(['Available', 'Preparing', 'Charging', 'SuspendedEV', 'SuspendedEVSE', 'Finishing', 'Occupied', 'Reserved', 'Online']);
 
 /** The charger's latest report on the connector, and when it arrived (workflow time). */
 export interface LastReport {
@@ -34,7 +31,7 @@ export async function remoteFix(state: IncidentState, lastReport: () => LastRepo
     if (answer !== 'Accepted') continue;
     const recoveredSinceReset = () => {
       const last = lastReport();
-      return last !== null && last.receivedAt >= sentAt && HEALTHY.has(last.signal.status);
+      return last !== null && last.receivedAt >= sentAt && HEALTHY_STATUSES.has(last.signal.status);
     };
     attempt.recovered = await condition(() => incident.status !== 'remote-fix' || recoveredSinceReset(), incident.terms.remoteFixWaitMs);
     attempt.recovered &&= incident.status === 'remote-fix';

@@ -1,7 +1,8 @@
-import { condition } from '@temporalio/workflow';
+import { condition, patched } from '@temporalio/workflow';
 import { dueEscalations } from '../../contracts/escalation.js';
 import { instantAt } from '../../contracts/sla-clock.js';
 import type { Escalations } from './escalations.js';
+import { VERIFY_WHEN_HEALTHY } from './patches.js';
 import { system, type IncidentState } from './state.js';
 
 interface TimedEvent {
@@ -41,7 +42,12 @@ function nextTimedEvent(state: IncidentState, escalations: Escalations): TimedEv
     if (escalation) events.push({ at: escalation.at.getTime(), fire: () => void escalations.send(escalation) });
   }
   if (incident.status === 'verifying' && incident.verification) {
-    events.push({ at: Date.parse(incident.verification.endsAt), fire: () => state.close('resolved', 'verified', system) });
+    // Verified only if the connector still says it works; runs from before this check close as they did.
+    const verified = () => (incident.connectorHealthy === false && patched(VERIFY_WHEN_HEALTHY) ? state.fixNotTaken() : state.close('resolved', 'verified', system));
+    events.push({ at: Date.parse(incident.verification.endsAt), fire: verified });
+  }
+  if (incident.status === 'verifying' && incident.awaitingHealthy) {
+    events.push({ at: Date.parse(incident.awaitingHealthy.until), fire: () => state.fixNotTaken() });
   }
   return events.sort((a, b) => a.at - b.at)[0] ?? null;
 }

@@ -1,4 +1,4 @@
-import { CLOSED_STATUSES, DEFAULT_INCIDENT_RULES, type Actor, type FaultReport, type Incident, type IncidentInput, type IncidentStatus } from '../../contracts/incident.js';
+import { CLOSED_STATUSES, DEFAULT_INCIDENT_RULES, HEALTHY_STATUSES, type Actor, type ChargerReport, type FaultReport, type Incident, type IncidentInput, type IncidentStatus } from '../../contracts/incident.js';
 import { cancelClock, clockState, markBreached, newClock, restartClock, stopClock } from '../../contracts/sla-clock.js';
 
 /** Concierge itself, as the actor of what the clocks and the charger's reports do. */
@@ -32,6 +32,9 @@ export function openIncident(input: IncidentInput, ids: { id: string; workflowId
     assignee: null,
     rootCause: null,
     verification: null,
+    // A fault or an outage opened it: not healthy. A person's report says nothing of the status.
+    connectorHealthy: !['fault', 'offline'].includes(input.source ?? 'fault'),
+    awaitingHealthy: null,
     remoteFix: [],
     tasks: [],
     escalations: [],
@@ -81,6 +84,12 @@ export class IncidentState {
   addFault(fault: FaultReport, settling: boolean): void {
     const { incident } = this;
     incident.faults.push(fault);
+    incident.connectorHealthy = false;
+    // Fixed but not yet healthy: one more fault changes nothing; the wait for health goes on.
+    if (incident.awaitingHealthy) {
+      this.changed();
+      return;
+    }
     if ((incident.status === 'verifying' || (incident.status === 'resolved' && settling)) && !this.receivedBeforeTheFix(fault)) this.recurrence(fault);
     this.changed();
   }
@@ -138,6 +147,49 @@ export class IncidentState {
     }
   }
 
+  /** What the charger says of the connector now (a status, a reconnect, a completed session). */
+  noteReport(report: ChargerReport): void {
+    this.incident.connectorHealthy = report.kind === 'session-completed' || HEALTHY_STATUSES.has(report.status);
+  }
+
+  /**
+   * Fixed, but the connector does not report healthy: verification waits for it, at most the
+   * verification window, and the fix clock runs on meanwhile (the fix is not proven yet).
+   */
+  awaitHealthy(actor: Actor, how: string): void {
+    const { incident } = this;
+    const now = Date.now();
+    incident.awaitingHealthy = { fixedBy: how, since: new Date(now).toISOString(), until: new Date(now + incident.terms.verificationWindowMs).toISOString() };
+    this.setStatus('verifying');
+    this.record('verification-waiting', actor, null, { fixedBy: how, until: incident.awaitingHealthy.until });
+  }
+
+  /** The connector reported healthy after the fix: verification starts now. */
+  healthyAfterFix(): void {
+    const { incident } = this;
+    const how = incident.awaitingHealthy!.fixedBy;
+    incident.awaitingHealthy = null;
+    this.startVerification(system, how);
+  }
+
+  /**
+   * The fix has not taken: the connector never reported healthy within the window, or was not
+   * healthy when verification ended. Back to the field crew; a verification that had stopped the
+   * fix clock starts a new cycle of it.
+   */
+  fixNotTaken(): void {
+    const { incident } = this;
+    const waited = incident.awaitingHealthy;
+    incident.awaitingHealthy = null;
+    if (!waited) {
+      restartClock(incident.clocks.fix, new Date());
+      incident.verification = null;
+    }
+    this.record('fix-not-taken', system, null, { while: waited ? 'waiting for the connector to report healthy' : 'verifying', cycle: incident.clocks.fix.cycles.length });
+    this.reopenTask();
+    this.openTask();
+  }
+
   startVerification(actor: Actor, how: string): void {
     const { incident } = this;
     const now = Date.now();
@@ -173,6 +225,7 @@ export class IncidentState {
 
   close(status: 'resolved' | 'cancelled', outcome: string, actor: Actor): void {
     const { incident } = this;
+    incident.awaitingHealthy = null;
     const now = new Date();
     stopClock(incident.clocks.response, now);
     if (status === 'resolved') {

@@ -3,13 +3,11 @@ import { ACTIVE_STATUSES, type FaultReport, type Incident, type IncidentInput } 
 import { Escalations } from './escalations.js';
 import { registerHumanSteps } from './human-steps.js';
 import { chargerReported, faultReported, incidentQuery } from './messages.js';
+import { NO_WORK_ONCE_CLOSED } from './patches.js';
 import { ProjectionSaver } from './projection-saver.js';
 import { remoteFix, type LastReport } from './remote-fix.js';
 import { runSlaTimer } from './sla-timer.js';
 import { IncidentState, openIncident, system } from './state.js';
-
-/** A step taken in the same workflow task as the start (it closed the incident) leaves no work to open. */
-const NO_WORK_ONCE_CLOSED = 'no-work-once-closed';
 
 /**
  * One incident on one connector, the way the agreement says to run it:
@@ -18,8 +16,8 @@ const NO_WORK_ONCE_CLOSED = 'no-work-once-closed';
  *   → remote fix when the fault class allows it: soft reset, wait; hard reset, wait
  *   → otherwise, or if the charger did not recover, a dispatch task for the field crew
  *   → a technician accepts, arrives, diagnoses, fixes
- *   → verify: the connector stays healthy for the verification window (or completes a session);
- *     a recurrence returns it to fixing as a new cycle
+ *   → verify, once the connector reports healthy: it stays healthy for the verification window (or
+ *     completes a session); a recurrence, or no health, returns it to fixing as a new cycle
  *   → resolved with the SLA outcome; a fault within the flapping window after that reopens it.
  *
  * Meanwhile the response and fix clocks run on the agreement's calendar, pause and resume, breach,
@@ -56,10 +54,13 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
     signalsSeen.push(signal.eventId);
     if (signalsSeen.length > 500) signalsSeen.shift();
     lastReport = { signal, receivedAt: Date.now() };
+    state.noteReport(signal);
     state.record('charger-status', system, null, { kind: signal.kind, status: signal.status, reportedAt: signal.at });
-    if (incident.status === 'verifying' && signal.kind === 'session-completed' && incident.verification && signal.at >= incident.verification.startedAt) {
+    // A session completed after the fix proves it; otherwise a healthy report starts a verification that waited for one.
+    const fixedAt = incident.awaitingHealthy?.since ?? incident.verification?.startedAt;
+    if (incident.status === 'verifying' && signal.kind === 'session-completed' && fixedAt && signal.at >= fixedAt) {
       state.close('resolved', 'session-completed', system);
-    }
+    } else if (incident.awaitingHealthy && incident.connectorHealthy) state.healthyAfterFix();
     // An offline charger that is back is fixed (often someone rebooted a router); verification decides.
     if (incident.source === 'offline' && signal.kind === 'online' && ACTIVE_STATUSES.includes(incident.status)) state.startVerification(system, 'back-online');
   });
