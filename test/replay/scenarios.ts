@@ -19,7 +19,7 @@ export interface CapturedHistory {
   signals: Set<string>;
   /** Activities it scheduled, by type. */
   activities: Set<string>;
-  /** The `patched()` ids its history carries. */
+  /** The `patched()` ids its history carries; a `deprecatePatch()` marker as `<id> (deprecated)`. */
   patches: Set<string>;
   /** Timeline steps found in its payloads (saved projections, its result, its continue-as-new input) and in the state its query showed at capture. */
   steps: Array<{ step: string; data: Record<string, unknown> | null }>;
@@ -62,8 +62,8 @@ export const SCENARIOS: Record<string, (h: CapturedHistory) => boolean> = {
   'connectivity watch that raised an offline fault': (h) => h.workflowType === 'connectivityWatch' && h.activities.has('raiseOfflineFault'),
   'charger command': (h) => h.workflowType === 'chargerCommand',
   'projection saved by a scheduled activity (before any projection patch)': (h) => h.activities.has('saveIncident') && h.patches.size === 0,
-  // main at baedf3f wrote this marker into every new incident; the patch is gone (its branch was never taken), the runs must still replay.
-  'a run carrying the marker of a removed patch (projection-saved-after-the-task)': (h) => h.patches.has('projection-saved-after-the-task'),
+  // main at baedf3f wrote this marker into every new incident; the patch is deprecated now (deprecatePatch), and those runs must still replay.
+  'a run carrying the marker of a patch since deprecated (projection-saved-after-the-task)': (h) => h.patches.has('projection-saved-after-the-task'),
 };
 
 /** Every history under `dir`, in its subfolders too (one per capture); `file` is relative to `dir`. */
@@ -94,8 +94,9 @@ export function describeHistory(file: string, json: string): CapturedHistory {
     const marker = event.markerRecordedEventAttributes as { markerName?: string; details?: Record<string, { payloads?: unknown[] }> } | undefined;
     if (marker?.markerName === 'core_patch') {
       for (const value of decodePayloads(marker.details?.['patch-data']?.payloads)) {
-        const id = (value as { id?: string } | null)?.id;
-        if (typeof id === 'string') patches.add(id);
+        const { id, deprecated } = (value as { id?: string; deprecated?: boolean } | null) ?? {};
+        // A deprecated marker (deprecatePatch) is one the code no longer depends on; kept apart.
+        if (typeof id === 'string') patches.add(deprecated ? `${id} (deprecated)` : id);
       }
     }
     const continued = event.workflowExecutionContinuedAsNewEventAttributes as { input?: { payloads?: unknown[] } } | undefined;
