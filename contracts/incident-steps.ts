@@ -99,8 +99,13 @@ export const HUMAN_STEPS = {
         .optional()
         .meta({ description: "the agreement's checklist, every item answered (true/false or text); required when a technician fixes" }),
       photoIds: z.array(z.uuid()).max(20).optional().meta({ description: 'photos uploaded to the incident (POST /api/incidents/{id}/photos)' }),
-      // Photos are referenced by upload id only: the API turns photoIds into what it knows of each upload.
-      photos: z.never({ error: 'photos are referenced by upload id: upload each one (POST /api/incidents/{id}/photos) and send the ids as photoIds' }).optional(),
+      // Photos are referenced by upload id only: the API turns photoIds into what it knows of each
+      // upload. Described ones are refused with that hint (an empty list says nothing, and passes).
+      photos: z
+        .array(z.unknown())
+        .max(0, 'photos are referenced by upload id: upload each one (POST /api/incidents/{id}/photos) and send the ids as photoIds')
+        .optional()
+        .meta({ description: 'not accepted: upload the photos and send their ids as photoIds' }),
     }),
   },
   pause: {
