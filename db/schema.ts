@@ -47,6 +47,10 @@ export interface ChargersTable {
   state: Generated<ChargerState>;
   /** Which socket holds the charger now; a stale socket's close does not match it. */
   connectionId: string | null;
+  /** Disconnected by Concierge's own gateway stopping or restarting, not by the charger. */
+  disconnectedByGateway: Generated<boolean>;
+  /** When a gateway was back for a charger it had disconnected; its absence counts from then. */
+  gatewayBackAt: Timestamp | null;
 }
 
 export type ChargerState = 'pending' | 'active';

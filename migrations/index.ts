@@ -11,6 +11,7 @@ import * as outboxRetention from './0009_outbox_retention.js';
 import * as meterValues from './0010_meter_values.js';
 import * as degradedAndBootstrapToken from './0011_degraded_and_bootstrap_token.js';
 import * as outboxDeadLetter from './0012_outbox_dead_letter.js';
+import * as gatewayCausedDisconnects from './0013_gateway_caused_disconnects.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0010_meter_values': meterValues,
   '0011_degraded_and_bootstrap_token': degradedAndBootstrapToken,
   '0012_outbox_dead_letter': outboxDeadLetter,
+  '0013_gateway_caused_disconnects': gatewayCausedDisconnects,
 };
 
 export const migrationProvider: MigrationProvider = {

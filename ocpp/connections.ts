@@ -6,7 +6,7 @@ import { createGroupCommit } from './group-commit.js';
 /** A socket opened or closed; a close carries what the WebSocket said (code, reason). */
 type ConnectionChange =
   | { kind: 'connected'; chargerId: string; connectionId: string; protocol: string; at: string }
-  | { kind: 'disconnected'; chargerId: string; connectionId: string; at: string; detail: Record<string, unknown> };
+  | { kind: 'disconnected'; chargerId: string; connectionId: string; at: string; byGateway: boolean; detail: Record<string, unknown> };
 
 /** Chargers marked disconnected per transaction when a gateway starts or stops. */
 const FORGET_SLICE = 500;
@@ -37,7 +37,8 @@ export function createConnectionRecorder(db: Db, node: string, outboxChanged: ()
         const latest = [...new Map(connects.map((c) => [c.chargerId, c])).values()];
         await sql`
           update chargers as c
-          set connected = true, gateway_node = ${node}, connection_id = v."connectionId", protocol = v.protocol, connected_at = v.at, last_seen_at = v.at
+          set connected = true, gateway_node = ${node}, connection_id = v."connectionId", protocol = v.protocol, connected_at = v.at, last_seen_at = v.at,
+            disconnected_by_gateway = false, gateway_back_at = null
           from json_to_recordset(${JSON.stringify(latest)}::json) as v("chargerId" text, "connectionId" text, protocol text, at timestamptz)
           where c.id = v."chargerId"
         `.execute(trx);
@@ -49,8 +50,8 @@ export function createConnectionRecorder(db: Db, node: string, outboxChanged: ()
       if (disconnects.length === 0) return connects.length;
       const { rows } = await sql<{ id: string; connectionId: string }>`
         update chargers as c
-        set connected = false, last_seen_at = v.at
-        from json_to_recordset(${JSON.stringify(disconnects)}::json) as v("chargerId" text, "connectionId" text, at timestamptz)
+        set connected = false, last_seen_at = v.at, disconnected_by_gateway = v."byGateway", gateway_back_at = null
+        from json_to_recordset(${JSON.stringify(disconnects)}::json) as v("chargerId" text, "connectionId" text, at timestamptz, "byGateway" boolean)
         where c.id = v."chargerId" and coalesce(c.connection_id, '') = v."connectionId" and c.connected
         returning c.id, coalesce(c.connection_id, '') as "connectionId"
       `.execute(trx);
@@ -79,12 +80,27 @@ export function createConnectionRecorder(db: Db, node: string, outboxChanged: ()
   }
 
   return {
+    /**
+     * This gateway takes connections again: the chargers it disconnected itself (at its stop, or
+     * after its crash) could reconnect from now, so their absence counts from now.
+     */
+    async back() {
+      await db
+        .updateTable('chargers')
+        .set({ gatewayBackAt: new Date() })
+        .where('gatewayNode', '=', node)
+        .where('connected', '=', false)
+        .where('disconnectedByGateway', '=', true)
+        .where('gatewayBackAt', 'is', null)
+        .execute();
+    },
+
     /** Resolves once the charger is recorded connected through this connection, on this node. */
     connected: (chargerId: string, connectionId: string, protocol: string) => commit.add({ kind: 'connected', chargerId, connectionId, protocol, at: new Date().toISOString() }),
 
     /** Resolves once the disconnect is recorded, if this connection still held the charger. */
     disconnected: (chargerId: string, connectionId: string, detail: Record<string, unknown>) =>
-      commit.add({ kind: 'disconnected', chargerId, connectionId, at: new Date().toISOString(), detail }),
+      commit.add({ kind: 'disconnected', chargerId, connectionId, at: new Date().toISOString(), byGateway: false, detail }),
 
     /**
      * Marks this node's chargers disconnected, each with its disconnect event: at start after a
@@ -95,7 +111,7 @@ export function createConnectionRecorder(db: Db, node: string, outboxChanged: ()
       const held = await db.selectFrom('chargers').select(['id', 'connectionId']).where('gatewayNode', '=', node).where('connected', '=', true).execute();
       for (let i = 0; i < held.length; i += FORGET_SLICE) {
         const at = new Date().toISOString();
-        await record(held.slice(i, i + FORGET_SLICE).map((c) => ({ kind: 'disconnected', chargerId: c.id, connectionId: c.connectionId ?? '', at, detail: { reason: 'gateway restarted or stopped' } })));
+        await record(held.slice(i, i + FORGET_SLICE).map((c) => ({ kind: 'disconnected', chargerId: c.id, connectionId: c.connectionId ?? '', at, byGateway: true, detail: { reason: 'gateway restarted or stopped' } })));
       }
     },
   };

@@ -202,6 +202,8 @@ export function createGateway(options: GatewayOptions) {
 
     /** Marks the chargers this node held disconnected: at start after a crash. */
     forgetPreviousConnections: () => connections.forgetPrevious(),
+    /** Says the gateway takes connections (once it listens): chargers it disconnected may count as away from now. */
+    takingConnections: () => connections.back(),
     call,
     /** The protocol of a charger whose socket this gateway holds. */
     protocolOf: (chargerId: string) => clients.get(chargerId)?.protocol ?? null,

@@ -97,21 +97,6 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       });
     };
 
-    if (roles.has('worker')) {
-      const mailer = createMailer({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, from: config.mailFrom, log });
-      cleanups.push(async () => mailer.close());
-      log.info(`notification mail goes to ${mailer.destination}`);
-      await runWorker(
-        await Worker.create({
-          connection: workerConnection,
-          namespace: config.temporal.namespace,
-          taskQueue: config.temporal.taskQueue,
-          workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger })),
-          activities: createActivities(db, { mailer }),
-        }),
-      );
-    }
-
     // A connection without the SDK's retry interceptor, for callers that retry on their own terms
     // (the outbox relay, with its own backoff) or must not retry (the health check): SDK retries
     // still pending when the connection closes would throw from a timer.
@@ -128,6 +113,8 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       : null;
     if (gateway) {
       await gateway.forgetPreviousConnections();
+      // Before any worker runs a connectivity watch: the chargers this gateway disconnected count as away from now, not from its stop.
+      await gateway.takingConnections();
       // Commands for the chargers this process holds arrive on its own task queue.
       await runWorker(
         await Worker.create({
@@ -135,6 +122,23 @@ export async function startConcierge(config: Config, options: StartOptions = {})
           namespace: config.temporal.namespace,
           taskQueue: gatewayTaskQueue(config.temporal.taskQueue, config.gatewayNode),
           activities: createChargerCommandActivities(db, gateway, config.commandTimeoutMs),
+        }),
+      );
+    }
+
+    // After the gateway has said which chargers it disconnected itself, so no connectivity watch
+    // judges them by their disconnect time alone.
+    if (roles.has('worker')) {
+      const mailer = createMailer({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, from: config.mailFrom, log });
+      cleanups.push(async () => mailer.close());
+      log.info(`notification mail goes to ${mailer.destination}`);
+      await runWorker(
+        await Worker.create({
+          connection: workerConnection,
+          namespace: config.temporal.namespace,
+          taskQueue: config.temporal.taskQueue,
+          workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger })),
+          activities: createActivities(db, { mailer }),
         }),
       );
     }
