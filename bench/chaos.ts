@@ -157,6 +157,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
     const answeredFaults: Array<{ chargerId: string; at: string }> = [];
     const unansweredFaults: Array<{ chargerId: string; at: string }> = [];
     const answeredSteps: Array<{ chargerId: string; recorded: string }> = [];
+    /** Wakes the killer: a step was answered, or the drive is over. */
+    let stepAnswered: (() => void) | undefined;
     let retriedSteps = 0;
     const firstSeen = new Map<string, { id: string; response: { startedAt: string; targetMs: number }; fix: { startedAt: string; targetMs: number }; respondBy: string; fixBy: string }>();
 
@@ -205,22 +207,28 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
         // One key for the step and all its retries: a retry after a lost answer is the same step.
         const answer = await persistent('POST', `/api/incidents/${incident.id}/${step}`, tokens[by], body, { 'idempotency-key': randomUUID() });
         if (answer.attempts > 1) retriedSteps++;
-        if (answer.status >= 200 && answer.status < 300) answeredSteps.push({ chargerId, recorded });
+        if (answer.status >= 200 && answer.status < 300) {
+          answeredSteps.push({ chargerId, recorded });
+          stepAnswered?.();
+        }
         else problems.push(`${chargerId} ${step}: ${answer.status} ${JSON.stringify(answer.body)}`);
       }
     }
 
     // The kills, at seeded random moments of the drive: each after a random number of steps has
-    // been answered, while the other incidents' steps and faults are in flight.
+    // been answered, while the other incidents' steps and faults are in flight. The killer wakes
+    // with each answer (not by polling, which let the last steps finish unseen), and the last kill
+    // comes while more steps remain than are in flight at once, so every kill happens.
     const rand = random(options.seed);
     const totalSteps = options.incidents * STEPS.length;
-    const killAfterSteps = Array.from({ length: options.kills }, () => 1 + Math.floor(rand() * (totalSteps - 1))).sort((a, b) => a - b);
+    const lastKillAt = Math.max(1, totalSteps - options.concurrency - 1);
+    const killAfterSteps = Array.from({ length: options.kills }, () => 1 + Math.floor(rand() * lastKillAt)).sort((a, b) => a - b);
     const kills: ChaosReport['kills'] = [];
     let driving = true;
     const t0 = Date.now();
     const killer = (async () => {
       for (const threshold of killAfterSteps) {
-        while (driving && answeredSteps.length < threshold) await sleep(20);
+        while (driving && answeredSteps.length < threshold) await new Promise<void>((resolve) => (stepAnswered = resolve));
         if (!driving) break;
         const role = roles[Math.floor(rand() * roles.length)]!;
         log(`kill -9 ${role.name} after ${answeredSteps.length} steps, at +${Date.now() - t0} ms`);
@@ -238,6 +246,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
       }),
     );
     driving = false;
+    stepAnswered?.();
     await killer;
     log(`driven: ${answeredSteps.length} steps answered 2xx, ${answeredFaults.length} faults answered; checking`);
 

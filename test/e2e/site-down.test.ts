@@ -71,6 +71,7 @@ describe('a restart of Concierge with chargers connected', () => {
       },
     },
     chargers: [away!, ...held],
+    captureHistoriesAs: 'site-restart',
   });
   const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
   const incidentsOf = async (chargerId: string) => (await concierge.admin.get(`/api/incidents?chargerId=${chargerId}`)).body.incidents as Array<{ source: string; priority: string }>;
