@@ -19,8 +19,6 @@ export interface CapturedHistory {
   signals: Set<string>;
   /** Activities it scheduled, by type. */
   activities: Set<string>;
-  /** How many timers it started. */
-  timers: number;
   /** The `patched()` ids its history carries; a `deprecatePatch()` marker as `<id> (deprecated)`. */
   patches: Set<string>;
   /** Timeline steps found in its payloads (saved projections, its result, its continue-as-new input) and in the state its query showed at capture. */
@@ -64,7 +62,6 @@ export const SCENARIOS: Record<string, (h: CapturedHistory) => boolean> = {
   'connectivity watch that raised an offline fault': (h) => h.workflowType === 'connectivityWatch' && h.activities.has('raiseOfflineFault'),
   'connectivity watch that asks whether our own gateway disconnected the charger (offline-counts-after-our-gateway)': (h) =>
     h.workflowType === 'connectivityWatch' && h.patches.has('offline-counts-after-our-gateway'),
-  'connectivity watch of a charger our own gateway disconnected, waiting past its restart': (h) => h.workflowType === 'connectivityWatch' && h.timers > 1,
   'charger command': (h) => h.workflowType === 'chargerCommand',
   'projection saved by a scheduled activity (before any projection patch)': (h) => h.activities.has('saveIncident') && h.patches.size === 0,
   // main at baedf3f wrote this marker into every new incident; the patch is deprecated now (deprecatePatch), and those runs must still replay.
@@ -87,7 +84,6 @@ export function describeHistory(file: string, json: string): CapturedHistory {
   const updates = new Set<string>();
   const signals = new Set<string>();
   const activities = new Set<string>();
-  let timers = 0;
   const patches = new Set<string>();
   let continuedWith: Record<string, unknown> | null = null;
   for (const event of raw.events) {
@@ -97,7 +93,6 @@ export function describeHistory(file: string, json: string): CapturedHistory {
     if (signaled?.signalName) signals.add(signaled.signalName);
     const scheduled = event.activityTaskScheduledEventAttributes as { activityType?: { name?: string } } | undefined;
     if (scheduled?.activityType?.name) activities.add(scheduled.activityType.name);
-    if (event.timerStartedEventAttributes) timers += 1;
     const marker = event.markerRecordedEventAttributes as { markerName?: string; details?: Record<string, { payloads?: unknown[] }> } | undefined;
     if (marker?.markerName === 'core_patch') {
       for (const value of decodePayloads(marker.details?.['patch-data']?.payloads)) {
@@ -118,7 +113,6 @@ export function describeHistory(file: string, json: string): CapturedHistory {
     updates,
     signals,
     activities,
-    timers,
     patches,
     steps: stepsIn([raw, captured.state ?? null]),
     input: (inputs[0] as Record<string, unknown> | undefined) ?? null,
