@@ -61,6 +61,16 @@ export async function syncAgreements(db: Db, agreements: Agreement[], now = new 
   });
 }
 
+/** The agreements in force now (the latest version of each, unless removed), as their files say. */
+export async function agreementsInForce(db: Db): Promise<Agreement[]> {
+  const rows = await db
+    .selectFrom('agreementVersions as v')
+    .select(['v.content', 'v.removedAt'])
+    .where('v.version', '=', (eb) => eb.selectFrom('agreementVersions as w').select((w) => w.fn.max('w.version').as('max')).whereRef('w.agreementId', '=', 'v.agreementId'))
+    .execute();
+  return rows.filter((r) => !r.removedAt).map((r) => r.content as Agreement);
+}
+
 export interface AgreementInForce {
   agreement: Agreement;
   version: number;

@@ -2,10 +2,13 @@ import { randomUUID } from 'node:crypto';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { issueToken, requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
-import { forbidden, problemResponses } from './problem.js';
+import { conflict, forbidden, invalidRequest, notFound, problemResponses } from './problem.js';
 import { scopeWithin, tokenVisibleTo } from './scope.js';
 import { MAY, ROLES, STAFF } from '../contracts/roles.js';
 import { text } from '../contracts/storable-text.js';
+import { agreementsInForce } from '../agreements/store.js';
+import type { Db } from '../db/connect.js';
+import type { TokenScope } from '../db/schema.js';
 
 const Ids = (description: string) => z.array(text().min(1).max(100)).min(1).max(100).openapi({ description });
 
@@ -40,6 +43,18 @@ const issue = createRoute({
   },
 });
 
+const revoke = createRoute({
+  method: 'delete',
+  path: '/{id}',
+  summary: 'Revoke a token: it stops working at once; only tokens within your own scope (the bootstrap admin token is changed through CONCIERGE_ADMIN_TOKEN)',
+  middleware: [requireRole(...MAY.issueTokens)] as const,
+  request: { params: z.object({ id: z.uuid() }) },
+  responses: {
+    204: { description: 'revoked' },
+    ...problemResponses(400, 401, 403, 404, 409),
+  },
+});
+
 const people = createRoute({
   method: 'get',
   path: '/',
@@ -52,14 +67,37 @@ const people = createRoute({
   },
 });
 
+/** A scope names agreements and sites that exist: a typo would otherwise give a token that silently sees nothing. */
+async function refuseUnknownScope(db: Db, scope: TokenScope | undefined) {
+  if (!scope) return;
+  const agreements = await agreementsInForce(db);
+  const agreementIds = new Set(agreements.map((a) => a.id));
+  const siteIds = new Set(agreements.flatMap((a) => a.sites.map((s) => s.id)));
+  const issues = [
+    ...(scope.agreements ?? []).flatMap((id, i) => (agreementIds.has(id) ? [] : [{ path: ['scope', 'agreements', i], message: `no agreement "${id}" is in force; known: ${[...agreementIds].join(', ') || 'none'}` }])),
+    ...(scope.sites ?? []).flatMap((id, i) => (siteIds.has(id) ? [] : [{ path: ['scope', 'sites', i], message: `no agreement in force has a site "${id}"; known: ${[...siteIds].join(', ') || 'none'}` }])),
+  ];
+  if (issues.length > 0) throw invalidRequest(issues, 'body');
+}
+
 export function tokenRoutes({ db }: ApiDeps) {
   return new OpenAPIHono<ApiEnv>()
     .openapi(issue, async (c) => {
       const body = c.req.valid('json');
       if (!scopeWithin(body.scope ?? null, c.get('scope'))) throw forbidden('a token you issue may see no more than yours: give it a scope within your own');
+      await refuseUnknownScope(db, body.scope);
       const id = randomUUID();
       const token = await issueToken(db, body.role, body.name, body.scope ?? null, id);
       return c.json({ id, role: body.role, name: body.name, scope: body.scope ?? null, token }, 201);
+    })
+    .openapi(revoke, async (c) => {
+      const { id } = c.req.valid('param');
+      const token = await db.selectFrom('apiTokens').select(['id', 'scope', 'bootstrap']).where('id', '=', id).executeTakeFirst();
+      // Outside the caller's scope is answered like an unknown id.
+      if (!token || !scopeWithin(token.scope, c.get('scope'))) throw notFound('token');
+      if (token.bootstrap) throw conflict('the bootstrap admin token is set by CONCIERGE_ADMIN_TOKEN: change it there and restart to replace it');
+      await db.deleteFrom('apiTokens').where('id', '=', id).execute();
+      return c.body(null, 204);
     })
     .openapi(people, async (c) => {
       const { role } = c.req.valid('query');

@@ -169,6 +169,38 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
       expect((await alpinaVenue.post('/api/chargers', { id: 'ALPINA-02', password: CHARGER_PASSWORD })).status).toBe(403);
     });
 
+    it('issues tokens only for agreements and sites in force, naming each unknown one', async () => {
+      const typo = await admin().post('/api/tokens', { role: 'technician', name: 'Typo', scope: { agreements: ['hotel-alpine'], sites: ['alpina-kitzbuehel', 'nowhere'] } });
+      expect(typo.status).toBe(400);
+      expect(typo.body.errors).toEqual([
+        { path: 'scope.agreements.0', message: expect.stringContaining('no agreement "hotel-alpine" is in force') },
+        { path: 'scope.sites.1', message: expect.stringContaining('no agreement in force has a site "nowhere"') },
+      ]);
+      expect((await admin().get('/api/tokens')).body.tokens.map((t: { name: string }) => t.name)).not.toContain('Typo');
+    });
+
+    it('revokes a token at once, by whoever may issue it and within their own scope; not the bootstrap admin token', async () => {
+      const issue = async (by: ReturnType<typeof admin>, body: object) => (await by.post('/api/tokens', body)).body as { id: string; token: string };
+      const alpinaManager = concierge.as((await issue(admin(), { role: 'account-manager', name: 'Alpina account manager', scope: { agreements: ['hotel-alpina'] } })).token);
+      const alpinaTech = await issue(alpinaManager, { role: 'technician', name: 'Alpina tech', scope: { agreements: ['hotel-alpina'] } });
+      const greenTech = await issue(admin(), { role: 'technician', name: 'GreenMart tech', scope: { agreements: ['greenmart-retail'] } });
+      expect((await concierge.as(alpinaTech.token).get('/api/tasks')).status).toBe(200);
+
+      expect((await concierge.as(alpinaTech.token).delete(`/api/tokens/${greenTech.id}`)).status).toBe(403); // a technician issues none
+      expect((await alpinaManager.delete(`/api/tokens/${greenTech.id}`)).status).toBe(404); // outside its scope, like an unknown id
+      expect((await alpinaManager.delete(`/api/tokens/${alpinaTech.id}`)).status).toBe(204);
+      expect((await concierge.as(alpinaTech.token).get('/api/tasks')).status).toBe(401);
+      expect((await alpinaManager.delete(`/api/tokens/${alpinaTech.id}`)).status).toBe(404);
+      expect((await admin().get('/api/tokens')).body.tokens.map((t: { id: string }) => t.id)).not.toContain(alpinaTech.id);
+      expect((await concierge.as(greenTech.token).get('/api/tasks')).status).toBe(200);
+
+      const bootstrap = await concierge.db.selectFrom('apiTokens').select('id').where('bootstrap', '=', true).executeTakeFirstOrThrow();
+      const refused = await admin().delete(`/api/tokens/${bootstrap.id}`);
+      expect(refused.status).toBe(409);
+      expect(refused.body.detail).toContain('CONCIERGE_ADMIN_TOKEN');
+      expect((await admin().get('/api/tasks')).status).toBe(200);
+    });
+
     it('lists to a scoped dispatcher only the token holders within its scope', async () => {
       for (const [role, name, scope] of [
         ['technician', 'Alpina tech', { agreements: ['hotel-alpina'] }],

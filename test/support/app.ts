@@ -51,6 +51,7 @@ export function apiClient(baseUrl: string, token: string = ADMIN_TOKEN) {
   return {
     get: (path: string) => request('GET', path),
     post: (path: string, body?: unknown) => request('POST', path, body),
+    delete: (path: string) => request('DELETE', path),
   };
 }
 
