@@ -4,7 +4,8 @@ import { hashPassword } from '../platform/secrets.js';
 import { MAY } from '../contracts/roles.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
-import { conflict, notFound, problemResponses } from './problem.js';
+import { conflict, invalidRequest, notFound, problemResponses } from './problem.js';
+import { agreementsInForce } from '../agreements/store.js';
 import { chargerInScope } from './scope.js';
 import { text } from '../contracts/storable-text.js';
 
@@ -49,9 +50,33 @@ const ChargerSchema = z
     connectedAt: z.string().nullable(),
     lastSeenAt: z.string().nullable(),
     registeredAt: z.string(),
+    coveredBy: z
+      .object({ agreement: z.string(), site: z.string(), siteName: z.string().nullable() })
+      .nullable()
+      .meta({ description: 'the agreement in force that lists the charger, and at which of its sites; null: covered by none (the configured defaults apply)' }),
     connectors: z.array(ConnectorSchema),
   })
   .openapi('Charger');
+
+const ChargerFilters = z.object({
+  site: text().min(1).max(100).optional().meta({ description: 'only chargers at this site' }),
+  agreement: text().min(1).max(100).optional().meta({ description: 'only chargers this agreement covers' }),
+  connected: z.enum(['true', 'false']).optional().meta({ description: 'only connected (true) or disconnected (false) chargers' }),
+  status: text().min(1).max(50).optional().meta({ description: 'only chargers with a connector in this status (e.g. Faulted, Unavailable)' }),
+  after: ChargerId.optional().meta({ description: 'the last id of the previous page' }),
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+});
+
+const list = createRoute({
+  method: 'get',
+  path: '/',
+  summary: 'The chargers within your scope, by id, with filters; page with `after` (the last id you got)',
+  request: { query: ChargerFilters },
+  responses: {
+    200: { description: 'chargers', content: { 'application/json': { schema: z.object({ chargers: z.array(ChargerSchema), next: z.string().nullable() }) } } },
+    ...problemResponses(400, 401),
+  },
+});
 
 const register = createRoute({
   method: 'post',
@@ -89,32 +114,61 @@ const commission = createRoute({
 });
 
 export function chargerRoutes({ db }: ApiDeps) {
-  async function loadCharger(id: string) {
-    const charger = await db.selectFrom('chargers').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!charger) return null;
-    const connectors = await db.selectFrom('connectorStatus').selectAll().where('chargerId', '=', id).orderBy('connectorId').execute();
-    return {
-      id: charger.id,
-      siteId: charger.siteId,
-      vendor: charger.vendor,
-      model: charger.model,
-      serialNumber: charger.serialNumber,
-      firmwareVersion: charger.firmwareVersion,
-      protocol: charger.protocol,
-      state: charger.state,
-      connected: charger.connected,
-      connectedAt: charger.connectedAt?.toISOString() ?? null,
-      lastSeenAt: charger.lastSeenAt?.toISOString() ?? null,
-      registeredAt: charger.registeredAt.toISOString(),
-      connectors: connectors.map((c) => ({
-        connectorId: c.connectorId,
-        status: c.status,
-        errorCode: c.errorCode,
-        vendorErrorCode: c.vendorErrorCode,
-        info: c.info,
-        at: c.at.toISOString(),
-      })),
-    };
+  /** Chargers with their connectors and what covers them, in the order of `ids`. */
+  async function loadChargers(ids: string[]) {
+    if (ids.length === 0) return [];
+    const [chargers, connectors, coverage, agreements] = await Promise.all([
+      db.selectFrom('chargers').selectAll().where('id', 'in', ids).execute(),
+      db.selectFrom('connectorStatus').selectAll().where('chargerId', 'in', ids).orderBy('connectorId').execute(),
+      db.selectFrom('agreementChargers').selectAll().where('chargerId', 'in', ids).execute(),
+      agreementsInForce(db),
+    ]);
+    const siteNames = new Map(agreements.flatMap((a) => a.sites.map((s) => [`${a.id}\u0000${s.id}`, s.name] as const)));
+    const byId = new Map(chargers.map((c) => [c.id, c]));
+    return ids.flatMap((id) => {
+      const charger = byId.get(id);
+      if (!charger) return [];
+      const covered = coverage.find((c) => c.chargerId === id);
+      return [
+        {
+          id: charger.id,
+          siteId: covered?.siteId ?? charger.siteId,
+          vendor: charger.vendor,
+          model: charger.model,
+          serialNumber: charger.serialNumber,
+          firmwareVersion: charger.firmwareVersion,
+          protocol: charger.protocol,
+          state: charger.state,
+          connected: charger.connected,
+          connectedAt: charger.connectedAt?.toISOString() ?? null,
+          lastSeenAt: charger.lastSeenAt?.toISOString() ?? null,
+          registeredAt: charger.registeredAt.toISOString(),
+          coveredBy: covered ? { agreement: covered.agreementId, site: covered.siteId, siteName: siteNames.get(`${covered.agreementId}\u0000${covered.siteId}`) ?? null } : null,
+          connectors: connectors
+            .filter((c) => c.chargerId === id)
+            .map((c) => ({ connectorId: c.connectorId, status: c.status, errorCode: c.errorCode, vendorErrorCode: c.vendorErrorCode, info: c.info, at: c.at.toISOString() })),
+        },
+      ];
+    });
+  }
+  const loadCharger = async (id: string) => (await loadChargers([id]))[0] ?? null;
+
+  /**
+   * The site a new charger is registered at: the covering agreement's (a different one is refused,
+   * naming it); for a charger no agreement covers, any label but a site of an agreement in force.
+   */
+  async function siteFor(chargerId: string, siteId: string | undefined): Promise<string | null> {
+    const covered = await db.selectFrom('agreementChargers').select(['agreementId', 'siteId']).where('chargerId', '=', chargerId).executeTakeFirst();
+    if (covered) {
+      if (siteId !== undefined && siteId !== covered.siteId) {
+        throw invalidRequest([{ path: ['siteId'], message: `charger ${chargerId} is covered by agreement ${covered.agreementId} at site ${covered.siteId}; leave siteId out or give ${covered.siteId}` }], 'body');
+      }
+      return covered.siteId;
+    }
+    if (siteId === undefined) return null;
+    const owner = (await agreementsInForce(db)).find((a) => a.sites.some((s) => s.id === siteId));
+    if (owner) throw invalidRequest([{ path: ['siteId'], message: `site ${siteId} belongs to agreement ${owner.id}, which does not list charger ${chargerId}; add the charger to that site in the agreement first` }], 'body');
+    return siteId;
   }
 
   return new OpenAPIHono<ApiEnv>()
@@ -128,7 +182,7 @@ export function chargerRoutes({ db }: ApiDeps) {
         .values({
           id: body.id,
           passwordHash: await hashPassword(body.password),
-          siteId: body.siteId ?? null,
+          siteId: await siteFor(body.id, body.siteId),
           vendor: body.vendor ?? null,
           model: body.model ?? null,
           serialNumber: null,
@@ -152,6 +206,24 @@ export function chargerRoutes({ db }: ApiDeps) {
       const updated = await db.updateTable('chargers').set({ state: 'active' }).where('id', '=', id).returning('id').executeTakeFirst();
       if (!updated) throw notFound('charger');
       return c.json((await loadCharger(id))!, 200);
+    })
+    .openapi(list, async (c) => {
+      const filters = c.req.valid('query');
+      const actor = c.get('actor');
+      const scope = c.get('scope');
+      if (actor.role === 'venue' && !scope?.sites?.length) return c.json({ chargers: [], next: null }, 200);
+      let query = db.selectFrom('chargers as ch').leftJoin('agreementChargers as ac', 'ac.chargerId', 'ch.id').select('ch.id').orderBy('ch.id').limit(filters.limit + 1);
+      // A scoped token sees the chargers its agreements and sites list, as for a single charger.
+      if (scope?.agreements?.length) query = query.where('ac.agreementId', 'in', scope.agreements);
+      if (scope?.sites?.length) query = query.where('ac.siteId', 'in', scope.sites);
+      if (filters.agreement) query = query.where('ac.agreementId', '=', filters.agreement);
+      if (filters.site) query = query.where((eb) => eb.or([eb('ac.siteId', '=', filters.site!), eb.and([eb('ac.siteId', 'is', null), eb('ch.siteId', '=', filters.site!)])]));
+      if (filters.connected) query = query.where('ch.connected', '=', filters.connected === 'true');
+      if (filters.status) query = query.where((eb) => eb.exists(eb.selectFrom('connectorStatus as cs').select('cs.chargerId').whereRef('cs.chargerId', '=', 'ch.id').where('cs.status', '=', filters.status!)));
+      if (filters.after) query = query.where('ch.id', '>', filters.after);
+      const ids = (await query.execute()).map((r) => r.id);
+      const page = ids.slice(0, filters.limit);
+      return c.json({ chargers: await loadChargers(page), next: ids.length > filters.limit ? page.at(-1)! : null }, 200);
     })
     .openapi(show, async (c) => {
       const { id } = c.req.valid('param');

@@ -169,6 +169,28 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
       expect((await alpinaVenue.post('/api/chargers', { id: 'ALPINA-02', password: CHARGER_PASSWORD })).status).toBe(403);
     });
 
+    it('registers a charger at the site of the agreement covering it, says which agreement and site that is, and lists chargers within the caller’s scope', async () => {
+      const wrongSite = await admin().post('/api/chargers', { id: 'ALPINA-03', password: CHARGER_PASSWORD, siteId: 'greenmart-leeds' });
+      expect(wrongSite.status).toBe(400);
+      expect(wrongSite.body.errors).toEqual([{ path: 'siteId', message: expect.stringContaining('covered by agreement hotel-alpina at site alpina-kitzbuehel') }]);
+      const uncovered = await admin().post('/api/chargers', { id: uniqueId('CP'), password: CHARGER_PASSWORD, siteId: 'greenmart-leeds' });
+      expect(uncovered.body.errors).toEqual([{ path: 'siteId', message: expect.stringContaining('belongs to agreement greenmart-retail, which does not list charger') }]);
+      const registered = await admin().post('/api/chargers', { id: 'ALPINA-03', password: CHARGER_PASSWORD });
+      expect(registered.status).toBe(201);
+      expect(registered.body).toMatchObject({ siteId: 'alpina-kitzbuehel', coveredBy: { agreement: 'hotel-alpina', site: 'alpina-kitzbuehel', siteName: expect.any(String) } });
+      expect((await admin().get(`/api/chargers/${await registerCharger()}`)).body.coveredBy).toBeNull();
+
+      const ids = async (client: ReturnType<typeof admin>, query = '') => (await client.get(`/api/chargers${query}`)).body.chargers.map((c: { id: string }) => c.id) as string[];
+      expect(await ids(alpinaDispatcher)).toEqual(['ALPINA-01', 'ALPINA-03']);
+      expect(await ids(admin(), '?agreement=greenmart-retail')).toEqual(['GM-LDS-02']);
+      expect(await ids(admin(), '?site=alpina-kitzbuehel&connected=false')).toEqual(['ALPINA-01', 'ALPINA-03']);
+      expect(await ids(admin(), '?site=alpina-kitzbuehel&connected=true')).toEqual([]);
+      expect(await ids(alpinaDispatcher, '?agreement=greenmart-retail')).toEqual([]); // a filter never widens the scope
+      const first = (await alpinaDispatcher.get('/api/chargers?limit=1')).body;
+      expect(first).toMatchObject({ chargers: [{ id: 'ALPINA-01' }], next: 'ALPINA-01' });
+      expect((await alpinaDispatcher.get(`/api/chargers?limit=1&after=${first.next}`)).body).toMatchObject({ chargers: [{ id: 'ALPINA-03' }], next: null });
+    });
+
     it('issues tokens only for agreements and sites in force, naming each unknown one', async () => {
       const typo = await admin().post('/api/tokens', { role: 'technician', name: 'Typo', scope: { agreements: ['hotel-alpine'], sites: ['alpina-kitzbuehel', 'nowhere'] } });
       expect(typo.status).toBe(400);
