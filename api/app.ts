@@ -40,7 +40,7 @@ export function createApi(deps: ApiDeps, { withApi = true }: { withApi?: boolean
   });
 
   app.onError((error, c) => {
-    const problem = toProblem(error);
+    const problem = toProblem(error, c.req.path);
     // Temporal being down is one known condition (health says so too), not a bug to trace per request.
     if (problem.extra.reason === TEMPORAL_UNAVAILABLE) deps.log.warn({ path: c.req.path, reason: (error as Error).message }, 'request refused: Temporal cannot be reached');
     else if (problem.status >= 500 && !(error instanceof Problem)) deps.log.error({ err: error, path: c.req.path }, 'request failed');

@@ -56,18 +56,43 @@ const temporalUnreachable = (error: unknown) => {
  * problem or a command while it is down) as a 503 the client may retry; anything else as a 500
  * without internals.
  */
-export function toProblem(error: unknown): Problem {
+export function toProblem(error: unknown, path = ''): Problem {
   if (error instanceof Problem) return error;
-  if (error instanceof HTTPException) return new Problem(error.status as ContentfulStatusCode, 'Error', error.message || 'request failed');
+  if (error instanceof HTTPException) return fromHttpException(error, path);
   if (temporalUnreachable(error)) return new Problem(503, 'Service Unavailable', 'the workflow engine (Temporal) cannot be reached; try again shortly', { reason: TEMPORAL_UNAVAILABLE });
   return new Problem(500, 'Internal Server Error', 'the request could not be completed; it has been logged');
 }
 
-/** Validation failures from request schemas, every field at once. */
+/** What each part of a request is called in an answer (the validator's target names are Hono's). */
+const PLACES: Record<string, string> = { json: 'body', body: 'body', form: 'form', query: 'query string', param: 'path', header: 'headers', cookie: 'cookies' };
+
+/** Validation failures from request schemas, every field at once: which part of the request, which field, what is wrong. */
 export function invalidRequest(issues: readonly { path: readonly PropertyKey[]; message: string }[], where: string): Problem {
-  const errors = issues.map((issue) => ({ path: issue.path.map(String).join('.') || where, message: issue.message }));
-  return new Problem(400, 'Bad Request', `invalid ${where}: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
+  const place = PLACES[where] ?? where;
+  const errors = issues.map((issue) => ({ path: issue.path.map(String).join('.') || place, message: plainly(issue.message) }));
+  return new Problem(400, 'Bad Request', `the request's ${place} is not as this route takes it: ${errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`, { errors });
 }
+
+/** A field left out is "required", not "expected string, received undefined". */
+function plainly(message: string): string {
+  const missing = /^Invalid input: expected (\w+), received undefined$/.exec(message);
+  return missing ? `required (${missing[1]})` : message;
+}
+
+/** Hono's own refusals (malformed JSON, a body of another type), with what to send instead. */
+function fromHttpException(error: HTTPException, path: string): Problem {
+  const status = error.status as ContentfulStatusCode;
+  if (status === 400 && /JSON/i.test(error.message)) {
+    return new Problem(400, 'Bad Request', 'the request body is not valid JSON; send a JSON document', { errors: [{ path: 'body', message: 'not valid JSON' }] });
+  }
+  if (status === 415) {
+    const wanted = path.endsWith('/photos') ? 'multipart/form-data with the image in the field "photo"' : 'JSON with the header Content-Type: application/json';
+    return new Problem(415, 'Unsupported Media Type', `this route takes ${wanted}`);
+  }
+  return new Problem(status, STATUS_TITLES[status] ?? 'Error', error.message || 'request refused');
+}
+
+const STATUS_TITLES: Partial<Record<number, string>> = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not Found', 405: 'Method Not Allowed', 413: 'Content Too Large', 415: 'Unsupported Media Type' };
 
 /**
  * No text the database cannot store (NUL, lone surrogates: see contracts/storable-text.ts) reaches
@@ -91,7 +116,7 @@ export async function optionalBody<T extends z.ZodType>(c: Context, schema: T): 
     try {
       raw = await c.req.json();
     } catch {
-      throw new Problem(400, 'Bad Request', 'the body is not valid JSON');
+      throw new Problem(400, 'Bad Request', 'the request body is not valid JSON; send a JSON document', { errors: [{ path: 'body', message: 'not valid JSON' }] });
     }
   }
   const parsed = schema.safeParse(raw);

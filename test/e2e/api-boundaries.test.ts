@@ -36,6 +36,21 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
     return fetch(`${concierge.url}/api/incidents/${incidentId}/photos`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}` }, body: form });
   }
 
+  it('says what to send instead: malformed JSON, a body of another type, a field left out', async () => {
+    const send = async (body: string, headers: Record<string, string>, path = '/api/chargers') => {
+      const response = await fetch(`${concierge.url}${path}`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...headers }, body });
+      return { status: response.status, type: response.headers.get('content-type'), body: (await response.json()) as { title: string; detail: string; errors?: unknown[] } };
+    };
+    const malformed = await send('{"id":', { 'content-type': 'application/json' });
+    expect(malformed).toMatchObject({ status: 400, type: 'application/problem+json', body: { title: 'Bad Request', detail: expect.stringContaining('not valid JSON'), errors: [{ path: 'body', message: 'not valid JSON' }] } });
+    const untyped = await send('{"id":"CP-1"}', {});
+    expect(untyped).toMatchObject({ status: 415, body: { title: 'Unsupported Media Type', detail: 'this route takes JSON with the header Content-Type: application/json' } });
+    const incomplete = await send(JSON.stringify({ id: 'CP-1' }), { 'content-type': 'application/json' });
+    expect(incomplete.status).toBe(400);
+    expect(incomplete.body.detail).toBe("the request's body is not as this route takes it: password: required (string)");
+    expect(incomplete.body.errors).toEqual([{ path: 'password', message: 'required (string)' }]);
+  });
+
   /** POSTs raw JSON text, so lone surrogates travel as the escapes a client would send. */
   async function postRaw(route: string, json: string, token = ADMIN_TOKEN) {
     const response = await fetch(`${concierge.url}${route}`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: json });
