@@ -37,6 +37,19 @@ export function commandProblem(protocol: string, command: string, params: unknow
     validator.validate(`urn:${command}.req`, params);
     return null;
   } catch (error) {
-    return `invalid ${command} request for ${protocol}: ${(error as Error).message}`;
+    return `invalid ${command} request for ${protocol}: ${schemaErrors(error)}`;
   }
+}
+
+/** The schema's complaints, each with its field and, for a closed set, the values it takes. */
+function schemaErrors(error: unknown): string {
+  const errors = (error as { details?: { errors?: Array<{ instancePath: string; message?: string; params?: { allowedValues?: unknown[] } }> } }).details?.errors;
+  if (!errors?.length) return (error as Error).message;
+  return errors
+    .map((e) => {
+      const field = e.instancePath.replace(/^\//, '').replaceAll('/', '.') || 'body';
+      const allowed = e.params?.allowedValues ? `: ${e.params.allowedValues.join(', ')}` : '';
+      return `${field} ${e.message ?? 'is invalid'}${allowed}`;
+    })
+    .join('; ');
 }
