@@ -38,8 +38,10 @@ export interface ClockState {
   name: SlaClock['name'];
   cycle: number;
   running: boolean;
+  /** Paused now (never once stopped or cancelled). */
   paused: boolean;
   pauseReason: PauseReason | null;
+  /** No longer runs: its goal was met, or it was cancelled (`cancelled` tells which). */
   stopped: boolean;
   cancelled: boolean;
   targetMs: number;
@@ -143,7 +145,8 @@ export function markBreached(clock: SlaClock, at: Date): void {
 
 export function clockState(clock: SlaClock, now: Date): ClockState {
   const cycle = current(clock);
-  const pause = openPause(cycle);
+  const ended = cycle.stoppedAt !== null || clock.cancelledAt !== null;
+  const pause = ended ? null : openPause(cycle);
   const end = cycleEnd(clock, now);
   const elapsed = elapsedBusinessMs(clock, now);
   const wall = Math.max(0, end.getTime() - new Date(cycle.startedAt).getTime());
@@ -155,7 +158,7 @@ export function clockState(clock: SlaClock, now: Date): ClockState {
     running: isRunning(clock) && !pause,
     paused: pause !== null,
     pauseReason: pause?.reason ?? null,
-    stopped: cycle.stoppedAt !== null,
+    stopped: ended,
     cancelled: clock.cancelledAt !== null,
     targetMs: clock.targetMs,
     elapsedWallMs: wall,

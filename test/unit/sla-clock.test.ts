@@ -62,11 +62,15 @@ describe('SLA clocks', () => {
     expect(state.breachAt).toBe('2026-11-24T14:00:00.000Z');
   });
 
-  it('a cancelled clock stops counting and has no deadline', () => {
+  it('a cancelled clock stops counting and has no deadline: stopped, cancelled, not paused', () => {
     const clock = newClock('fix', 2 * HOUR, null, at('2026-11-24T08:00:00Z'));
     expect(cancelClock(clock, at('2026-11-24T09:00:00Z'))).toBe(true);
     expect(instantAt(clock, 2 * HOUR)).toBeNull();
-    expect(clockState(clock, at('2026-11-24T20:00:00Z'))).toMatchObject({ cancelled: true, running: false, elapsedBusinessMs: HOUR, breached: false, breachAt: null });
+    expect(clockState(clock, at('2026-11-24T20:00:00Z'))).toMatchObject({ stopped: true, cancelled: true, running: false, elapsedBusinessMs: HOUR, breached: false, breachAt: null });
     expect(pauseClock(clock, at('2026-11-24T21:00:00Z'), 'parts')).toBe(false);
+    const pausedThenCancelled = newClock('fix', 2 * HOUR, null, at('2026-11-24T08:00:00Z'));
+    pauseClock(pausedThenCancelled, at('2026-11-24T08:30:00Z'), 'parts');
+    cancelClock(pausedThenCancelled, at('2026-11-24T09:00:00Z'));
+    expect(clockState(pausedThenCancelled, at('2026-11-24T10:00:00Z'))).toMatchObject({ stopped: true, cancelled: true, paused: false, pauseReason: null, running: false });
   });
 });
