@@ -98,7 +98,7 @@ export function incidentRules(agreement: Agreement, remoteFix: boolean): Inciden
 /** The site a charger is at under an agreement, as incidents and tasks show it. */
 export function siteRef(agreement: Agreement, chargerId: string): SiteRef | null {
   const site = siteOf(agreement, chargerId);
-  return site ? { id: site.id, name: site.name, address: site.address } : null;
+  return site ? { id: site.id, name: site.name, address: site.address, timeZone: site.timeZone } : null;
 }
 
 /**

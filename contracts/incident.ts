@@ -109,6 +109,8 @@ export interface SiteRef {
   id: string;
   name: string;
   address: string;
+  /** The site's IANA time zone: times shown to people are in it. Absent in incidents opened before it was kept. */
+  timeZone?: string;
 }
 
 export interface EscalationLevel {

@@ -30,6 +30,10 @@ export interface EscalationNotice {
   deadline: string | null;
   percentElapsed: number;
   faultSummary: string;
+  /** The zone the mail shows times in: the site's (absent, or null: UTC). */
+  timeZone?: string | null;
+  /** A whole-site incident's chargers that are offline. */
+  offlineChargers?: string[];
 }
 
 /** The failure type of a notice the mail server refused for good (a 5xx reply); it is not retried. */

@@ -15,6 +15,8 @@ export interface MailerOptions {
   /** The From address, e.g. `Concierge <concierge@example.com>`. */
   from: string;
   log: Logger;
+  /** Where people reach Concierge (PUBLIC_URL): mails link to the incident there. */
+  publicUrl?: string;
 }
 
 export interface RenderedMail {
@@ -51,7 +53,7 @@ export class MailRefusedError extends Error {
 const templatesDir = new URL('../templates/', import.meta.url);
 
 /** Nodemailer over SMTP_URL, or into `<dataDir>/outbox-mail/` so the embedded default needs no mail server. */
-export function createMailer({ smtpUrl, dataDir, from, log }: MailerOptions): Mailer {
+export function createMailer({ smtpUrl, dataDir, from, log, publicUrl }: MailerOptions): Mailer {
   const templates = {
     html: Handlebars.compile<EscalationView>(readFileSync(new URL('escalation.hbs', templatesDir), 'utf8'), { strict: true }),
     // Plain text is not HTML: nothing in it may be entity-escaped.
@@ -63,7 +65,7 @@ export function createMailer({ smtpUrl, dataDir, from, log }: MailerOptions): Ma
     destination: deliver.destination,
 
     renderEscalation(notice) {
-      const view = escalationView(notice);
+      const view = escalationView(notice, publicUrl);
       return { subject: view.subject, text: templates.text(view), html: templates.html(view) };
     },
 
@@ -167,11 +169,15 @@ interface EscalationView {
   trigger: string;
   notice: string;
   incidentId: string;
+  incidentUrl: string | null;
+  offlineChargers: string | null;
   level: number;
   agreementName: string | null;
 }
 
-function escalationView(n: EscalationNotice): EscalationView {
+function escalationView(n: EscalationNotice, publicUrl: string | undefined): EscalationView {
+  const zone = n.timeZone ?? 'UTC';
+  const instant = (iso: string) => instantIn(iso, zone);
   const charger = n.connectorId === 0 ? `charger ${n.chargerId}` : `charger ${n.chargerId} connector ${n.connectorId}`;
   const repeat = n.repeat > 0 ? ` (repeat ${n.repeat})` : '';
   const headline = `Escalation level ${n.level} — ${charger} ${n.trigger}${repeat}`;
@@ -195,12 +201,18 @@ function escalationView(n: EscalationNotice): EscalationView {
     trigger: n.trigger,
     notice: n.repeat === 0 ? 'first notice of this level' : `repeat ${n.repeat} of this level`,
     incidentId: n.incidentId,
+    incidentUrl: publicUrl ? `${publicUrl.replace(/\/+$/, '')}/api/incidents/${n.incidentId}` : null,
+    offlineChargers: n.offlineChargers?.length ? n.offlineChargers.join(', ') : null,
     level: n.level,
     agreementName: n.agreementName,
   };
 }
 
-function instant(iso: string): Instant {
+/** An instant as people at the site read it, the zone named ("Fri 27 Mar 2026, 17:30 (Europe/Vienna, UTC+01:00)"), beside its ISO form in UTC. */
+function instantIn(iso: string, zone: string): Instant {
   const at = DateTime.fromISO(iso, { zone: 'utc' });
-  return at.isValid ? { iso: at.toISO(), human: at.toFormat("ccc d LLL yyyy, HH:mm 'UTC'") } : { iso, human: iso };
+  if (!at.isValid) return { iso, human: iso };
+  const local = at.setZone(zone);
+  const human = local.isValid && zone !== 'UTC' ? `${local.toFormat('ccc d LLL yyyy, HH:mm')} (${zone}, UTC${local.toFormat('ZZ')})` : at.toFormat("ccc d LLL yyyy, HH:mm 'UTC'");
+  return { iso: at.toISO()!, human };
 }

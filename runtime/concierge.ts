@@ -129,7 +129,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     // After the gateway has said which chargers it disconnected itself, so no connectivity watch
     // judges them by their disconnect time alone.
     if (roles.has('worker')) {
-      const mailer = createMailer({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, from: config.mailFrom, log });
+      const mailer = createMailer({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, from: config.mailFrom, log, publicUrl: config.publicUrl ?? `http://localhost:${config.port}` });
       cleanups.push(async () => mailer.close());
       log.info(`notification mail goes to ${mailer.destination}`);
       await runWorker(

@@ -59,7 +59,7 @@ export async function siteIncidentInputFor(db: Db, chargerId: string, siteId: st
     priority,
     sla: targetsFor(inForce.agreement, priority, siteId),
     agreement: { id: inForce.agreement.id, version: inForce.version, faultClass: 'whole-site-down' },
-    site: { id: site.id, name: site.name, address: site.address },
+    site: { id: site.id, name: site.name, address: site.address, timeZone: site.timeZone },
     terms: incidentRules(inForce.agreement, false),
   };
 }

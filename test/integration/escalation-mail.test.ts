@@ -38,6 +38,7 @@ function notice(incidentId: string, overrides: Partial<EscalationNotice> = {}): 
     deadline: '2026-03-27T17:30:00.000Z',
     percentElapsed: 50.8,
     faultSummary: 'GroundFailure <script>alert("pwned")</script>',
+    timeZone: 'Europe/Vienna',
     ...overrides,
   };
 }
@@ -53,7 +54,7 @@ describe.each(databaseKinds)('escalation mail (%s)', (kind) => {
     ({ db, dispose: disposeDb } = await openTestDatabase(kind));
     smtp = await startSmtpServer();
     dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-mail-'));
-    mailer = createMailer({ smtpUrl: smtp.url, dataDir, from: FROM, log });
+    mailer = createMailer({ smtpUrl: smtp.url, dataDir, from: FROM, log, publicUrl: 'https://concierge.example/' });
   });
 
   afterAll(async () => {
@@ -89,14 +90,16 @@ describe.each(databaseKinds)('escalation mail (%s)', (kind) => {
       'HOTEL-ALPS-01, connector 1',
       'P2',
       'opened',
-      'Fri 27 Mar 2026, 16:30 UTC',
+      // The site's time, its zone named (Vienna is UTC+1 until the last Sunday of March).
+      'Fri 27 Mar 2026, 17:30 (Europe/Vienna, UTC+01:00)',
       'Response — time to acknowledge the incident',
-      'Fri 27 Mar 2026, 17:30 UTC',
+      'Fri 27 Mar 2026, 18:30 (Europe/Vienna, UTC+01:00)',
       '2026-03-27T17:30:00.000Z',
       '50% of the target',
       'unacknowledged for 30 min',
       'first notice of this level',
       incidentId,
+      `https://concierge.example/api/incidents/${incidentId}`,
       'escalation level 1 of the service agreement',
     ];
     const text = mail.text!;
@@ -122,6 +125,17 @@ describe.each(databaseKinds)('escalation mail (%s)', (kind) => {
       messageId: sent.messageId,
     });
     expect(row.sentAt).toBeInstanceOf(Date);
+  });
+
+  it('lists a whole-site incident’s offline chargers, and shows UTC, named, when no zone is known', async () => {
+    const incidentId = randomUUID();
+    const { sendEscalation } = createNotificationActivities(db, mailer);
+    const siteDown = notice(incidentId, { chargerId: 'site:alpina', connectorId: 0, priority: 'P1', timeZone: null, offlineChargers: ['ALPINA-01', 'ALPINA-02', 'ALPINA-03'] });
+    await sendEscalation(siteDown);
+    const mail = parseMail(smtp.received.at(-1)!.raw);
+    expect(mail.text).toContain('Offline:    ALPINA-01, ALPINA-02, ALPINA-03');
+    expect(mail.html).toContain('<th align="left" valign="top">Offline</th><td>ALPINA-01, ALPINA-02, ALPINA-03</td>');
+    expect(mail.text).toContain('Opened:     Fri 27 Mar 2026, 16:30 UTC');
   });
 
   it('sends nothing the second time for the same key', async () => {

@@ -45,6 +45,9 @@ export class Escalations {
         deadline: clock.breachAt,
         percentElapsed: clock.percent,
         faultSummary: incident.faults.map((f) => f.errorCode).filter((code, i, all) => all.indexOf(code) === i).join(', ') || (incident.report?.description ?? incident.source),
+        timeZone: incident.site?.timeZone ?? incident.clocks[due.clock].calendar?.timeZone ?? null,
+        // A site incident's offline faults each name their charger first ("<charger>: no connection since …").
+        ...(incident.chargerId.startsWith('site:') ? { offlineChargers: [...new Set(incident.faults.filter((f) => f.status === 'Offline').map((f) => (f.info ?? '').split(':')[0]!))] } : {}),
       }));
       this.state.record('escalated', system, null, sent);
     } catch (error) {
