@@ -1,7 +1,15 @@
 /**
  * The `patched()` ids the incident workflow asks, one per change to the commands it issues (see
- * docs/contributing.md). Runs whose histories lack a marker replay the old way.
+ * docs/contributing.md). Runs whose histories lack a marker replay the old way. (The connectivity
+ * watch keeps its one beside it, in workflows/connectivity/workflow.ts.)
  */
+
+/**
+ * Deprecated (`deprecatePatch`): main at baedf3f asked `patched()` under this id before every
+ * projection save (its other branch, a local activity, was withdrawn before it landed), so runs
+ * started there carry the marker; new ones no longer depend on it. Remove once no such run is open.
+ */
+export const PROJECTION_SAVED_AFTER_THE_TASK = 'projection-saved-after-the-task';
 
 /** A step taken in the same workflow task as the start (it closed the incident) leaves no work to open. */
 export const NO_WORK_ONCE_CLOSED = 'no-work-once-closed';

@@ -3,14 +3,8 @@ import type { Incident, IncidentChange } from '../../contracts/incident.js';
 import { clockState } from '../../contracts/sla-clock.js';
 import { DATABASE_REFUSED, storableCopy } from '../../contracts/storable-text.js';
 import { saveIncident } from './activities.js';
+import { PROJECTION_SAVED_AFTER_THE_TASK } from './patches.js';
 import { refusedFailure } from './failures.js';
-
-/**
- * Main at baedf3f asked `patched()` under this id before every save (its other branch, a local
- * activity, was withdrawn before it landed), so runs started there carry the marker. Deprecated:
- * those runs replay, and new ones no longer depend on it. Remove once no such run is open.
- */
-const PROJECTION_SAVED_AFTER_THE_TASK = 'projection-saved-after-the-task';
 
 /**
  * Keeps the database projection in step with the workflow: one save at a time, newest state
