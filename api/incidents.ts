@@ -13,6 +13,7 @@ import { incidentInputFor } from '../workflow-clients/incident-input.js';
 import { openOrJoinIncident } from '../workflow-clients/incidents.js';
 import { incidentQuery, stepUpdates } from '../workflows/incident/messages.js';
 import { photosOf } from './attachments.js';
+import { TaskSchema, toView as toTaskView } from './task-view.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, forbidden, notFound, optionalBody, Problem, problemResponses } from './problem.js';
 import { chargerInScope, scoped } from './scope.js';
@@ -63,7 +64,7 @@ const IncidentSchema = z
     priority: z.string(),
     source: z.string(),
     agreement: z.object({ id: z.string(), version: z.number().int(), faultClass: z.string().nullable() }).nullable(),
-    site: z.object({ id: z.string(), name: z.string(), address: z.string() }).nullable(),
+    site: z.object({ id: z.string(), name: z.string(), address: z.string(), timeZone: z.string().optional() }).nullable(),
     openedAt: z.string(),
     acknowledgedAt: z.string().nullable(),
     resolvedAt: z.string().nullable(),
@@ -107,6 +108,7 @@ const IncidentSchema = z
       .openapi({ description: 'set when the database refused this incident’s data as it was: its texts are stored with unstorable characters replaced (U+FFFD); operators are alerted' }),
     steps: z.array(z.object({ seq: z.number().int(), step: z.string(), actor: z.string(), actorRole: z.string().nullable(), note: z.string().nullable(), data: z.unknown(), at: z.string() })),
     timeline: z.array(TimelineEntry),
+    tasks: z.array(TaskSchema).meta({ description: "the incident's field-crew tasks, oldest first" }),
   })
   .openapi('Incident');
 
@@ -296,9 +298,10 @@ type IncidentRow = Selectable<IncidentsTable>;
 async function withDetails(db: Db, rows: IncidentRow[]): Promise<IncidentView[]> {
   if (rows.length === 0) return [];
   const ids = rows.map((r) => r.id);
-  const [faults, stepRows] = await Promise.all([
+  const [faults, stepRows, taskRows] = await Promise.all([
     db.selectFrom('incidentFaults').selectAll().where('incidentId', 'in', ids).orderBy('at').orderBy('eventId').execute(),
     db.selectFrom('incidentSteps').selectAll().where('incidentId', 'in', ids).orderBy('seq').execute(),
+    db.selectFrom('tasks').selectAll().where('incidentId', 'in', ids).orderBy('createdAt').orderBy('id').execute(),
   ]);
   const now = new Date();
   return rows.map((row) => {
@@ -352,6 +355,7 @@ async function withDetails(db: Db, rows: IncidentRow[]): Promise<IncidentView[]>
       degraded: row.degradedSince ? { since: row.degradedSince.toISOString(), cause: row.degradedCause ?? '' } : null,
       steps: mySteps,
       timeline,
+      tasks: taskRows.filter((t) => t.incidentId === row.id).map(toTaskView),
     };
   });
 }

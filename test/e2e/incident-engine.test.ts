@@ -90,6 +90,8 @@ describe('incident engine end to end', () => {
 
     expect((await tom.post(`/api/tasks/${task.id}/claim`)).body).toMatchObject({ status: 'claimed', assignee: { id: technician.body.id, name: 'Tom Technician' } });
     expect((await tom.get('/api/tasks?view=mine')).body.tasks.map((t: { id: string }) => t.id)).toEqual([task.id]);
+    // The incident shows its task as the inbox does.
+    expect((await incident(opened.id)).tasks).toEqual([expect.objectContaining({ id: task.id, status: 'claimed', assignee: { id: technician.body.id, name: 'Tom Technician' } })]);
     expect((await tom.post(`/api/incidents/${opened.id}/arrive`, { note: 'on site' })).status).toBe(200);
     expect((await tom.post(`/api/incidents/${opened.id}/diagnose`, { rootCause: 'hardware', evidence: 'controller board LED code 7' })).status).toBe(200);
     const notUploaded = await tom.post(`/api/tasks/${task.id}/complete`, { photos: [{ name: 'big.jpg', contentType: 'image/jpeg', sizeBytes: 50_000_000 }] });
