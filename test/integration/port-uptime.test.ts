@@ -74,6 +74,35 @@ describe('concierge uptime', () => {
       { cwd: path.resolve(import.meta.dirname, '../..'), env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' } },
     );
     // 31 days = 44,640 min; outage 3 h + 13 h = 960 min; excluded 9 h = 540 min; (44640 − 420) / 44640.
-    expect(JSON.parse(stdout)).toEqual({ periodMinutes: 44640, outageMinutes: 960, excludedMinutes: 540, uptimePercent: 99.06 });
+    expect(JSON.parse(stdout)).toEqual({ periodMinutes: 44640, outageMinutes: 960, excludedMinutes: 540, uptimePercent: 99.06, measuredUntil: '2026-05-31T23:00:00.000Z' });
+  });
+
+  it('measures only the part of the period already past: a fault still open is an outage until now, not until the period’s end', async () => {
+    const HOUR = 3_600_000;
+    const now = Date.now();
+    const db = openDatabase({ pgliteDir: path.join(dataDir, 'pglite') });
+    const iso = (ms: number) => new Date(ms).toISOString();
+    try {
+      await db
+        .insertInto('statusLog')
+        .values(['Available', 'Faulted'].map((status, i) => ({ chargerId: 'GM-LDS-02', connectorId: 1, status, errorCode: null, vendorErrorCode: null, info: null, reportedAt: iso(now - (5 - 3 * i) * HOUR), protocol: 'ocpp1.6', payload: '{}' })))
+        .execute();
+    } finally {
+      await db.destroy();
+    }
+    const run = (from: number, to: number) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/concierge.ts', 'uptime', '--agreement', 'greenmart-retail', '--charger', 'GM-LDS-02', '--connector', '1', '--from', iso(from), '--to', iso(to)], {
+        cwd: path.resolve(import.meta.dirname, '../..'),
+        env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' },
+      });
+    // Asked: 4 h ago to 4 h from now, the store open around the clock or not: down since 2 h ago.
+    const result = JSON.parse((await run(now - 4 * HOUR, now + 4 * HOUR)).stdout) as { periodMinutes: number; outageMinutes: number; measuredUntil: string };
+    expect(Date.parse(result.measuredUntil)).toBeGreaterThanOrEqual(now);
+    expect(Date.parse(result.measuredUntil)).toBeLessThan(now + 4 * HOUR);
+    const elapsed = (Date.parse(result.measuredUntil) - now) / 60_000;
+    expect(Math.abs(result.periodMinutes - (240 + elapsed))).toBeLessThanOrEqual(1);
+    expect(Math.abs(result.outageMinutes - (120 + elapsed))).toBeLessThanOrEqual(1);
+    const notYet = await run(now + HOUR, now + 2 * HOUR).catch((error: { code: number; stderr: string }) => error);
+    expect(notYet).toMatchObject({ code: 1, stderr: expect.stringContaining('has not come yet') });
   });
 });
