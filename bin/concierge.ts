@@ -7,7 +7,8 @@ import { slaDeadlines } from '../contracts/sla.js';
 import { portUptimeFromHistory } from '../agreements/uptime-report.js';
 import { summariseAgreement } from '../agreements/summary.js';
 import { agreementsDir, formatProblems, loadAgreements } from '../agreements/load.js';
-import { ConfigError, loadConfig } from '../runtime/config.js';
+import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
+import { refuseWhileServed } from '../runtime/embedded-database.js';
 import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../platform/log.js';
 import { chargerIds, formatProgress, httpBaseOf, registerChargers, SIMULATED_PROTOCOLS, SIMULATOR_DEFAULTS, startSimulation, type SimulatedProtocol } from '../simulator/index.js';
@@ -76,6 +77,7 @@ program
   .description('Apply database migrations and exit')
   .action(async () => {
     const config = loadConfig();
+    guardEmbeddedDatabase(config);
     const db = openDatabase(config.database);
     try {
       await migrateToLatest(db);
@@ -141,6 +143,7 @@ program
     if (period.end <= period.start) fail('--to must be after --from');
     const agreement = await requireAgreement(options.agreement);
     const config = loadConfig();
+    guardEmbeddedDatabase(config);
     const db = openDatabase(config.database);
     try {
       await migrateToLatest(db);
@@ -151,6 +154,15 @@ program
       await db.destroy();
     }
   });
+
+/** The CLI opens the database itself: not the embedded one while a server holds it. */
+function guardEmbeddedDatabase(config: Config) {
+  try {
+    refuseWhileServed(config, 'set DATABASE_URL to a PostgreSQL database to run the server and the CLI side by side');
+  } catch (error) {
+    fail((error as Error).message);
+  }
+}
 
 const numberOption =
   (what: string, test: (n: number) => boolean) =>

@@ -17,6 +17,7 @@ import { formatProblems, loadAgreements } from '../agreements/load.js';
 import type { Config } from './config.js';
 import { createLogger, type Logger } from '../platform/log.js';
 import { createMailer } from '../platform/mailer.js';
+import { claimEmbeddedDatabase, refuseWhileServed } from './embedded-database.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
 
 export interface StartOptions {
@@ -71,6 +72,8 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       temporalUiUrl = devServer.uiUrl;
     }
 
+    refuseWhileServed(config, 'use that one');
+    cleanups.push(claimEmbeddedDatabase(config)); // released after the database closes
     const db = openDatabase(config.database);
     cleanups.push(() => db.destroy());
     await migrateToLatest(db);

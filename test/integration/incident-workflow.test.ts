@@ -227,7 +227,11 @@ describe('incident engine (time-skipping)', () => {
     expect((await query(handle)).status).toBe('verifying'); // not resolved: nothing said it works
     await reports(handle, 'Available');
     const healthyAt = await env.currentTimeMs();
-    const verifying = await query(handle);
+    // A query may be answered before the workflow has taken the signal: wait for it.
+    const verifying = await eventually(async () => {
+      const incident = await query(handle);
+      return incident.verification ? incident : null;
+    }, 10_000, 'verification to start on the healthy report');
     expect(verifying).toMatchObject({ status: 'verifying', awaitingHealthy: null, verification: { startedAt: expect.any(String) } });
     expect(Math.abs(Date.parse(verifying.verification!.startedAt) - healthyAt)).toBeLessThan(MINUTE);
     expect(clockState(verifying.clocks.fix, new Date(healthyAt)).stopped).toBe(true);

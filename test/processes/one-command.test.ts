@@ -1,8 +1,9 @@
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiClient, eventually, uniqueId } from '../support/app.js';
 import { freePort } from '../../testkit/ports.js';
@@ -77,6 +78,11 @@ describe('concierge start on embedded defaults', () => {
     const token = /Admin API token .*: (cgt_\S+)/.exec(banner)?.[1];
     expect(token).toBeDefined();
     const api = apiClient(url, token);
+
+    // While it runs, a command that would open its embedded database refuses and says what to do.
+    const cli = ['--import', 'tsx', 'bin/concierge.ts', 'uptime', '--agreement', 'greenmart-retail', '--charger', 'GM-LDS-01', '--connector', '1', '--from', '2026-05-01T00:00:00Z', '--to', '2026-06-01T00:00:00Z'];
+    const refused = await promisify(execFile)(process.execPath, cli, { cwd: root, env }).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining(`Concierge (pid ${first.child.pid}) is running on ${dataDir} with its embedded database`) });
 
     const chargerId = uniqueId('CP');
     expect((await api.post('/api/chargers', { id: chargerId, password: PASSWORD })).status).toBe(201);
