@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
 
@@ -13,6 +13,7 @@ const pidFile = (config: Config) => ('pgliteDir' in config.database && config.da
 export function claimEmbeddedDatabase(config: Config): () => Promise<void> {
   const file = pidFile(config);
   if (!file) return async () => undefined;
+  mkdirSync(path.dirname(file), { recursive: true }); // a first start: DATA_DIR may not exist yet
   writeFileSync(file, `${process.pid}\n`);
   return async () => {
     if (existsSync(file) && readFileSync(file, 'utf8').trim() === String(process.pid)) rmSync(file, { force: true });
