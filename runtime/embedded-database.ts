@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
+import { isAlive } from './temporal-dev-server.js';
 
 /**
  * PGlite is a database of one process: a second one opening the same folder (the CLI while the
@@ -25,15 +26,6 @@ export function refuseWhileServed(config: Config, instead: string): void {
   const file = pidFile(config);
   if (!file || !existsSync(file)) return;
   const pid = Number(readFileSync(file, 'utf8').trim());
-  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !alive(pid)) return;
+  if (!Number.isInteger(pid) || pid <= 0 || pid === process.pid || !isAlive(pid)) return;
   throw new Error(`Concierge (pid ${pid}) is running on ${path.dirname(file)} with its embedded database, which only one process may open: ${instead}, or stop it first`);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
 }

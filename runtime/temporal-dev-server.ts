@@ -183,7 +183,8 @@ function isTemporal(pid: number): boolean {
   }
 }
 
-function isAlive(pid: number): boolean {
+/** Whether a process of this pid exists (signal 0 checks without signalling). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
