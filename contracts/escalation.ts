@@ -1,5 +1,5 @@
 import type { EscalationLevel } from './incident.js';
-import { instantAt, type SlaClock } from './sla-clock.js';
+import { cycleTargetMs, instantAt, type SlaClock } from './sla-clock.js';
 
 /** The next notice an escalation level is due to send, and when. */
 export interface DueEscalation {
@@ -45,8 +45,8 @@ export function dueEscalations(
     const clockName = trigger.kind === 'fix-elapsed' || trigger.kind === 'fix-breached' ? 'fix' : 'response';
     if (trigger.kind === 'unacknowledged-for' && acknowledged) continue;
     const clock = clocks[clockName];
-    const firstAt =
-      trigger.kind === 'unacknowledged-for' ? trigger.afterMs : trigger.kind === 'response-elapsed' || trigger.kind === 'fix-elapsed' ? (clock.targetMs * trigger.percent) / 100 : clock.targetMs;
+    const targetMs = cycleTargetMs(clock);
+    const firstAt = trigger.kind === 'unacknowledged-for' ? trigger.afterMs : trigger.kind === 'response-elapsed' || trigger.kind === 'fix-elapsed' ? (targetMs * trigger.percent) / 100 : targetMs;
     const cycle = clock.cycles.length;
     let repeat = 0;
     const keyOf = (r: number) => `${incidentId}:L${level.level}:${clockName}${cycle}:${r}`;

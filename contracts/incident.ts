@@ -43,6 +43,19 @@ export interface FaultReport {
   receivedAt?: string;
 }
 
+/**
+ * The terms a fault would open an incident under (its fault class's priority and SLA targets),
+ * sent with it: a fault more urgent than the open incident it joins raises the incident's.
+ */
+export interface FaultTerms {
+  priority: Priority;
+  sla: SlaTargets;
+  faultClass: string | null;
+}
+
+/** Whether priority `a` is more urgent than `b` (P1 is the most urgent). */
+export const moreUrgent = (a: Priority, b: Priority): boolean => a < b;
+
 /** What the charger said about the incident's connector since: statuses, reconnects, completed sessions. */
 export interface ChargerReport {
   eventId: string;

@@ -23,6 +23,12 @@ export interface ClockCycle {
   stoppedAt: string | null;
   pauses: ClockPause[];
   breachedAt: string | null;
+  /**
+   * The business time this cycle may count, and on which calendar, when they differ from the
+   * clock's (a priority raised during the cycle, see `retargetClock`); absent = the clock's.
+   */
+  targetMs?: number;
+  calendar?: BusinessCalendar | null;
 }
 
 export interface SlaClock {
@@ -64,7 +70,10 @@ export function newClock(name: SlaClock['name'], targetMs: number, calendar: Bus
 }
 
 const current = (clock: SlaClock) => clock.cycles[clock.cycles.length - 1]!;
-const calendarOf = (clock: SlaClock) => clock.calendar ?? ALWAYS_OPEN;
+const calendarOf = (clock: SlaClock) => (current(clock).calendar !== undefined ? current(clock).calendar : clock.calendar) ?? ALWAYS_OPEN;
+
+/** The business time the current cycle may count before it breaches. */
+export const cycleTargetMs = (clock: SlaClock) => current(clock).targetMs ?? clock.targetMs;
 const openPause = (cycle: ClockCycle) => cycle.pauses.find((p) => p.to === null) ?? null;
 const isRunning = (clock: SlaClock) => clock.cancelledAt === null && current(clock).stoppedAt === null;
 
@@ -114,6 +123,34 @@ export function restartClock(clock: SlaClock, at: Date): void {
   clock.cycles.push({ startedAt: at.toISOString(), stoppedAt: null, pauses: [], breachedAt: null });
 }
 
+/**
+ * New targets for a clock from `at` on, as service desks apply a priority change: later cycles run
+ * on the new target and calendar, and the running cycle is now due at the earlier of its own
+ * deadline and `at` plus the new target on the new calendar (a raise never gives more time). A
+ * paused cycle is treated as if it resumed at `at`. A cycle already stopped, cancelled or breached
+ * keeps its target and calendar, so what it reports does not change.
+ */
+export function retargetClock(clock: SlaClock, targetMs: number, calendar: BusinessCalendar | null, at: Date): void {
+  const cycle = current(clock);
+  const oldCalendar = calendarOf(clock);
+  const oldTarget = cycleTargetMs(clock);
+  if (!isRunning(clock) || cycle.breachedAt !== null) {
+    cycle.targetMs = oldTarget;
+    cycle.calendar = cycle.calendar !== undefined ? cycle.calendar : clock.calendar;
+  } else {
+    const remaining = Math.max(0, oldTarget - elapsedBusinessMs(clock, at));
+    const newCalendar = calendar ?? ALWAYS_OPEN;
+    const oldDue = addBusinessTime(at, remaining, oldCalendar);
+    const newDue = addBusinessTime(at, targetMs, newCalendar);
+    const due = oldDue < newDue ? oldDue : newDue;
+    const countedOnNew = businessTimeBetween(new Date(cycle.startedAt), at, newCalendar, pauseIntervals(cycle, at));
+    cycle.calendar = calendar;
+    cycle.targetMs = countedOnNew + businessTimeBetween(at, due, newCalendar);
+  }
+  clock.targetMs = targetMs;
+  clock.calendar = calendar;
+}
+
 /** Business time counted in the current cycle up to `now`. */
 export function elapsedBusinessMs(clock: SlaClock, now: Date): number {
   const cycle = current(clock);
@@ -128,14 +165,16 @@ function cycleEnd(clock: SlaClock, now: Date): Date {
 
 /**
  * The instant at which the current cycle will have counted `elapsedMs` of business time, if it is
- * not paused again; null while paused, stopped or cancelled. The breach instant is `instantAt(clock,
- * clock.targetMs)`; an escalation at 75 % is `instantAt(clock, 0.75 * targetMs)`. Pauses move it.
+ * not paused again; null while paused, stopped or cancelled. The breach instant is `breachInstant(clock)`; an escalation at 75 % is `instantAt(clock, 0.75 * targetMs)`. Pauses move it.
  */
 export function instantAt(clock: SlaClock, elapsedMs: number): Date | null {
   const cycle = current(clock);
   if (!isRunning(clock) || openPause(cycle)) return null;
   return addBusinessTime(new Date(cycle.startedAt), elapsedMs, calendarOf(clock), pauseIntervals(cycle, new Date(cycle.startedAt)));
 }
+
+/** When the current cycle breaches, if it runs on unpaused; null while paused, stopped or cancelled. */
+export const breachInstant = (clock: SlaClock): Date | null => instantAt(clock, cycleTargetMs(clock));
 
 /** Records a breach of the current cycle (the workflow calls this when the breach instant is reached). */
 export function markBreached(clock: SlaClock, at: Date): void {
@@ -151,7 +190,8 @@ export function clockState(clock: SlaClock, now: Date): ClockState {
   const elapsed = elapsedBusinessMs(clock, now);
   const wall = Math.max(0, end.getTime() - new Date(cycle.startedAt).getTime());
   const grossBusiness = businessTimeBetween(new Date(cycle.startedAt), end, calendarOf(clock));
-  const breachInstant = cycle.breachedAt ?? instantAt(clock, clock.targetMs)?.toISOString() ?? null;
+  const breachAt = cycle.breachedAt ?? breachInstant(clock)?.toISOString() ?? null;
+  const targetMs = cycleTargetMs(clock);
   return {
     name: clock.name,
     cycle: clock.cycles.length,
@@ -160,14 +200,14 @@ export function clockState(clock: SlaClock, now: Date): ClockState {
     pauseReason: pause?.reason ?? null,
     stopped: ended,
     cancelled: clock.cancelledAt !== null,
-    targetMs: clock.targetMs,
+    targetMs,
     elapsedWallMs: wall,
     elapsedBusinessMs: elapsed,
     pausedBusinessMs: grossBusiness - elapsed,
-    remainingMs: Math.max(0, clock.targetMs - elapsed),
-    percent: clock.targetMs === 0 ? 100 : Math.round((elapsed / clock.targetMs) * 10_000) / 100,
-    breachAt: breachInstant,
-    breached: cycle.breachedAt !== null || elapsed >= clock.targetMs,
-    everBreached: clock.cycles.some((c) => c.breachedAt !== null) || elapsed >= clock.targetMs,
+    remainingMs: Math.max(0, targetMs - elapsed),
+    percent: targetMs === 0 ? 100 : Math.round((elapsed / targetMs) * 10_000) / 100,
+    breachAt,
+    breached: cycle.breachedAt !== null || elapsed >= targetMs,
+    everBreached: clock.cycles.some((c) => c.breachedAt !== null) || elapsed >= targetMs,
   };
 }

@@ -11,7 +11,7 @@ import { RawCharger, type Frame } from '../../simulator/raw-charger.js';
  * only their own agreements' incidents. Agreement durations are shortened to seconds.
  */
 describe('incident engine end to end', () => {
-  const hotel = { a: uniqueId('AL'), b: uniqueId('AL'), c: uniqueId('AL'), d: uniqueId('AL'), e: uniqueId('AL'), f: uniqueId('AL') };
+  const hotel = { a: uniqueId('AL'), b: uniqueId('AL'), c: uniqueId('AL'), d: uniqueId('AL'), e: uniqueId('AL'), f: uniqueId('AL'), g: uniqueId('AL') };
   const shop = uniqueId('GM');
   const [alpinaSite] = alpina.sites;
   const [shopSite] = greenmart.sites;
@@ -241,5 +241,22 @@ describe('incident engine end to end', () => {
     expect(body).toMatchObject({ source: 'driver-report', report: { reporter: { name: 'Driver Jane' } }, faults: [{ errorCode: 'DriverReport' }, { errorCode: 'DriverReport', info: 'Still stuck' }] });
     const refused = await dispatcher.post('/api/incidents', { chargerId: shop, connectorId: 2, description: 'x', reporter: { name: '' } });
     expect(refused.status).toBe(400);
+  });
+
+  it('a charger’s electrical fault (P2) joining a driver’s report (P3) raises the incident to P2 with P2’s deadlines from then, on the timeline', async () => {
+    const dispatcher = concierge.as((await admin().post('/api/tokens', { role: 'dispatcher', name: 'Dana' })).body.token);
+    const reported = await dispatcher.post('/api/incidents', { chargerId: hotel.g, connectorId: 1, description: 'Screen says error', reporter: { name: 'Driver Jane', contact: null } });
+    expect(reported.status).toBe(202);
+    const opened = await eventually(async () => (await incident(reported.body.incidentId)).id && (await incident(reported.body.incidentId)), 10_000, 'the reported incident');
+    expect(opened).toMatchObject({ priority: 'P3', agreement: { faultClass: 'driver-report' } });
+    const charger = await connect(hotel.g);
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
+    const raised = await until(reported.body.incidentId, (i) => (i as { priority: string }).priority === 'P2', 'the raise to P2');
+    const entry = raised.steps.find((s: { step: string }) => s.step === 'priority-raised');
+    expect(entry.data).toMatchObject({ from: 'P3', to: 'P2', faultClass: 'electrical', fault: 'GroundFailure' });
+    // P2 here: respond within 2 h, fix within 24 h, always open — counted from the raise.
+    expect(Date.parse(raised.sla.fixBy) - Date.parse(entry.at)).toBe(24 * 3_600_000);
+    expect(Date.parse(raised.sla.respondBy) - Date.parse(entry.at)).toBe(2 * 3_600_000);
+    await charger.close();
   });
 });

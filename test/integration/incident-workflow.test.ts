@@ -90,14 +90,14 @@ describe('incident engine (time-skipping)', () => {
     mail?.dispose();
   });
 
-  async function open(options: { terms?: Partial<IncidentRules>; respondWithinMs?: number; fixWithinMs?: number; calendar?: BusinessCalendar; firstFaultAt?: number } = {}) {
+  async function open(options: { terms?: Partial<IncidentRules>; priority?: IncidentInput['priority']; respondWithinMs?: number; fixWithinMs?: number; calendar?: BusinessCalendar; firstFaultAt?: number } = {}) {
     const chargerId = uniqueId('CP');
     const now = await env.currentTimeMs();
     const first = fault(options.firstFaultAt ?? now);
     const input: IncidentInput = {
       chargerId,
       connectorId: 1,
-      priority: 'P2',
+      priority: options.priority ?? 'P2',
       sla: { respondWithinMs: options.respondWithinMs ?? HOUR, fixWithinMs: options.fixWithinMs ?? 8 * HOUR, calendar: options.calendar },
       agreement: null,
       faults: [first],
@@ -203,6 +203,33 @@ describe('incident engine (time-skipping)', () => {
     const final = await handle.result();
     const row = await db.selectFrom('incidents').select(['cycle', 'fixBreached', 'fixEverBreached']).where('id', '=', final.id).executeTakeFirstOrThrow();
     expect(row).toEqual({ cycle: 2, fixBreached: false, fixEverBreached: true });
+  });
+
+  it('a more urgent fault raises the priority and the targets from that moment, never later than before; a less urgent one changes nothing', async () => {
+    const handle = await open({ priority: 'P3', respondWithinMs: 4 * HOUR, fixWithinMs: 48 * HOUR });
+    await env.sleep(HOUR);
+    await handle.signal(faultReported, fault(await env.currentTimeMs(), 'OverCurrentFailure'), { priority: 'P1', sla: { respondWithinMs: 30 * MINUTE, fixWithinMs: 4 * HOUR }, faultClass: 'safety' });
+    const raised = await query(handle);
+    expect(raised.priority).toBe('P1');
+    const entry = raised.steps.find((s) => s.step === 'priority-raised')!;
+    const raisedAt = Date.parse(entry.at);
+    expect(raisedAt - Date.parse(raised.openedAt)).toBeGreaterThanOrEqual(HOUR);
+    expect(entry).toMatchObject({ actor: 'system', data: { from: 'P3', to: 'P1', faultClass: 'safety', fault: 'OverCurrentFailure' } });
+    expect(Date.parse((entry.data as { fixBy: string }).fixBy) - raisedAt).toBe(4 * HOUR);
+    const now = new Date(await env.currentTimeMs());
+    expect(Date.parse(clockState(raised.clocks.response, now).breachAt!) - raisedAt).toBe(30 * MINUTE);
+    expect(Date.parse(clockState(raised.clocks.fix, now).breachAt!) - raisedAt).toBe(4 * HOUR);
+
+    await handle.signal(faultReported, fault(await env.currentTimeMs(), 'WeakSignal'), { priority: 'P4', sla: { respondWithinMs: 8 * HOUR, fixWithinMs: 96 * HOUR }, faultClass: 'minor' });
+    expect((await query(handle)).priority).toBe('P1');
+    await env.sleep(31 * MINUTE); // the raised response target passes
+    expect(await stepsOf(handle)).toEqual(['task-created', 'priority-raised', 'response-breached']);
+    const row = await db.selectFrom('incidents').select(['priority', 'fixBy', 'responseBreached']).where('id', '=', raised.id).executeTakeFirstOrThrow();
+    expect(row.priority).toBe('P1');
+    expect(row.responseBreached).toBe(true);
+    expect(new Date(row.fixBy!).getTime() - raisedAt).toBe(4 * HOUR);
+    await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
+    await handle.result();
   });
 
   it('a fault received before the fix but delivered after it (a relay backlog, a restart) is an occurrence, not a recurrence', async () => {

@@ -47,6 +47,7 @@ export const SCENARIOS: Record<string, (h: CapturedHistory) => boolean> = {
   'verified by a completed session': (h) => h.steps.some((s) => s.step === 'resolved' && s.data?.outcome === 'session-completed'),
   'recurrence during verification': (h) => h.steps.some((s) => s.step === 'recurred'),
   'a fix that waited for the connector to report healthy (verify-when-healthy)': (h) => h.steps.some((s) => s.step === 'verification-waiting'),
+  'a priority raised by a more urgent fault (priority-raised-by-a-fault)': (h) => h.steps.some((s) => s.step === 'priority-raised'),
   'a fix that has not taken': (h) => h.steps.some((s) => s.step === 'fix-not-taken'),
   'reopened after resolution': (h) => h.steps.some((s) => s.step === 'reopened'),
   'escalation sent': (h) => h.activities.has('sendEscalation') && h.steps.some((s) => s.step === 'escalated'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { BusinessCalendar } from '../../contracts/calendar.js';
-import { cancelClock, clockState, instantAt, markBreached, newClock, pauseClock, restartClock, resumeClock, stopClock } from '../../contracts/sla-clock.js';
+import { breachInstant, cancelClock, clockState, instantAt, markBreached, newClock, pauseClock, restartClock, resumeClock, retargetClock, stopClock } from '../../contracts/sla-clock.js';
 
 const HOUR = 3_600_000;
 // Mon–Fri 08:00–18:00 in Vienna.
@@ -72,5 +72,57 @@ describe('SLA clocks', () => {
     pauseClock(pausedThenCancelled, at('2026-11-24T08:30:00Z'), 'parts');
     cancelClock(pausedThenCancelled, at('2026-11-24T09:00:00Z'));
     expect(clockState(pausedThenCancelled, at('2026-11-24T10:00:00Z'))).toMatchObject({ stopped: true, cancelled: true, paused: false, pauseReason: null, running: false });
+  });
+
+  describe('a priority raised mid-cycle (retargetClock)', () => {
+    it('runs the new target from the raise: a P3 48 h fix clock raised to P1 4 h two hours in is due 4 h later; a reopen gets the full new target', () => {
+      const clock = newClock('fix', 48 * HOUR, null, at('2026-11-23T08:00:00Z'));
+      retargetClock(clock, 4 * HOUR, null, at('2026-11-23T10:00:00Z'));
+      expect(breachInstant(clock)?.toISOString()).toBe('2026-11-23T14:00:00.000Z');
+      expect(clockState(clock, at('2026-11-23T10:00:00Z'))).toMatchObject({ cycle: 1, elapsedBusinessMs: 2 * HOUR, targetMs: 6 * HOUR, remainingMs: 4 * HOUR, breached: false });
+      restartClock(clock, at('2026-11-23T12:00:00Z'));
+      expect(clockState(clock, at('2026-11-23T12:00:00Z'))).toMatchObject({ cycle: 2, targetMs: 4 * HOUR, breachAt: '2026-11-23T16:00:00.000Z' });
+    });
+
+    it('never gives more time: a deadline sooner than now plus the new target stays', () => {
+      const clock = newClock('fix', 8 * HOUR, null, at('2026-11-23T08:00:00Z'));
+      retargetClock(clock, 4 * HOUR, null, at('2026-11-23T15:00:00Z'));
+      expect(breachInstant(clock)?.toISOString()).toBe('2026-11-23T16:00:00.000Z');
+      expect(clockState(clock, at('2026-11-23T15:00:00Z'))).toMatchObject({ targetMs: 8 * HOUR, remainingMs: HOUR });
+    });
+
+    it('moves to the new priority’s calendar: an office-hours clock raised on Saturday to a 24/7 P1 runs through the weekend', () => {
+      // Fri 17:00 Vienna, 16 business hours (1 on Friday, 10 on Monday, 5 on Tuesday): due Tuesday 13:00. Raised Sat 10:00 Vienna to 4 h, always open.
+      const clock = newClock('fix', 16 * HOUR, officeHours, at('2026-11-27T16:00:00Z'));
+      expect(breachInstant(clock)?.toISOString()).toBe('2026-12-01T12:00:00.000Z');
+      retargetClock(clock, 4 * HOUR, null, at('2026-11-28T09:00:00Z'));
+      expect(breachInstant(clock)?.toISOString()).toBe('2026-11-28T13:00:00.000Z'); // Sat 14:00 Vienna
+      // Counted on the new calendar: 17 h since Friday 16:00 UTC, 4 h to go.
+      expect(clockState(clock, at('2026-11-28T09:00:00Z'))).toMatchObject({ elapsedBusinessMs: 17 * HOUR, targetMs: 21 * HOUR, remainingMs: 4 * HOUR });
+      expect(clock.calendar).toBeNull();
+    });
+
+    it('a paused clock takes the new target as if it resumed at the raise, and stays paused', () => {
+      const clock = newClock('fix', 8 * HOUR, null, at('2026-11-23T08:00:00Z'));
+      pauseClock(clock, at('2026-11-23T09:00:00Z'), 'parts');
+      retargetClock(clock, 2 * HOUR, null, at('2026-11-23T12:00:00Z'));
+      expect(clockState(clock, at('2026-11-23T12:00:00Z'))).toMatchObject({ paused: true, breachAt: null, elapsedBusinessMs: HOUR, remainingMs: 2 * HOUR });
+      resumeClock(clock, at('2026-11-23T13:00:00Z'));
+      expect(breachInstant(clock)?.toISOString()).toBe('2026-11-23T15:00:00.000Z');
+    });
+
+    it('a stopped or breached cycle keeps what it reported; only later cycles take the new target', () => {
+      const response = newClock('response', HOUR, officeHours, at('2026-11-23T08:00:00Z'));
+      stopClock(response, at('2026-11-23T08:30:00Z'));
+      const before = clockState(response, at('2026-11-23T12:00:00Z'));
+      retargetClock(response, 15 * 60_000, null, at('2026-11-23T12:00:00Z'));
+      expect(clockState(response, at('2026-11-23T12:00:00Z'))).toEqual(before);
+      const fix = newClock('fix', HOUR, null, at('2026-11-23T08:00:00Z'));
+      markBreached(fix, at('2026-11-23T09:00:00Z'));
+      retargetClock(fix, 30 * 60_000, null, at('2026-11-23T10:00:00Z'));
+      expect(clockState(fix, at('2026-11-23T10:00:00Z'))).toMatchObject({ targetMs: HOUR, breached: true, breachAt: '2026-11-23T09:00:00.000Z' });
+      restartClock(fix, at('2026-11-23T11:00:00Z'));
+      expect(clockState(fix, at('2026-11-23T11:00:00Z'))).toMatchObject({ cycle: 2, targetMs: 30 * 60_000, breached: false });
+    });
   });
 });

@@ -2,7 +2,7 @@ import { patched, setHandler } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import { HUMAN_STEPS, type HumanStepName } from '../../contracts/incident-steps.js';
 import { MAX_PHOTO_BYTES, PHOTO_TYPES, type Actor, type Incident, type IncidentStatus, type StepRequest, type StepRequestOf } from '../../contracts/incident.js';
-import { clockState, instantAt, pauseClock, resumeClock } from '../../contracts/sla-clock.js';
+import { breachInstant, clockState, pauseClock, resumeClock } from '../../contracts/sla-clock.js';
 import { refuse } from './failures.js';
 import { stepUpdates } from './messages.js';
 import { VERIFY_WHEN_HEALTHY } from './patches.js';
@@ -100,7 +100,7 @@ export function registerHumanSteps(state: IncidentState, saver: ProjectionSaver)
   }, ({ actor, note }, record) => {
     const now = new Date();
     const resumed = [resumeClock(incident.clocks.response, now) && 'response', resumeClock(incident.clocks.fix, now) && 'fix'].filter(Boolean);
-    record(actor, note, { clocks: resumed, fixBy: instantAt(incident.clocks.fix, incident.clocks.fix.targetMs)?.toISOString() ?? null });
+    record(actor, note, { clocks: resumed, fixBy: breachInstant(incident.clocks.fix)?.toISOString() ?? null });
   });
 
   // Cancelling and resolving record their step as they close the incident (with both clocks' state).

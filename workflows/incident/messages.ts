@@ -1,12 +1,15 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { UpdateDefinition } from '@temporalio/common';
 import type { HumanStepName } from '../../contracts/incident-steps.js';
-import type { ChargerReport, FaultReport, Incident, StepRequestOf } from '../../contracts/incident.js';
+import type { ChargerReport, FaultReport, FaultTerms, Incident, StepRequestOf } from '../../contracts/incident.js';
 
 /** What reaches a running incident from outside: the charger's faults and reports, people's steps, and the query of its state. */
 
-/** A fault on the connector (the outbox relay; a report made in the API). */
-export const faultReported = defineSignal<[FaultReport]>('faultReported');
+/**
+ * A fault on the connector (the outbox relay; a report made in the API), with the terms it would
+ * open an incident under (absent from senders before priority raises).
+ */
+export const faultReported = defineSignal<[FaultReport, FaultTerms?]>('faultReported');
 /** The charger's other news about the connector: statuses, reconnects, completed sessions. */
 export const chargerReported = defineSignal<[ChargerReport]>('chargerReported');
 

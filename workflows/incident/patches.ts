@@ -20,3 +20,9 @@ export const NO_WORK_ONCE_CLOSED = 'no-work-once-closed';
  * healthy; otherwise the fix has not taken. Asked only when the connector is not healthy.
  */
 export const VERIFY_WHEN_HEALTHY = 'verify-when-healthy';
+
+/**
+ * A fault more urgent than the incident it joins raises the incident's priority and SLA targets
+ * from that moment (a timeline entry and new deadlines). Asked only when such a fault arrives.
+ */
+export const PRIORITY_RAISED_BY_A_FAULT = 'priority-raised-by-a-fault';

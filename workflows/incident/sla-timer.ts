@@ -1,6 +1,6 @@
 import { condition, patched } from '@temporalio/workflow';
 import { dueEscalations } from '../../contracts/escalation.js';
-import { instantAt } from '../../contracts/sla-clock.js';
+import { breachInstant } from '../../contracts/sla-clock.js';
 import type { Escalations } from './escalations.js';
 import { VERIFY_WHEN_HEALTHY } from './patches.js';
 import { system, type IncidentState } from './state.js';
@@ -33,7 +33,7 @@ function nextTimedEvent(state: IncidentState, escalations: Escalations): TimedEv
   for (const name of ['response', 'fix'] as const) {
     const clock = incident.clocks[name];
     const cycle = clock.cycles.at(-1)!;
-    const breachAt = cycle.breachedAt ? null : instantAt(clock, clock.targetMs);
+    const breachAt = cycle.breachedAt ? null : breachInstant(clock);
     if (breachAt) events.push({ at: breachAt.getTime(), fire: () => state.breached(name, breachAt) });
   }
   if (!state.isClosed()) {

@@ -1,5 +1,5 @@
-import { CLOSED_STATUSES, DEFAULT_INCIDENT_RULES, HEALTHY_STATUSES, type Actor, type ChargerReport, type FaultReport, type Incident, type IncidentInput, type IncidentStatus } from '../../contracts/incident.js';
-import { cancelClock, clockState, markBreached, newClock, restartClock, stopClock } from '../../contracts/sla-clock.js';
+import { CLOSED_STATUSES, DEFAULT_INCIDENT_RULES, HEALTHY_STATUSES, type Actor, type ChargerReport, type FaultReport, type FaultTerms, type Incident, type IncidentInput, type IncidentStatus } from '../../contracts/incident.js';
+import { breachInstant, cancelClock, clockState, markBreached, newClock, restartClock, retargetClock, stopClock } from '../../contracts/sla-clock.js';
 
 /** Concierge itself, as the actor of what the clocks and the charger's reports do. */
 export const system: Actor = { id: 'system', name: 'system', role: 'system' };
@@ -92,6 +92,22 @@ export class IncidentState {
     }
     if ((incident.status === 'verifying' || (incident.status === 'resolved' && settling)) && !this.receivedBeforeTheFix(fault)) this.recurrence(fault);
     this.changed();
+  }
+
+  /**
+   * A more urgent fault joined: the incident takes its priority, and both clocks its SLA targets
+   * from now on — the running cycles are due at the earlier of their deadline and now plus the new
+   * target (see `retargetClock`); later cycles run on the new targets.
+   */
+  raisePriority(terms: FaultTerms, fault: FaultReport): void {
+    const { incident } = this;
+    const from = incident.priority;
+    const now = new Date();
+    incident.priority = terms.priority;
+    retargetClock(incident.clocks.response, terms.sla.respondWithinMs, terms.sla.calendar ?? null, now);
+    retargetClock(incident.clocks.fix, terms.sla.fixWithinMs, terms.sla.calendar ?? null, now);
+    const dueAt = (name: 'response' | 'fix') => breachInstant(incident.clocks[name])?.toISOString() ?? null;
+    this.record('priority-raised', system, null, { from, to: terms.priority, faultClass: terms.faultClass, fault: fault.errorCode, respondBy: dueAt('response'), fixBy: dueAt('fix') });
   }
 
   acknowledgeNow(): void {

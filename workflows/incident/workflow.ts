@@ -1,9 +1,9 @@
 import { allHandlersFinished, condition, continueAsNew, log, patched, setHandler, uuid4, workflowInfo } from '@temporalio/workflow';
-import { ACTIVE_STATUSES, type FaultReport, type Incident, type IncidentInput } from '../../contracts/incident.js';
+import { ACTIVE_STATUSES, moreUrgent, type FaultReport, type Incident, type IncidentInput } from '../../contracts/incident.js';
 import { Escalations } from './escalations.js';
 import { registerHumanSteps } from './human-steps.js';
 import { chargerReported, faultReported, incidentQuery } from './messages.js';
-import { NO_WORK_ONCE_CLOSED } from './patches.js';
+import { NO_WORK_ONCE_CLOSED, PRIORITY_RAISED_BY_A_FAULT } from './patches.js';
 import { ProjectionSaver } from './projection-saver.js';
 import { remoteFix, type LastReport } from './remote-fix.js';
 import { runSlaTimer } from './sla-timer.js';
@@ -40,7 +40,7 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
   let finished = false;
 
   setHandler(incidentQuery, () => incident);
-  setHandler(faultReported, (fault) => {
+  setHandler(faultReported, (fault, terms) => {
     const seen = (f: FaultReport) => f.eventId === fault.eventId;
     if (incident.faults.some(seen) || faultsAfterClose.some(seen)) return;
     if (state.isClosed() && !settling) {
@@ -48,6 +48,8 @@ export async function incidentWorkflow(input: IncidentInput): Promise<Incident> 
       return;
     }
     state.addFault(fault, settling);
+    // A more urgent fault raises the open incident's priority and SLA targets from now on.
+    if (terms && !state.isClosed() && moreUrgent(terms.priority, incident.priority) && patched(PRIORITY_RAISED_BY_A_FAULT)) state.raisePriority(terms, fault);
   });
   setHandler(chargerReported, (signal) => {
     if (state.isClosed() || signalsSeen.includes(signal.eventId)) return;
