@@ -5,7 +5,8 @@ import { MAY } from '../contracts/roles.js';
 import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, invalidRequest, notFound, problemResponses } from './problem.js';
-import { agreementsInForce } from '../agreements/store.js';
+import { agreementForCharger, agreementsInForce } from '../agreements/store.js';
+import { portUptimeFromHistory } from '../agreements/uptime-report.js';
 import { chargerInScope } from './scope.js';
 import { text } from '../contracts/storable-text.js';
 
@@ -110,6 +111,41 @@ const commission = createRoute({
   responses: {
     200: { description: 'the commissioned charger', content: { 'application/json': { schema: ChargerSchema } } },
     ...problemResponses(401, 403, 404),
+  },
+});
+
+/** The longest period one uptime request measures (a year and a day: every statement period fits). */
+const MAX_UPTIME_DAYS = 367;
+
+const UptimeQuery = z.object({
+  connector: z.coerce.number().int().min(1).max(99).meta({ description: 'the port (connector number from 1)' }),
+  from: z.iso.datetime({ offset: true }).meta({ description: 'period start, ISO-8601 with offset, e.g. 2026-05-01T00:00:00+02:00' }),
+  to: z.iso.datetime({ offset: true }).meta({ description: 'period end (exclusive), ISO-8601 with offset' }),
+});
+
+const UptimeSchema = z
+  .object({
+    chargerId: z.string(),
+    connectorId: z.number().int(),
+    agreement: z.object({ id: z.string(), version: z.number().int() }),
+    from: z.string(),
+    to: z.string(),
+    measuredUntil: z.string().meta({ description: 'where the measurement ended: `to`, or now when `to` is in the future' }),
+    periodMinutes: z.number(),
+    outageMinutes: z.number(),
+    excludedMinutes: z.number(),
+    uptimePercent: z.number(),
+  })
+  .openapi('PortUptime');
+
+const uptime = createRoute({
+  method: 'get',
+  path: '/{id}/uptime',
+  summary: "A port's NEVI uptime over a period, under the agreement in force that covers the charger (the same figures as `concierge uptime`)",
+  request: { params: z.object({ id: ChargerId }), query: UptimeQuery },
+  responses: {
+    200: { description: 'the uptime', content: { 'application/json': { schema: UptimeSchema } } },
+    ...problemResponses(400, 401, 404, 409),
   },
 });
 
@@ -230,5 +266,19 @@ export function chargerRoutes({ db }: ApiDeps) {
       const charger = (await chargerInScope(db, id, c.get('actor'), c.get('scope'))) ? await loadCharger(id) : null;
       if (!charger) throw notFound('charger');
       return c.json(charger, 200);
+    })
+    .openapi(uptime, async (c) => {
+      const { id } = c.req.valid('param');
+      const query = c.req.valid('query');
+      if (!(await chargerInScope(db, id, c.get('actor'), c.get('scope'))) || !(await loadCharger(id))) throw notFound('charger');
+      const period = { start: new Date(query.from), end: new Date(query.to) };
+      const wrong = (path: string, message: string) => invalidRequest([{ path: [path], message }], 'query');
+      if (period.end <= period.start) throw wrong('to', `must be after from (${query.from})`);
+      if (period.end.getTime() - period.start.getTime() > MAX_UPTIME_DAYS * 86_400_000) throw wrong('to', `the period may be at most ${MAX_UPTIME_DAYS} days; ask for it in parts`);
+      if (period.start >= new Date()) throw wrong('from', `${query.from} has not come yet: nothing to measure`);
+      const inForce = await agreementForCharger(db, id);
+      if (!inForce) throw conflict(`charger ${id} is covered by no agreement in force: uptime is measured against an agreement's operating hours and exclusions`);
+      const result = await portUptimeFromHistory(db, inForce.agreement, id, query.connector, period);
+      return c.json({ chargerId: id, connectorId: query.connector, agreement: { id: inForce.agreement.id, version: inForce.version }, from: period.start.toISOString(), to: period.end.toISOString(), ...result }, 200);
     });
 }

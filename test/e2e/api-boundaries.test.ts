@@ -7,6 +7,7 @@ import { faultReported } from '../../workflows/incident/messages.js';
 import { incidentWorkflow } from '../../workflows/incident/workflow.js';
 import { ADMIN_TOKEN, apiClient, CHARGER_PASSWORD, eventually, uniqueId, useTestApp } from '../support/app.js';
 import { databaseKinds } from '../support/databases.js';
+import { RawCharger } from '../../simulator/raw-charger.js';
 
 const PNG = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
@@ -204,6 +205,61 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
       const first = (await alpinaDispatcher.get('/api/chargers?limit=1')).body;
       expect(first).toMatchObject({ chargers: [{ id: 'ALPINA-01' }], next: 'ALPINA-01' });
       expect((await alpinaDispatcher.get(`/api/chargers?limit=1&after=${first.next}`)).body).toMatchObject({ chargers: [{ id: 'ALPINA-03' }], next: null });
+    });
+
+    it('filters chargers by connector status, as the charger last reported it', async () => {
+      const charger = await RawCharger.connect(concierge.ws, 'ALPINA-03', CHARGER_PASSWORD);
+      await charger.call('BootNotification', { chargePointVendor: 'Alfen', chargePointModel: 'Eve Single S-line' });
+      await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Unavailable' });
+      const ids = async (query: string) => (await alpinaDispatcher.get(`/api/chargers${query}`)).body.chargers.map((c: { id: string }) => c.id) as string[];
+      await eventually(async () => (await ids('?status=Unavailable')).length > 0, 10_000, 'the status on record');
+      expect(await ids('?status=Unavailable')).toEqual(['ALPINA-03']);
+      expect(await ids('?status=Faulted')).toEqual([]);
+      expect(await ids('?status=Unavailable&connected=true')).toEqual(['ALPINA-03']);
+      await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+      await eventually(async () => (await ids('?status=Unavailable')).length === 0, 10_000, 'the new status on record');
+      expect(await ids('?status=Available')).toEqual(['ALPINA-03']);
+      await charger.close();
+    });
+
+    it('measures a port’s uptime under the covering agreement, within the caller’s scope, refusing periods that cannot be measured', async () => {
+      const report = (connectorId: number, status: string, reportedAt: string) => ({ chargerId: 'ALPINA-01', connectorId, status, errorCode: null, vendorErrorCode: null, info: null, reportedAt, protocol: 'ocpp1.6', payload: '{}' });
+      // Two hours down in November; November in Kitzbühel is 30 days of 1,440 minutes.
+      await concierge.db.insertInto('statusLog').values([report(1, 'Available', '2026-10-20T10:00:00Z'), report(1, 'Faulted', '2026-11-02T10:00:00Z'), report(1, 'Available', '2026-11-02T12:00:00Z')]).execute();
+      const november = 'from=2026-11-01T00:00:00%2B01:00&to=2026-12-01T00:00:00%2B01:00';
+      const measured = await alpinaDispatcher.get(`/api/chargers/ALPINA-01/uptime?connector=1&${november}`);
+      expect(measured.status).toBe(200);
+      expect(measured.body).toEqual({
+        chargerId: 'ALPINA-01',
+        connectorId: 1,
+        agreement: { id: 'hotel-alpina', version: 1 },
+        from: '2026-10-31T23:00:00.000Z',
+        to: '2026-11-30T23:00:00.000Z',
+        measuredUntil: '2026-11-30T23:00:00.000Z',
+        periodMinutes: 43_200,
+        outageMinutes: 120,
+        excludedMinutes: 0,
+        uptimePercent: 99.72,
+      });
+      const alpinaVenue = concierge.as((await admin().post('/api/tokens', { role: 'venue', name: 'Alpina front desk', scope: { sites: ['alpina-kitzbuehel'] } })).body.token);
+      expect((await alpinaVenue.get(`/api/chargers/ALPINA-01/uptime?connector=1&${november}`)).body.uptimePercent).toBe(99.72);
+      const leedsVenue = concierge.as((await admin().post('/api/tokens', { role: 'venue', name: 'Leeds store', scope: { sites: ['greenmart-leeds'] } })).body.token);
+      expect((await leedsVenue.get(`/api/chargers/ALPINA-01/uptime?connector=1&${november}`)).status).toBe(404);
+
+      const refused = async (query: string) => {
+        const answer = await alpinaDispatcher.get(`/api/chargers/ALPINA-01/uptime?${query}`);
+        expect(answer.status).toBe(400);
+        return answer.body.errors.map((e: { path: string; message: string }) => `${e.path}: ${e.message}`).join('; ');
+      };
+      expect(await refused('connector=1&from=2099-01-01T00:00:00Z&to=2099-02-01T00:00:00Z')).toMatch(/^from: .*has not come yet/);
+      expect(await refused('connector=1&from=2026-11-02T00:00:00Z&to=2026-11-01T00:00:00Z')).toMatch(/^to: must be after from/);
+      expect(await refused('connector=1&from=2024-01-01T00:00:00Z&to=2026-01-01T00:00:00Z')).toMatch(/^to: the period may be at most 367 days/);
+      expect(await refused('connector=0&from=2026-11-01T00:00:00Z&to=2026-11-02T00:00:00Z')).toMatch(/^connector: /);
+      expect(await refused('connector=1&from=yesterday&to=2026-11-02T00:00:00Z')).toMatch(/^from: /);
+      const uncovered = await registerCharger();
+      const notCovered = await admin().get(`/api/chargers/${uncovered}/uptime?connector=1&${november}`);
+      expect(notCovered.status).toBe(409);
+      expect(notCovered.body.detail).toContain('covered by no agreement in force');
     });
 
     it('issues tokens only for agreements and sites in force, naming each unknown one', async () => {

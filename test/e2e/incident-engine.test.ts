@@ -41,7 +41,7 @@ describe('incident engine end to end', () => {
   const incidentOn = (chargerId: string, client = admin()) =>
     eventually(async () => (await client.get(`/api/incidents?chargerId=${chargerId}`)).body.incidents?.[0], 15_000, `the incident on ${chargerId}`);
   const incident = async (id: string, client = admin()) => (await client.get(`/api/incidents/${id}`)).body;
-  const until = (id: string, check: (i: { status: string }) => boolean, what: string) =>
+  const until = (id: string, check: (i: { status: string; priority: string }) => boolean, what: string) =>
     eventually(async () => {
       const body = await incident(id);
       return check(body) ? body : null;
@@ -251,7 +251,7 @@ describe('incident engine end to end', () => {
     expect(opened).toMatchObject({ priority: 'P3', agreement: { faultClass: 'driver-report' } });
     const charger = await connect(hotel.g);
     await charger.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
-    const raised = await until(reported.body.incidentId, (i) => (i as { priority: string }).priority === 'P2', 'the raise to P2');
+    const raised = await until(reported.body.incidentId, (i) => i.priority === 'P2', 'the raise to P2');
     const entry = raised.steps.find((s: { step: string }) => s.step === 'priority-raised');
     expect(entry.data).toMatchObject({ from: 'P3', to: 'P2', faultClass: 'electrical', fault: 'GroundFailure' });
     // P2 here: respond within 2 h, fix within 24 h, always open — counted from the raise.

@@ -84,6 +84,8 @@ describe('concierge start on embedded defaults', () => {
     const refused = await promisify(execFile)(process.execPath, cli, { cwd: root, env }).catch((error: unknown) => error);
     expect(refused).toMatchObject({ code: 1, stderr: expect.stringContaining(`Concierge (pid ${first.child.pid}) is running on ${dataDir} with its embedded database`) });
 
+    await runReadmeExamples(url, token!);
+
     const chargerId = uniqueId('CP');
     expect((await api.post('/api/chargers', { id: chargerId, password: PASSWORD })).status).toBe(201);
     const charger = await RawCharger.connect(url.replace('http', 'ws'), chargerId, PASSWORD);
@@ -155,6 +157,69 @@ describe('concierge start on embedded defaults', () => {
     expect((await fetch(`${url}/health`).catch(() => null))?.status).toBeUndefined();
   });
 });
+
+/**
+ * The README's "Use the API" block, run as written with curl against a fresh start: the port and
+ * token substituted, ALPINA-01 connected (with the README's password) once it is registered and
+ * answering the Reset, `<id>` bound from the answer whose shown output holds it. Each command must
+ * succeed (curl --fail-with-body), and each output the README shows (`# {…}` after a command, or
+ * `# … text …` beside it) must match.
+ */
+async function runReadmeExamples(url: string, token: string): Promise<void> {
+  const readme = readFileSync(path.join(root, 'README.md'), 'utf8');
+  const block = /## Use the API[\s\S]*?```sh\n([\s\S]*?)```/.exec(readme)?.[1];
+  if (!block) throw new Error('README.md has no ```sh block under "## Use the API"');
+  try {
+    execFileSync('curl', ['--version'], { stdio: 'ignore' });
+  } catch {
+    throw new Error('curl is not installed: the README examples are run with it (apt install curl)');
+  }
+  const lines = block.replace(/\\\n\s*/g, '').split('\n');
+  const bound = new Map<string, string>();
+  let charger: RawCharger | undefined;
+  let ran = 0;
+  try {
+    for (const [index, line] of lines.entries()) {
+      if (!line.startsWith('curl ')) continue;
+      const [command, aside] = line.split(/\s+# (?=…)/);
+      let shell = command!.replaceAll('localhost:8080', new URL(url).host).replace(/^curl /, 'curl -sS --fail-with-body ');
+      for (const [placeholder, value] of bound) shell = shell.replaceAll(placeholder, value);
+      if (shell.includes('/commands/') && !charger) charger = await connectAsReadmeCharger(url);
+      const output = await promisify(execFile)('bash', ['-c', shell], { env: { ...process.env, TOKEN: token } }).then(
+        (done) => done.stdout,
+        (error: { stdout?: string; stderr?: string }) => {
+          throw new Error(`README example failed: ${command}\n${error.stderr ?? ''}${error.stdout ?? ''}`);
+        },
+      );
+      ran++;
+      if (aside) for (const fragment of aside.split('…').map((f) => f.trim()).filter(Boolean)) expect(output, command).toContain(fragment);
+      const shown = /^# (\{.*\})$/.exec(lines[index + 1] ?? '')?.[1];
+      if (shown) {
+        const expected = JSON.parse(shown) as Record<string, unknown>;
+        const actual = JSON.parse(output) as Record<string, unknown>;
+        for (const [key, value] of Object.entries(expected)) if (typeof value === 'string' && /^<\w+>$/.test(value)) bound.set(value, String(actual[key]));
+        expect(actual, command).toMatchObject(Object.fromEntries(Object.entries(expected).filter(([, value]) => !(typeof value === 'string' && /^<\w+>$/.test(value)))));
+      }
+    }
+  } finally {
+    await charger?.close();
+  }
+  expect(ran, 'curl commands run from the README').toBeGreaterThanOrEqual(5);
+}
+
+/** ALPINA-01 on the wire with the README's password, answering every command Accepted. */
+async function connectAsReadmeCharger(url: string): Promise<RawCharger> {
+  const charger = await RawCharger.connect(url.replace('http', 'ws'), 'ALPINA-01', 'a-16-to-40-char-secret');
+  await charger.call('BootNotification', { chargePointVendor: 'Alfen', chargePointModel: 'Eve Single S-line' });
+  void (async () => {
+    for (;;) {
+      const call = await charger.nextFrame(600_000).catch(() => null);
+      if (!call) return;
+      if (call[0] === 2) charger.answer(call, { status: 'Accepted' });
+    }
+  })();
+  return charger;
+}
 
 /** The PIDs of a process's children. */
 function childPids(pid: number): number[] {
