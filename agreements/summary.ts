@@ -68,21 +68,16 @@ function describeTrigger(t: Agreement['escalation'][number]['trigger']): string 
   }
 }
 
+/** A tariff in one line: its validity, then each element's components and restrictions. */
 function describeTariff(t: Agreement['pricing']['driverTariffs'][number]): string {
-  switch (t.kind) {
-    case 'free':
-      return 'free';
-    case 'per-kwh':
-      return `${t.price}/kWh`;
-    case 'per-minute':
-      return `${t.price}/min`;
-    case 'session-fee':
-      return `${t.price} per session`;
-    case 'idle-fee':
-      return `idle ${t.pricePerMinute}/min after ${t.graceMinutes} min`;
-    case 'parking-bundle':
-      return `parking + charging ${t.price} for ${t.includedMinutes} min`;
-  }
+  const unit = { ENERGY: '/kWh', TIME: '/h charging', PARKING_TIME: '/h parked', FLAT: ' per session' } as const;
+  const elements = t.elements.map((e) => {
+    const parts = e.price_components.map((c) => `${c.price}${unit[c.type]}${c.vat === undefined ? '' : ` +${c.vat}% VAT`}`).join(', ');
+    const when = Object.entries(e.restrictions ?? {}).map(([key, value]) => `${key} ${Array.isArray(value) ? value.join('/') : String(value)}`);
+    return when.length ? `${parts} (${when.join(', ')})` : parts;
+  });
+  const valid = [t.start_date_time && `from ${t.start_date_time}`, t.end_date_time && `until ${t.end_date_time}`].filter(Boolean).join(' ');
+  return `${t.id}${valid ? ` [${valid}]` : ''}: ${elements.join(' | ')}`;
 }
 
 function describeCredit(r: Agreement['credits']['rules'][number]): string {

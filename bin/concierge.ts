@@ -4,6 +4,9 @@ import { Option } from 'commander';
 import { PRIORITIES, type Priority } from '../contracts/faults.js';
 import { targetsFor } from '../contracts/agreement-terms.js';
 import { slaDeadlines } from '../contracts/sla.js';
+import { readFileSync } from 'node:fs';
+import type { z } from 'zod';
+import { CdrForPricingSchema, decimalJson, ocpiPrices, periodsOfCdr, priceSession, TariffSchema } from '../contracts/tariff.js';
 import { portUptimeFromHistory } from '../agreements/uptime-report.js';
 import { summariseAgreement } from '../agreements/summary.js';
 import { agreementsDir, formatProblems, loadAgreements } from '../agreements/load.js';
@@ -262,6 +265,43 @@ interface SimulateOptions {
   interval: number;
   ramp: number;
   duration?: number;
+}
+
+program
+  .command('tariff')
+  .description('OCPI 2.2.1 tariffs')
+  .command('price')
+  .description("Re-price an OCPI 2.2.1 CDR's charging periods under a tariff; prints OCPI's price fields as JSON")
+  .requiredOption('--tariff <file>', 'an OCPI 2.2.1 Tariff object (JSON)')
+  .requiredOption('--cdr <file>', 'an OCPI 2.2.1 CDR (JSON): its start_date_time, end_date_time and charging_periods are read')
+  .option('--time-zone <zone>', "the location's IANA time zone, for time-of-day, date and weekday restrictions", 'UTC')
+  .action((options: { tariff: string; cdr: string; timeZone: string }) => {
+    const tariff = readJsonFile(options.tariff, TariffSchema);
+    const cdr = readJsonFile(options.cdr, CdrForPricingSchema);
+    if (!isTimeZone(options.timeZone)) fail(`--time-zone: expected an IANA time zone such as Europe/Amsterdam, found "${options.timeZone}"`);
+    console.log(decimalJson({ tariff_id: tariff.id, ...ocpiPrices(priceSession(tariff, periodsOfCdr(cdr), options.timeZone)) }));
+  });
+
+/** A JSON file checked against a schema; a problem names the file and each field's path. */
+function readJsonFile<T extends z.ZodType>(file: string, schema: T): z.output<T> {
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (error) {
+    fail(`${file}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) fail(parsed.error.issues.map((issue) => `${file}: ${issue.path.map(String).join('.') || '(the document)'}: ${issue.message}`).join('\n'));
+  return parsed.data;
+}
+
+function isTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function parseInstant(value: string, option: string): Date {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { calendarProblems } from './calendar.js';
 import { PRIORITIES } from './faults.js';
 import { PAUSE_REASONS } from './sla-clock.js';
+import { TariffSchema } from './tariff.js';
 import type { OutageCause } from './uptime.js';
 
 /**
@@ -78,15 +79,6 @@ const EscalationTrigger = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('unacknowledged-for'), after: duration }),
 ]);
 
-const Tariff = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('free') }),
-  z.strictObject({ kind: z.literal('per-kwh'), price: money }),
-  z.strictObject({ kind: z.literal('per-minute'), price: money }),
-  z.strictObject({ kind: z.literal('session-fee'), price: money }),
-  z.strictObject({ kind: z.literal('idle-fee'), pricePerMinute: money, graceMinutes: z.number().int().min(0) }),
-  z.strictObject({ kind: z.literal('parking-bundle'), price: money, includedMinutes: z.number().int().positive() }),
-]);
-
 const CreditRule = z.strictObject({
   when: z.discriminatedUnion('kind', [
     z.strictObject({ kind: z.literal('uptime-below'), percent }),
@@ -149,7 +141,12 @@ export const AgreementSchema = z.strictObject({
   pricing: z.strictObject({
     currency: z.string().regex(/^[A-Z]{3}$/, 'expected an ISO 4217 currency code such as "EUR"'),
     serviceFeePerChargerMonthly: money,
-    driverTariffs: z.array(Tariff).min(1),
+    /**
+     * What drivers pay, as OCPI 2.2.1 Tariff objects (contracts/tariff.ts); a session runs under the
+     * first valid at its start (`start_date_time` / `end_date_time`), so a price change is a new
+     * tariff with a start date.
+     */
+    driverTariffs: z.array(TariffSchema).min(1),
     access: z.enum(['free', 'public', 'whitelist']),
     voucherCodes: z.array(z.strictObject({ code: z.string().min(3), discountPercent: percent })).default([]),
     /** With `whitelist` access: the RFID cards / id tokens allowed to charge (vouchers are allowed too). */
@@ -253,6 +250,12 @@ function referenceProblems(a: Agreement): AgreementProblem[] {
     if (!fc.match.ocppErrorCodes?.length && !fc.match.techCodes?.length && !fc.match.events?.length) {
       problem(`incidents.faultClasses.${i}.match`, 'expected at least one error code, tech code or event', fc.match);
     }
+  });
+  const tariffIds = new Set<string>();
+  a.pricing.driverTariffs.forEach((tariff, t) => {
+    if (tariff.currency !== a.pricing.currency) problem(`pricing.driverTariffs.${t}.currency`, `expected the agreement's currency (${a.pricing.currency})`, tariff.currency);
+    if (tariffIds.has(tariff.id)) problem(`pricing.driverTariffs.${t}.id`, 'expected a tariff id not used by another tariff', tariff.id);
+    tariffIds.add(tariff.id);
   });
   if (a.term.end && a.term.end <= a.term.start) problem('term.end', `expected a date after term.start (${a.term.start})`, a.term.end);
   return problems;

@@ -90,7 +90,44 @@ export default defineAgreement({
   pricing: {
     currency: 'GBP',
     serviceFeePerChargerMonthly: '0.00',
-    driverTariffs: [{ kind: 'per-kwh', price: '0.69' }, { kind: 'session-fee', price: '0.30' }, { kind: 'parking-bundle', price: '2.00', includedMinutes: 90 }],
+    // Weekdays: a 0.30 session fee and 0.69 per kWh. Weekends: "shop & charge", 2.00 for up to 90
+    // minutes of parking and charging (energy included), then 3.00 per hour, energy still included.
+    driverTariffs: [
+      {
+        country_code: 'GB',
+        party_id: 'PLG',
+        id: 'greenmart-public',
+        currency: 'GBP',
+        type: 'REGULAR',
+        tariff_alt_text: [{ language: 'en', text: 'Weekdays 30p per session plus 69p per kWh. Weekends £2 for up to 90 minutes, then £3 per hour, energy included.' }],
+        elements: [
+          {
+            price_components: [
+              { type: 'FLAT', price: 2.0, vat: 20, step_size: 1 },
+              { type: 'ENERGY', price: 0, vat: 20, step_size: 1 },
+              { type: 'TIME', price: 0, vat: 20, step_size: 1 },
+              { type: 'PARKING_TIME', price: 0, vat: 20, step_size: 1 },
+            ],
+            restrictions: { day_of_week: ['SATURDAY', 'SUNDAY'], max_duration: 5400 },
+          },
+          {
+            price_components: [
+              { type: 'ENERGY', price: 0, vat: 20, step_size: 1 },
+              { type: 'TIME', price: 3.0, vat: 20, step_size: 60 },
+              { type: 'PARKING_TIME', price: 3.0, vat: 20, step_size: 60 },
+            ],
+            restrictions: { day_of_week: ['SATURDAY', 'SUNDAY'] },
+          },
+          {
+            price_components: [
+              { type: 'FLAT', price: 0.3, vat: 20, step_size: 1 },
+              { type: 'ENERGY', price: 0.69, vat: 20, step_size: 1 },
+            ],
+          },
+        ],
+        last_updated: '2025-06-01T00:00:00Z',
+      },
+    ],
     access: 'public',
     voucherCodes: [{ code: 'GREENCARD10', discountPercent: 10 }],
     paymentProcessingFeePercent: 1.9,

@@ -101,7 +101,40 @@ export default defineAgreement({
   pricing: {
     currency: 'USD',
     serviceFeePerChargerMonthly: '45.00',
-    driverTariffs: [{ kind: 'per-kwh', price: '0.35' }, { kind: 'idle-fee', pricePerMinute: '0.40', graceMinutes: 30 }],
+    // Free in the launch month (July 2026); from August 0.35 per kWh plus 0.03 per minute charging,
+    // and after 30 minutes plugged in, idle time not charging 0.40 per minute. No sales tax on charging here.
+    driverTariffs: [
+      {
+        country_code: 'US',
+        party_id: 'HBE',
+        id: 'harbour-launch',
+        currency: 'USD',
+        type: 'REGULAR',
+        tariff_alt_text: [{ language: 'en', text: 'Free charging for residents during the launch month.' }],
+        elements: [{ price_components: [{ type: 'FLAT', price: 0, step_size: 0 }] }],
+        end_date_time: '2026-08-01T04:00:00Z',
+        last_updated: '2026-07-01T00:00:00Z',
+      },
+      {
+        country_code: 'US',
+        party_id: 'HBE',
+        id: 'harbour-residents',
+        currency: 'USD',
+        type: 'REGULAR',
+        tariff_alt_text: [{ language: 'en', text: '35¢ per kWh plus 3¢ per minute charging; after 30 minutes plugged in, 40¢ per idle minute.' }],
+        elements: [
+          { price_components: [{ type: 'PARKING_TIME', price: 24.0, vat: 0, step_size: 60 }], restrictions: { min_duration: 1800 } },
+          {
+            price_components: [
+              { type: 'ENERGY', price: 0.35, vat: 0, step_size: 1 },
+              { type: 'TIME', price: 1.8, vat: 0, step_size: 60 },
+            ],
+          },
+        ],
+        start_date_time: '2026-08-01T04:00:00Z',
+        last_updated: '2026-07-01T00:00:00Z',
+      },
+    ],
     access: 'whitelist',
     voucherCodes: [],
     authorizedIdTags: ['HARBOUR-RES-0001', 'HARBOUR-RES-0002', 'HARBOUR-FLEET-01'],

@@ -81,7 +81,22 @@ export default defineAgreement({
   pricing: {
     currency: 'EUR',
     serviceFeePerChargerMonthly: '39.00',
-    driverTariffs: [{ kind: 'per-kwh', price: '0.49' }, { kind: 'idle-fee', pricePerMinute: '0.10', graceMinutes: 60 }],
+    // 0.49 per kWh; parking after the first hour plugged in 6.00 per hour (0.10 per minute), billed per minute.
+    driverTariffs: [
+      {
+        country_code: 'AT',
+        party_id: 'CHO',
+        id: 'alpina-public',
+        currency: 'EUR',
+        type: 'REGULAR',
+        tariff_alt_text: [{ language: 'en', text: 'Energy per kWh; after 60 minutes plugged in, idle time not charging is billed per minute.' }],
+        elements: [
+          { price_components: [{ type: 'PARKING_TIME', price: 6.0, vat: 20, step_size: 60 }], restrictions: { min_duration: 3600 } },
+          { price_components: [{ type: 'ENERGY', price: 0.49, vat: 20, step_size: 1 }] },
+        ],
+        last_updated: '2026-01-01T00:00:00Z',
+      },
+    ],
     access: 'public',
     voucherCodes: [{ code: 'ALPINA-GUEST', discountPercent: 100 }],
     paymentProcessingFeePercent: 2.5,
