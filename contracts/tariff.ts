@@ -155,9 +155,7 @@ export function priceSession(tariff: Tariff, session: { start: Date; periods: re
   let energySoFar = ZERO;
   let flatPriced = false;
   session.periods.forEach((period, index) => {
-    const local = DateTime.fromJSDate(period.start, { zone: timeZone });
-    const durationSeconds = money((period.start.getTime() - session.start.getTime()) / 1000);
-    const active = tariff.elements.flatMap((element, at) => (!element.restrictions || restrictionsHold(element.restrictions, { local, durationSeconds, energySoFar, period }) ? [{ element, at }] : []));
+    const active = activeElements(tariff, session.start, period, energySoFar, timeZone);
     const volumes: Record<TariffDimension, Decimal> = { FLAT: money(flatPriced ? 0 : 1), ENERGY: period.energyKwh, TIME: period.chargingHours, PARKING_TIME: period.parkingHours };
     for (const dimension of TARIFF_DIMENSIONS) {
       const volume = volumes[dimension];
@@ -203,6 +201,44 @@ export function priceSession(tariff: Tariff, session: { start: Date; periods: re
     totalChargingHours: totalOf((p) => p.chargingHours),
     totalParkingHours: totalOf((p) => p.parkingHours),
   };
+}
+
+/** The tariff's elements whose restrictions all hold at a period's start (with their index), in order. */
+export function activeElements(tariff: Tariff, sessionStart: Date, period: SessionPeriod, energySoFar: Decimal, timeZone: string) {
+  const local = DateTime.fromJSDate(period.start, { zone: timeZone });
+  const durationSeconds = money((period.start.getTime() - sessionStart.getTime()) / 1000);
+  return tariff.elements.flatMap((element, at) => (!element.restrictions || restrictionsHold(element.restrictions, { local, durationSeconds, energySoFar, period }) ? [{ element, at }] : []));
+}
+
+/** Which element prices each dimension of a period, as one comparable key ("-" where none). */
+export function elementChoice(tariff: Tariff, sessionStart: Date, period: SessionPeriod, energySoFar: Decimal, timeZone: string): string {
+  const active = activeElements(tariff, sessionStart, period, energySoFar, timeZone);
+  return TARIFF_DIMENSIONS.map((dimension) => active.find(({ element }) => element.price_components.some((c) => c.type === dimension))?.at ?? '-').join(',');
+}
+
+/**
+ * The instants within (from, to) at which some element's time restriction may switch: each local
+ * midnight (a new date and weekday), each day's start_time and end_time, and the session's
+ * min/max_duration thresholds. Energy thresholds depend on the meter and are found by the caller.
+ */
+export function tariffBoundaries(tariff: Tariff, sessionStart: Date, from: Date, to: Date, timeZone: string): Date[] {
+  const restrictions = tariff.elements.flatMap((e) => (e.restrictions ? [e.restrictions] : []));
+  const times = new Set(['00:00', ...restrictions.flatMap((r) => [r.start_time, r.end_time].filter((t): t is string => t !== undefined))]);
+  const instants: number[] = [];
+  for (let day = DateTime.fromJSDate(from, { zone: timeZone }).startOf('day'); day.toMillis() < to.getTime(); day = day.plus({ days: 1 })) {
+    for (const time of times) {
+      const [hour, minute] = time.split(':').map(Number);
+      instants.push(day.set({ hour: hour!, minute: minute! }).toMillis());
+    }
+  }
+  for (const r of restrictions) for (const s of [r.min_duration, r.max_duration]) if (s !== undefined) instants.push(sessionStart.getTime() + s * 1000);
+  return [...new Set(instants)].filter((t) => t > from.getTime() && t < to.getTime()).sort((a, b) => a - b).map((t) => new Date(t));
+}
+
+/** The kWh thresholds (min_kwh, max_kwh) of a tariff's elements, ascending. */
+export function energyThresholds(tariff: Tariff): Decimal[] {
+  const values = tariff.elements.flatMap((e) => [e.restrictions?.min_kwh, e.restrictions?.max_kwh].filter((v): v is number => v !== undefined && v > 0));
+  return [...new Set(values)].sort((a, b) => a - b).map((v) => money(v));
 }
 
 function priced(period: number, dimension: TariffDimension, element: number, volume: Decimal, component: z.output<typeof PriceComponent>, step: boolean): PricedLine {
