@@ -177,13 +177,18 @@ export interface CdrContext {
   voucher: Voucher | null;
   /** When the CDR is issued: its last_updated. */
   issuedAt: Date;
+  /** The CDR's id (default: the session's). */
+  cdrId?: string;
 }
 
 /** A priced session as an OCPI 2.2.1 CDR, with what Concierge adds under `concierge` (voucher, list price, agreement). */
 export interface IssuedCdr {
   price: SessionPrice | null;
+  /** OCPI's price fields before the voucher, each rounded once (null: no tariff, no cost). */
+  prices: ReturnType<typeof ocpiPrices> | null;
   /** What the driver pays, after the voucher, rounded once: excl. and incl. VAT. */
   payable: { exclVat: Decimal; inclVat: Decimal };
+  totals: { energyKwh: Decimal; hours: Decimal; parkingHours: Decimal };
   document: Record<string, unknown>;
 }
 
@@ -193,6 +198,7 @@ export interface IssuedCdr {
  * before the discount). No tariff in force: a CDR of no cost that says so.
  */
 export function issueCdr(session: RecordedSession, periods: SessionPeriod[], context: CdrContext): IssuedCdr {
+  const cdrId = context.cdrId ?? session.id;
   const { currency, tariff, voucher } = context;
   const price = tariff ? priceSession(tariff, { start: session.startedAt, periods }, context.location.timeZone) : null;
   const zero = money(0);
@@ -203,11 +209,15 @@ export function issueCdr(session: RecordedSession, periods: SessionPeriod[], con
     inclVat: roundMoney((price?.total.inclVat ?? zero).times(factor), currency),
   };
   const none = { excl_vat: roundMoney(zero, currency), incl_vat: roundMoney(zero, currency) };
-  const hours = (p: SessionPeriod) => p.chargingHours.plus(p.parkingHours);
+  const totals = {
+    energyKwh: periods.reduce((s, p) => s.plus(p.energyKwh), zero),
+    hours: periods.reduce((s, p) => s.plus(p.chargingHours).plus(p.parkingHours), zero),
+    parkingHours: periods.reduce((s, p) => s.plus(p.parkingHours), zero),
+  };
   const document = {
     country_code: context.countryCode,
     party_id: context.partyId,
-    id: session.id,
+    id: cdrId,
     start_date_time: session.startedAt.toISOString(),
     end_date_time: session.endedAt.toISOString(),
     session_id: session.id,
@@ -238,11 +248,11 @@ export function issueCdr(session: RecordedSession, periods: SessionPeriod[], con
     })),
     total_cost: { excl_vat: payable.exclVat, incl_vat: payable.inclVat },
     total_fixed_cost: list?.total_fixed_cost ?? none,
-    total_energy: periods.reduce((s, p) => s.plus(p.energyKwh), zero),
+    total_energy: totals.energyKwh,
     total_energy_cost: list?.total_energy_cost ?? none,
-    total_time: periods.reduce((s, p) => s.plus(hours(p)), zero),
+    total_time: totals.hours,
     total_time_cost: list?.total_time_cost ?? none,
-    total_parking_time: periods.reduce((s, p) => s.plus(p.parkingHours), zero),
+    total_parking_time: totals.parkingHours,
     total_parking_cost: list?.total_parking_cost ?? none,
     ...(tariff ? {} : { remark: 'no driver tariff in force at the start of the session' }),
     ...(voucher ? { remark: `voucher ${voucher.code}: ${voucher.discountPercent}% off the total` } : {}),
@@ -254,5 +264,5 @@ export function issueCdr(session: RecordedSession, periods: SessionPeriod[], con
       bound: price?.bound ?? null,
     },
   };
-  return { price, payable, document };
+  return { price, prices: list, payable, totals, document };
 }

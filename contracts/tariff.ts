@@ -365,7 +365,7 @@ export function periodsOfCdr(cdr: CdrForPricing): { start: Date; periods: Sessio
 const PLACES = Symbol('minor units');
 
 /** JSON with decimals written as numbers, exactly as they are; stated amounts with their minor units (5.50). */
-export function decimalJson(value: unknown): string {
+export function decimalJson(value: unknown, indent = 2): string {
   // The replacer sees a Decimal's toJSON() text; its holder still has the Decimal itself.
   const marked = JSON.stringify(
     value,
@@ -375,7 +375,7 @@ export function decimalJson(value: unknown): string {
       const places = (original as unknown as Record<symbol, number | undefined>)[PLACES];
       return `\u0000${places === undefined ? original.toFixed() : original.toFixed(places)}`;
     },
-    2,
+    indent,
   );
   return marked.replace(/"\\u0000(-?[0-9.]+)"/g, '$1');
 }

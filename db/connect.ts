@@ -14,7 +14,9 @@ export type DatabaseTarget = { url: string } | { pgliteDir: string | null };
 /** Opens PostgreSQL when a URL is given, otherwise PGlite in a directory (or in memory for null). */
 export function openDatabase(target: DatabaseTarget): Db {
   const dialect = 'url' in target ? postgresDialect(target.url) : pgliteDialect(target.pgliteDir);
-  return new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin()] });
+  // Column names only: what a jsonb column holds comes back as it was written (OCPI's snake_case
+  // tariffs and CDRs among it), not renamed.
+  return new Kysely<Database>({ dialect, plugins: [new CamelCasePlugin({ maintainNestedObjectKeys: true })] });
 }
 
 /**

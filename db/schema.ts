@@ -235,6 +235,42 @@ export interface SessionsTable {
   updatedAt: Generated<Date>;
 }
 
+/** A charge detail record (migrations/0014_cdrs.ts): issued once, never changed; decimals as strings. */
+export interface CdrsTable {
+  id: string;
+  sessionId: string;
+  revision: number;
+  credit: ColumnType<boolean, boolean | undefined, never>;
+  creditReferenceId: string | null;
+  chargerId: string;
+  connectorId: number;
+  agreementId: string;
+  agreementVersion: number;
+  siteId: string;
+  tariffId: string | null;
+  currency: string;
+  voucherCode: string | null;
+  startDateTime: Timestamp;
+  endDateTime: Timestamp;
+  totalEnergy: string;
+  totalTime: string;
+  totalParkingTime: string;
+  totalCostExclVat: string;
+  totalCostInclVat: string;
+  listPriceExclVat: string;
+  listPriceInclVat: string;
+  fixedCostExclVat: string;
+  fixedCostInclVat: string;
+  energyCostExclVat: string;
+  energyCostInclVat: string;
+  timeCostExclVat: string;
+  timeCostInclVat: string;
+  parkingCostExclVat: string;
+  parkingCostInclVat: string;
+  document: Json;
+  issuedAt: Timestamp;
+}
+
 /** One meter value: the samples a charger took at one moment on one connector (ocpp/meter.ts's MeterSample, as jsonb). */
 export interface MeterValuesTable {
   chargerId: string;
@@ -307,6 +343,7 @@ export interface Database {
   agreementChargers: AgreementChargersTable;
   rejectedFrames: RejectedFramesTable;
   sessions: SessionsTable;
+  cdrs: CdrsTable;
   meterValues: MeterValuesTable;
   meterSamples: MeterSamplesView;
   chargerEvents: ChargerEventsTable;

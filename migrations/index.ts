@@ -12,6 +12,7 @@ import * as meterValues from './0010_meter_values.js';
 import * as degradedAndBootstrapToken from './0011_degraded_and_bootstrap_token.js';
 import * as outboxDeadLetter from './0012_outbox_dead_letter.js';
 import * as gatewayCausedDisconnects from './0013_gateway_caused_disconnects.js';
+import * as cdrs from './0014_cdrs.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -28,6 +29,7 @@ const migrations: Record<string, Migration> = {
   '0011_degraded_and_bootstrap_token': degradedAndBootstrapToken,
   '0012_outbox_dead_letter': outboxDeadLetter,
   '0013_gateway_caused_disconnects': gatewayCausedDisconnects,
+  '0014_cdrs': cdrs,
 };
 
 export const migrationProvider: MigrationProvider = {

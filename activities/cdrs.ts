@@ -1,0 +1,200 @@
+import type { Agreement } from '../contracts/agreement.js';
+import { chargingPeriods, issueCdr, type Reading, type RecordedSession, type SessionRecordings } from '../contracts/cdr.js';
+import { money } from '../contracts/money.js';
+import { decimalJson, tariffAt } from '../contracts/tariff.js';
+import type { Decimal } from 'decimal.js';
+import type { Insertable } from 'kysely';
+import type { Db } from '../db/connect.js';
+import type { CdrsTable } from '../db/schema.js';
+
+const REGISTER = 'Energy.Active.Import.Register';
+const POWER = 'Power.Active.Import';
+const CURRENT = 'Current.Import';
+
+/**
+ * Prices ended sessions that have no CDR yet, oldest end first, a batch at a time: each under the
+ * agreement version in force at its start and the tariff valid then, from its meter values and
+ * connector statuses (contracts/cdr.ts). Safe to run anywhere and twice — a session's first CDR is
+ * inserted once (its unique revision 1), whoever prices it. Sessions on chargers no agreement
+ * covers have nothing to settle and are not priced. Returns how many CDRs it issued.
+ */
+export async function priceEndedSessions(db: Db, options: { limit?: number; endedBefore?: Date; issuedAt?: Date } = {}): Promise<number> {
+  const sessions = await db
+    .selectFrom('sessions as s')
+    .innerJoin('agreementChargers as ac', 'ac.chargerId', 's.chargerId')
+    .leftJoin('cdrs as c', (join) => join.onRef('c.sessionId', '=', 's.id').on('c.revision', '=', 1).on('c.credit', '=', false))
+    .select(['s.id', 's.chargerId', 's.connectorId', 's.idTag', 's.startedAt', 's.endedAt', 's.meterStartWh', 's.meterStopWh', 's.meterLastWh', 'ac.agreementId', 'ac.siteId'])
+    .where('s.status', '=', 'ended')
+    .where('c.id', 'is', null)
+    .$if(options.endedBefore !== undefined, (q) => q.where('s.endedAt', '<', options.endedBefore!))
+    .orderBy('s.endedAt')
+    .orderBy('s.id')
+    .limit(options.limit ?? 500)
+    .execute();
+  if (sessions.length === 0) return 0;
+
+  const versions = await db
+    .selectFrom('agreementVersions')
+    .select(['agreementId', 'version', 'effectiveFrom', 'content'])
+    .where('agreementId', 'in', [...new Set(sessions.map((s) => s.agreementId))])
+    .orderBy('version')
+    .execute();
+  /** The version in force at an instant: the last that took effect by then, else the first. */
+  const versionAt = (agreementId: string, at: Date) => {
+    const all = versions.filter((v) => v.agreementId === agreementId);
+    return all.filter((v) => v.effectiveFrom <= at).at(-1) ?? all[0]!;
+  };
+
+  const [samples, statuses] = await Promise.all([
+    db
+      .selectFrom('meterSamples')
+      .select(['chargerId', 'connectorId', 'sampledAt', 'measurand', 'phase', 'location', 'unit', 'value'])
+      .where('measurand', 'in', [REGISTER, POWER, CURRENT])
+      .where((eb) => eb.or(sessions.map((s) => eb.and([eb('chargerId', '=', s.chargerId), eb('connectorId', '=', s.connectorId), eb('sampledAt', '>=', s.startedAt), eb('sampledAt', '<=', s.endedAt!)]))))
+      .execute(),
+    db
+      .selectFrom('statusLog')
+      .select(['chargerId', 'connectorId', 'reportedAt', 'status'])
+      .where((eb) => eb.or(sessions.map((s) => eb.and([eb('chargerId', '=', s.chargerId), eb('connectorId', '=', s.connectorId), eb('reportedAt', '>=', s.startedAt), eb('reportedAt', '<=', s.endedAt!)]))))
+      .execute(),
+  ]);
+
+  const issuedAt = options.issuedAt ?? new Date();
+  const rows = sessions.map((s) => {
+    const version = versionAt(s.agreementId, s.startedAt);
+    const agreement = version.content as Agreement;
+    const site = agreement.sites.find((x) => x.id === s.siteId) ?? agreement.sites[0]!;
+    const session: RecordedSession = {
+      id: s.id,
+      chargerId: s.chargerId,
+      connectorId: s.connectorId,
+      idTag: s.idTag,
+      startedAt: s.startedAt,
+      endedAt: s.endedAt ?? s.startedAt,
+      meterStartWh: s.meterStartWh === null ? null : money(s.meterStartWh),
+      meterStopWh: (s.meterStopWh ?? s.meterLastWh) === null ? null : money((s.meterStopWh ?? s.meterLastWh)!),
+    };
+    const mine = <T extends { chargerId: string; connectorId: number }>(row: T, at: Date) => row.chargerId === s.chargerId && row.connectorId === s.connectorId && at >= session.startedAt && at <= session.endedAt;
+    const recordings = recordingsOf(samples.filter((x) => mine(x, x.sampledAt)), statuses.filter((x) => mine(x, x.reportedAt)));
+    const tariff = tariffAt(agreement.pricing.driverTariffs, session.startedAt);
+    const party = tariff ?? agreement.pricing.driverTariffs[0]!;
+    const voucher = s.idTag ? (agreement.pricing.voucherCodes.find((v) => v.code.toUpperCase() === s.idTag!.toUpperCase()) ?? null) : null;
+    const periods = chargingPeriods(session, recordings, tariff, site.timeZone);
+    const cdrId = `CDR-${s.id}`;
+    const issued = issueCdr(session, periods, {
+      countryCode: party.country_code,
+      partyId: party.party_id,
+      currency: agreement.pricing.currency,
+      location: { id: site.id, name: site.name, address: site.address, timeZone: site.timeZone },
+      agreement: { id: agreement.id, version: version.version },
+      tariff,
+      voucher,
+      issuedAt,
+      cdrId,
+    });
+    const amount = (price: { excl_vat: Decimal; incl_vat: Decimal } | undefined) => [price?.excl_vat.toFixed() ?? '0', price?.incl_vat.toFixed() ?? '0'] as const;
+    const [fixedCostExclVat, fixedCostInclVat] = amount(issued.prices?.total_fixed_cost);
+    const [energyCostExclVat, energyCostInclVat] = amount(issued.prices?.total_energy_cost);
+    const [timeCostExclVat, timeCostInclVat] = amount(issued.prices?.total_time_cost);
+    const [parkingCostExclVat, parkingCostInclVat] = amount(issued.prices?.total_parking_cost);
+    const [listPriceExclVat, listPriceInclVat] = amount(issued.prices?.total_cost);
+    const row: Insertable<CdrsTable> = {
+      id: cdrId,
+      sessionId: s.id,
+      revision: 1,
+      creditReferenceId: null,
+      chargerId: s.chargerId,
+      connectorId: s.connectorId,
+      agreementId: agreement.id,
+      agreementVersion: version.version,
+      siteId: site.id,
+      tariffId: tariff?.id ?? null,
+      currency: agreement.pricing.currency,
+      voucherCode: voucher?.code ?? null,
+      startDateTime: session.startedAt,
+      endDateTime: session.endedAt,
+      totalEnergy: issued.totals.energyKwh.toFixed(),
+      totalTime: issued.totals.hours.toFixed(),
+      totalParkingTime: issued.totals.parkingHours.toFixed(),
+      totalCostExclVat: issued.payable.exclVat.toFixed(),
+      totalCostInclVat: issued.payable.inclVat.toFixed(),
+      listPriceExclVat,
+      listPriceInclVat,
+      fixedCostExclVat,
+      fixedCostInclVat,
+      energyCostExclVat,
+      energyCostInclVat,
+      timeCostExclVat,
+      timeCostInclVat,
+      parkingCostExclVat,
+      parkingCostInclVat,
+      document: decimalJson(issued.document, 0),
+      issuedAt,
+    };
+    return row;
+  });
+  const inserted = await db
+    .insertInto('cdrs')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['sessionId', 'revision', 'credit']).doNothing())
+    .returning('id')
+    .execute();
+  return inserted.length;
+}
+
+interface SampleRow {
+  sampledAt: Date;
+  measurand: string;
+  phase: string;
+  location: string;
+  unit: string | null;
+  value: string;
+}
+
+/** A session's meter samples and statuses as the CDR builder reads them: register in Wh, power in kW, current summed over phases. */
+function recordingsOf(samples: SampleRow[], statuses: { reportedAt: Date; status: string }[]): SessionRecordings {
+  const register: Reading[] = samples
+    .filter((x) => x.measurand === REGISTER && x.phase === '' && (x.location === '' || x.location === 'Outlet'))
+    .map((x) => ({ at: x.sampledAt, value: x.unit === 'kWh' ? money(x.value).times(1000) : money(x.value) }));
+  const power: Reading[] = samples
+    .filter((x) => x.measurand === POWER && x.phase === '')
+    .map((x) => ({ at: x.sampledAt, value: x.unit === 'kW' ? money(x.value) : money(x.value).div(1000) }));
+  // Current: the total when the charger sent one, else the sum of its phases at that moment.
+  const byInstant = new Map<number, { total?: Reading; phases: Reading[] }>();
+  for (const x of samples.filter((s) => s.measurand === CURRENT)) {
+    const entry = byInstant.get(x.sampledAt.getTime()) ?? { phases: [] };
+    const reading = { at: x.sampledAt, value: money(x.value) };
+    if (x.phase === '') entry.total = reading;
+    else if (/^L\d$/.test(x.phase)) entry.phases.push(reading);
+    byInstant.set(x.sampledAt.getTime(), entry);
+  }
+  const current = [...byInstant.values()].flatMap((e) => (e.total ? [e.total] : e.phases.length ? [{ at: e.phases[0]!.at, value: e.phases.reduce((s, p) => s.plus(p.value), money(0)) }] : []));
+  return { registers: register, power, current, statuses: statuses.map((x) => ({ at: x.reportedAt, status: x.status })) };
+}
+
+/**
+ * The CDR pricer of a worker process: prices ended sessions as they come (every `intervalMs`, in
+ * batches until none is left), so each session has its CDR moments after it ends — and, since it
+ * reads what is in the database, also after a crash or a restart. Several processes may run it.
+ */
+export function startCdrPricer({ db, log, intervalMs = 5_000 }: { db: Db; log: { warn(obj: object, msg: string): void }; intervalMs?: number }) {
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> = Promise.resolve();
+  const round = async () => {
+    try {
+      while (!stopped && (await priceEndedSessions(db)) > 0);
+    } catch (error) {
+      log.warn({ err: error }, 'pricing ended sessions failed; trying again shortly');
+    }
+    if (!stopped) timer = setTimeout(() => (running = round()), intervalMs);
+  };
+  running = round();
+  return {
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+  };
+}

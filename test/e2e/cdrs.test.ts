@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import alpina from '../../contracts/agreements/hotel-alpina.js';
+import { RawCharger } from '../../simulator/raw-charger.js';
+import { CHARGER_PASSWORD, eventually, uniqueId, useTestApp } from '../support/app.js';
+import { databaseKinds } from '../support/databases.js';
+
+/**
+ * Sessions over real OCPP 1.6 frames become priced CDRs: the charger's own timestamps, meter values
+ * and statuses, the agreement's OCPI tariff, its vouchers; a CDR is never changed.
+ */
+describe.each(databaseKinds)('charge detail records on %s', (kind) => {
+  const chargers = { a: uniqueId('AL'), b: uniqueId('AL') };
+  const [site] = alpina.sites;
+  const concierge = useTestApp({
+    name: 'cdrs',
+    database: kind,
+    agreements: { alpina: { ...alpina, sites: [{ ...site!, chargers: Object.values(chargers).map((id) => ({ id, model: 'Alfen Eve Single S-line', connectors: 1 })) }] } },
+    chargers: Object.values(chargers),
+  });
+
+  /** Plugged in Monday 4 May 2026 16:30 Vienna, charging 10 kWh until 18:30, connected until 19:45. */
+  async function chargeOneEvening(chargerId: string, idTag: string) {
+    const charger = await RawCharger.connect(concierge.ws, chargerId, CHARGER_PASSWORD);
+    await charger.call('BootNotification', { chargePointVendor: 'Alfen', chargePointModel: 'Eve Single S-line' });
+    const status = (status: string, timestamp: string) => charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status, timestamp });
+    await status('Preparing', '2026-05-04T14:29:00Z');
+    const [, , answer] = await charger.call('StartTransaction', { connectorId: 1, idTag, meterStart: 1000, timestamp: '2026-05-04T14:30:00Z' });
+    const started = answer as { transactionId: number };
+    await status('Charging', '2026-05-04T14:30:00Z');
+    for (const [i, time] of ['15:00', '15:30', '16:00', '16:30'].entries()) {
+      await charger.call('MeterValues', {
+        connectorId: 1,
+        transactionId: started.transactionId,
+        meterValue: [{ timestamp: `2026-05-04T${time}:00Z`, sampledValue: [{ value: String(3500 + 2500 * i), measurand: 'Energy.Active.Import.Register', unit: 'Wh' }, { value: '5000', measurand: 'Power.Active.Import', unit: 'W' }] }],
+      });
+    }
+    await status('SuspendedEV', '2026-05-04T16:30:00Z');
+    await charger.call('StopTransaction', { transactionId: started.transactionId, idTag, meterStop: 11000, timestamp: '2026-05-04T17:45:00Z' });
+    await charger.close();
+  }
+
+  const cdrOf = (chargerId: string) =>
+    eventually(async () => concierge.db.selectFrom('cdrs').selectAll().where('chargerId', '=', chargerId).executeTakeFirst(), 20_000, `the CDR of ${chargerId}`);
+
+  it('prices a session when it ends: 10 kWh at 0.49 and 75 idle minutes after the first hour, 12.40 / 14.88 EUR', async () => {
+    await chargeOneEvening(chargers.a, 'RFID-0042');
+    const cdr = await cdrOf(chargers.a);
+    expect(cdr).toMatchObject({
+      revision: 1,
+      agreementId: 'hotel-alpina',
+      siteId: 'alpina-kitzbuehel',
+      tariffId: 'alpina-public',
+      currency: 'EUR',
+      voucherCode: null,
+      startDateTime: new Date('2026-05-04T14:30:00Z'),
+      endDateTime: new Date('2026-05-04T17:45:00Z'),
+    });
+    expect([cdr.totalEnergy, cdr.totalTime, cdr.totalParkingTime].map(Number)).toEqual([10, 3.25, 1.25]);
+    expect([cdr.totalCostExclVat, cdr.totalCostInclVat, cdr.energyCostExclVat, cdr.parkingCostInclVat].map(Number)).toEqual([12.4, 14.88, 4.9, 9]);
+    const document = cdr.document as { id: string; charging_periods: { start_date_time: string }[]; total_cost: { incl_vat: number }; tariffs: { id: string }[] };
+    expect(document.id).toBe(cdr.id);
+    expect(document.charging_periods.map((p) => p.start_date_time)).toEqual(['2026-05-04T14:30:00.000Z', '2026-05-04T15:30:00.000Z', '2026-05-04T16:30:00.000Z']);
+    expect(document.total_cost.incl_vat).toBe(14.88);
+    expect(document.tariffs.map((t) => t.id)).toEqual(['alpina-public']);
+  });
+
+  it('a guest’s voucher takes its discount off what the driver pays, and the CDR is never changed or deleted', async () => {
+    await chargeOneEvening(chargers.b, 'ALPINA-GUEST');
+    const cdr = await cdrOf(chargers.b);
+    expect([cdr.voucherCode, Number(cdr.totalCostInclVat), Number(cdr.listPriceInclVat)]).toEqual(['ALPINA-GUEST', 0, 14.88]);
+    await expect(concierge.db.updateTable('cdrs').set({ totalCostInclVat: '1.00' }).where('id', '=', cdr.id).execute()).rejects.toThrow(/a CDR is never changed or deleted/);
+    await expect(concierge.db.deleteFrom('cdrs').where('id', '=', cdr.id).execute()).rejects.toThrow(/a CDR is never changed or deleted/);
+    const again = await concierge.db.selectFrom('cdrs').select(['totalCostInclVat']).where('id', '=', cdr.id).executeTakeFirstOrThrow();
+    expect(Number(again.totalCostInclVat)).toBe(0);
+  });
+});
