@@ -135,6 +135,18 @@ const UptimeSchema = z
     outageMinutes: z.number(),
     excludedMinutes: z.number(),
     uptimePercent: z.number(),
+    outages: z
+      .array(
+        z.object({
+          start: z.string(),
+          end: z.string(),
+          cause: z.string().meta({ description: 'fault, offline, unknown (Unavailable), or the covering incident’s excludable root cause: utility, vandalism, vehicle, scheduled-maintenance, natural-disaster' }),
+          incidentId: z.string().nullable().meta({ description: 'the incident that covered the outage' }),
+          excluded: z.boolean().meta({ description: 'excused by the agreement: its cause is excluded, within the cap' }),
+          overCap: z.boolean().meta({ description: 'beyond the agreement’s cap for its cause, so it counts' }),
+        }),
+      )
+      .meta({ description: 'each outage in the period, clipped to it, so the figures can be traced' }),
   })
   .openapi('PortUptime');
 

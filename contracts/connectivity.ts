@@ -52,3 +52,6 @@ export function countsAsOffline(charger: ConnectionFacts, now: Date, graceMs: nu
   const from = absenceCountsFrom(charger, graceMs);
   return from !== null && from.getTime() + graceMs <= now.getTime();
 }
+
+/** The reason the event log gives a disconnect our own gateway caused (its stop, restart or crash), not the charger. */
+export const GATEWAY_WENT_AWAY = 'gateway restarted or stopped';

@@ -25,7 +25,8 @@ export const ACTIVE_STATUSES: readonly IncidentStatus[] = ['opened', 'acknowledg
 
 export type IncidentSource = 'fault' | 'offline' | 'driver-report' | 'maintenance-finding';
 
-export const ROOT_CAUSES = ['hardware', 'installation', 'misuse', 'connectivity', 'utility', 'vandalism', 'vehicle', 'unknown'] as const;
+/** What the field crew found; the last five are causes NEVI lets an agreement exclude from uptime (contracts/port-outages.ts). */
+export const ROOT_CAUSES = ['hardware', 'installation', 'misuse', 'connectivity', 'utility', 'vandalism', 'vehicle', 'scheduled-maintenance', 'natural-disaster', 'unknown'] as const;
 export type RootCause = (typeof ROOT_CAUSES)[number];
 
 export type { ActorRole };

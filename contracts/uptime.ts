@@ -18,6 +18,10 @@ export interface Outage {
   start: Date;
   end: Date;
   cause: OutageCause;
+  /** The incident that covered it, when one did (its root cause decided `cause`). */
+  incidentId?: string;
+  /** Beyond the agreement's cap for its cause: counted as outage although the cause is excluded. */
+  overCap?: boolean;
 }
 export interface UptimeResult {
   periodMinutes: number;
@@ -47,7 +51,7 @@ export function portUptime(outages: Outage[], period: { start: Date; end: Date }
     const clipped = { start: Math.max(start, periodStart), end: Math.min(end, periodEnd) };
     if (clipped.end <= clipped.start) return;
     down.push(clipped);
-    if (excluded.has(outage.cause)) excusedDown.push(clipped);
+    if (excluded.has(outage.cause) && !outage.overCap) excusedDown.push(clipped);
   });
   const periodMs = periodEnd - periodStart;
   const outageMs = unionLength(down);

@@ -2,6 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../db/connect.js';
 import type { ConnectivityEvent } from './events.js';
 import { createGroupCommit } from './group-commit.js';
+import { GATEWAY_WENT_AWAY } from '../contracts/connectivity.js';
 
 /** A socket opened or closed; a close carries what the WebSocket said (code, reason). */
 type ConnectionChange =
@@ -111,7 +112,7 @@ export function createConnectionRecorder(db: Db, node: string, outboxChanged: ()
       const held = await db.selectFrom('chargers').select(['id', 'connectionId']).where('gatewayNode', '=', node).where('connected', '=', true).execute();
       for (let i = 0; i < held.length; i += FORGET_SLICE) {
         const at = new Date().toISOString();
-        await record(held.slice(i, i + FORGET_SLICE).map((c) => ({ kind: 'disconnected', chargerId: c.id, connectionId: c.connectionId ?? '', at, byGateway: true, detail: { reason: 'gateway restarted or stopped' } })));
+        await record(held.slice(i, i + FORGET_SLICE).map((c) => ({ kind: 'disconnected', chargerId: c.id, connectionId: c.connectionId ?? '', at, byGateway: true, detail: { reason: GATEWAY_WENT_AWAY } })));
       }
     },
   };

@@ -240,6 +240,7 @@ describe.each(databaseKinds)('API boundaries on %s', (kind) => {
         outageMinutes: 120,
         excludedMinutes: 0,
         uptimePercent: 99.72,
+        outages: [{ start: '2026-11-02T10:00:00.000Z', end: '2026-11-02T12:00:00.000Z', cause: 'fault', incidentId: null, excluded: false, overCap: false }],
       });
       const alpinaVenue = concierge.as((await admin().post('/api/tokens', { role: 'venue', name: 'Alpina front desk', scope: { sites: ['alpina-kitzbuehel'] } })).body.token);
       expect((await alpinaVenue.get(`/api/chargers/ALPINA-01/uptime?connector=1&${november}`)).body.uptimePercent).toBe(99.72);

@@ -11,7 +11,7 @@ import { RawCharger, type Frame } from '../../simulator/raw-charger.js';
  * only their own agreements' incidents. Agreement durations are shortened to seconds.
  */
 describe('incident engine end to end', () => {
-  const hotel = { a: uniqueId('AL'), b: uniqueId('AL'), c: uniqueId('AL'), d: uniqueId('AL'), e: uniqueId('AL'), f: uniqueId('AL'), g: uniqueId('AL') };
+  const hotel = { a: uniqueId('AL'), b: uniqueId('AL'), c: uniqueId('AL'), d: uniqueId('AL'), e: uniqueId('AL'), f: uniqueId('AL'), g: uniqueId('AL'), h: uniqueId('AL') };
   const shop = uniqueId('GM');
   const [alpinaSite] = alpina.sites;
   const [shopSite] = greenmart.sites;
@@ -259,4 +259,28 @@ describe('incident engine end to end', () => {
     expect(Date.parse(raised.sla.respondBy) - Date.parse(entry.at)).toBe(2 * 3_600_000);
     await charger.close();
   });
+
+  it('an outage diagnosed as a utility failure is excluded from the port’s uptime, traced to its incident', async () => {
+    const from = new Date(Date.now() - 1_000).toISOString();
+    const charger = await connect(hotel.h);
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
+    const opened = await incidentOn(hotel.h);
+    const technician = (await admin().post('/api/tokens', { role: 'technician', name: 'Ute Utility', scope: { agreements: ['hotel-alpina'] } })).body;
+    const ute = concierge.as(technician.token);
+    const task = await eventually(async () => (await ute.get('/api/tasks?view=unassigned')).body.tasks.find((t: { incidentId: string }) => t.incidentId === opened.id), 15_000, 'the dispatch task');
+    await ute.post(`/api/tasks/${task.id}/claim`);
+    expect((await ute.post(`/api/incidents/${opened.id}/diagnose`, { rootCause: 'utility', evidence: 'grid operator outage notice 4711' })).status).toBe(200);
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+    await charger.close();
+    const to = new Date(Date.now() + 3_600_000).toISOString();
+    await eventually(async () => (await admin().get(`/api/chargers/${hotel.h}`)).body.connectors?.find((c: { connectorId: number }) => c.connectorId === 1)?.status === 'Available', 10_000, 'the Available on record');
+    const uptime = (await admin().get(`/api/chargers/${hotel.h}/uptime?connector=1&from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`)).body;
+    expect(uptime.outages).toHaveLength(1);
+    expect(Date.parse(uptime.outages[0].end)).toBeLessThan(Date.parse(uptime.measuredUntil));
+    expect(uptime.outages[0]).toMatchObject({ cause: 'utility', incidentId: opened.id, excluded: true, overCap: false });
+    expect(uptime.outageMinutes).toBeGreaterThan(0);
+    expect(uptime.excludedMinutes).toBe(uptime.outageMinutes);
+    expect(uptime.uptimePercent).toBe(100);
+  });
 });
+

@@ -74,7 +74,18 @@ describe('concierge uptime', () => {
       { cwd: path.resolve(import.meta.dirname, '../..'), env: { ...process.env, DATA_DIR: dataDir, DATABASE_URL: '' } },
     );
     // 31 days = 44,640 min; outage 3 h + 13 h = 960 min; excluded 9 h = 540 min; (44640 − 420) / 44640.
-    expect(JSON.parse(stdout)).toEqual({ periodMinutes: 44640, outageMinutes: 960, excludedMinutes: 540, uptimePercent: 99.06, measuredUntil: '2026-05-31T23:00:00.000Z' });
+    expect(JSON.parse(stdout)).toEqual({
+      periodMinutes: 44640,
+      outageMinutes: 960,
+      excludedMinutes: 540,
+      uptimePercent: 99.06,
+      measuredUntil: '2026-05-31T23:00:00.000Z',
+      // Each outage traced: no incident covered these, and a fault is not an excluded cause (its closed hours are, above).
+      outages: [
+        { start: '2026-05-05T09:00:00.000Z', end: '2026-05-05T12:00:00.000Z', cause: 'fault', incidentId: null, excluded: false, overCap: false },
+        { start: '2026-05-15T19:00:00.000Z', end: '2026-05-16T08:00:00.000Z', cause: 'fault', incidentId: null, excluded: false, overCap: false },
+      ],
+    });
   });
 
   it('measures only the part of the period already past: a fault still open is an outage until now, not until the period’s end', async () => {

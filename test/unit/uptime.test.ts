@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { attributeOutages, capExclusions, offlineOutages } from '../../contracts/port-outages.js';
 import { portUptime, type Outage, type OutageCause } from '../../contracts/uptime.js';
 
 const MINUTE = 60_000;
@@ -116,3 +117,56 @@ describe('portUptime', () => {
     expect(() => portUptime([{ start: new Date(Number.NaN), end: day.end, cause: 'fault' }], day, [])).toThrow(/outages\[0\]\.start must be a valid Date/);
   });
 });
+
+describe('outages traced to their cause', () => {
+  const month = { start: at('2026-05-01T00:00:00Z'), end: at('2026-06-01T00:00:00Z') };
+
+  it('counts the charger offline from its own disconnect, when it stayed away longer than the grace; never our gateway’s', () => {
+    const entries = [
+      { kind: 'disconnected' as const, at: at('2026-05-02T10:00:00Z'), byGateway: false },
+      { kind: 'connected' as const, at: at('2026-05-02T10:10:00Z'), byGateway: false }, // 10 minutes: within a 15-minute grace
+      { kind: 'disconnected' as const, at: at('2026-05-03T10:00:00Z'), byGateway: false },
+      { kind: 'connected' as const, at: at('2026-05-03T13:00:00Z'), byGateway: false },
+      { kind: 'disconnected' as const, at: at('2026-05-04T10:00:00Z'), byGateway: true }, // Concierge restarted
+      { kind: 'connected' as const, at: at('2026-05-04T12:00:00Z'), byGateway: false },
+      { kind: 'disconnected' as const, at: at('2026-05-31T23:00:00Z'), byGateway: false }, // still away at the end
+    ];
+    expect(offlineOutages(entries, 15 * MINUTE, month)).toEqual([
+      { start: at('2026-05-03T10:00:00Z'), end: at('2026-05-03T13:00:00Z'), cause: 'offline' },
+      { start: at('2026-05-31T23:00:00Z'), end: month.end, cause: 'offline' },
+    ]);
+  });
+
+  it('takes the cause from the covering incident’s root cause when it is an exclusion cause, and names the incident either way', () => {
+    const outages = [outage('2026-05-05T08:00:00Z', '2026-05-05T12:00:00Z'), outage('2026-05-06T08:00:00Z', '2026-05-06T09:00:00Z'), outage('2026-05-07T08:00:00Z', '2026-05-07T09:00:00Z')];
+    const incidents = [
+      { id: 'i-utility', from: at('2026-05-05T07:59:00Z'), to: at('2026-05-05T12:30:00Z'), rootCause: 'utility' },
+      { id: 'i-undiagnosed', from: at('2026-05-05T07:00:00Z'), to: at('2026-05-05T13:00:00Z'), rootCause: null },
+      { id: 'i-hardware', from: at('2026-05-06T08:00:00Z'), to: null, rootCause: 'hardware' },
+    ];
+    expect(attributeOutages(outages, incidents)).toEqual([
+      { ...outages[0], cause: 'utility', incidentId: 'i-utility' },
+      { ...outages[1], cause: 'fault', incidentId: 'i-hardware' },
+      { ...outages[2], cause: 'fault', incidentId: 'i-hardware' },
+    ]);
+  });
+
+  it('caps vandalism per event and scheduled maintenance per year, in time order; the excess counts', () => {
+    const vandalism = { ...outage('2026-05-01T00:00:00Z', '2026-05-13T00:00:00Z', 'vandalism'), incidentId: 'v1' };
+    const maintenance = [outage('2026-01-10T00:00:00Z', '2026-01-12T00:00:00Z', 'scheduled-maintenance'), outage('2026-05-20T00:00:00Z', '2026-05-21T12:00:00Z', 'scheduled-maintenance')];
+    const capped = capExclusions([vandalism, ...maintenance], { vandalismDaysPerEvent: 10, scheduledMaintenanceHoursPerYear: 72 }, (d) => String(d.getUTCFullYear()));
+    expect(capped).toEqual([
+      { ...maintenance[0] },
+      { ...vandalism, end: at('2026-05-11T00:00:00Z') },
+      { ...vandalism, start: at('2026-05-11T00:00:00Z'), overCap: true },
+      // 48 of the year's 72 hours were used in January: 24 more are excused in May.
+      { ...maintenance[1], end: at('2026-05-21T00:00:00Z') },
+      { ...maintenance[1], start: at('2026-05-21T00:00:00Z'), overCap: true },
+    ]);
+    // May: 12 days of vandalism (2 over the cap) and 36 h of maintenance (12 h over) → 2 days 12 h count.
+    const result = portUptime(capped, month, NEVI_EXCLUSIONS);
+    expect(result).toMatchObject({ outageMinutes: (12 * 24 + 36) * 60, excludedMinutes: (10 * 24 + 24) * 60 });
+    expect(result.uptimePercent).toBe(Math.round(((31 * 24 - 60) / (31 * 24)) * 10_000) / 100);
+  });
+});
+
