@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import type { z } from 'zod';
 import { CdrForPricingSchema, decimalJson, ocpiPrices, periodsOfCdr, priceSession, TariffSchema } from '../contracts/tariff.js';
 import { portUptimeFromHistory } from '../agreements/uptime-report.js';
+import { monthFigures, monthPeriod } from '../agreements/month-figures.js';
+import { agreementsInForce } from '../agreements/store.js';
+import { settleMonth } from '../contracts/settlement.js';
+import { priceEndedSessions } from '../agreements/cdrs.js';
 import { summariseAgreement } from '../agreements/summary.js';
 import { agreementsDir, formatProblems, loadAgreements } from '../agreements/load.js';
 import { ConfigError, loadConfig, type Config } from '../runtime/config.js';
@@ -151,6 +155,39 @@ program
     try {
       await migrateToLatest(db);
       console.log(JSON.stringify(await portUptimeFromHistory(db, agreement, options.charger, options.connector, period)));
+    } catch (error) {
+      fail(error instanceof Error ? error.message : String(error));
+    } finally {
+      await db.destroy();
+    }
+  });
+
+program
+  .command('settle')
+  .description("An agreement's statement for a month: its lines of who pays whom, from the month's CDRs, coverage, uptime and breaches")
+  .requiredOption('--agreement <id>', 'agreement id')
+  .requiredOption('--month <yyyy-mm>', "the month, in the agreement's time zone")
+  .option('--dry-run', 'compute the statement and print it, issuing nothing')
+  .action(async (options: { agreement: string; month: string; dryRun?: boolean }) => {
+    if (!options.dryRun) fail('issuing a statement comes with the settlement workflow (not yet built); --dry-run computes it and prints it, issuing nothing');
+    const config = loadConfig();
+    guardEmbeddedDatabase(config);
+    const db = openDatabase(config.database);
+    try {
+      await migrateToLatest(db);
+      // The agreement as the database has it (what was in force), not as its file says today.
+      const agreement = (await agreementsInForce(db)).find((a) => a.id === options.agreement);
+      if (!agreement) fail(`agreement "${options.agreement}" is not in the database: start Concierge once, so that it syncs the agreement files`);
+      let period: { start: Date; end: Date };
+      try {
+        period = monthPeriod(agreement, options.month);
+      } catch (error) {
+        fail(`--month: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      // Sessions of the month not yet priced are priced first (as the worker would have), so the month is whole.
+      while ((await priceEndedSessions(db, { endedBefore: period.end })) > 0);
+      const { figures } = await monthFigures(db, agreement, options.month);
+      console.log(decimalJson(settleMonth(figures)));
     } catch (error) {
       fail(error instanceof Error ? error.message : String(error));
     } finally {

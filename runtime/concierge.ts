@@ -12,7 +12,7 @@ import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
 import { gatewayTaskQueue } from '../ocpp/commands.js';
 import { createGateway } from '../ocpp/gateway.js';
 import { startOutboxRelay } from '../workflow-clients/outbox-relay.js';
-import { startCdrPricer } from '../activities/cdrs.js';
+import { startCdrPricer } from '../agreements/cdrs.js';
 import { syncAgreements } from '../agreements/store.js';
 import { formatProblems, loadAgreements } from '../agreements/load.js';
 import type { Config } from './config.js';
@@ -145,7 +145,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
           activities: createActivities(db, { mailer }),
         }),
       );
-      // Every ended session on a covered charger gets its CDR (activities/cdrs.ts).
+      // Every ended session on a covered charger gets its CDR (agreements/cdrs.ts).
       const pricer = startCdrPricer({ db, log });
       cleanups.push(pricer.stop);
     }

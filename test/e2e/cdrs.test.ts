@@ -3,6 +3,9 @@ import alpina from '../../contracts/agreements/hotel-alpina.js';
 import { RawCharger } from '../../simulator/raw-charger.js';
 import { CHARGER_PASSWORD, eventually, uniqueId, useTestApp } from '../support/app.js';
 import { databaseKinds } from '../support/databases.js';
+import { monthFigures } from '../../agreements/month-figures.js';
+import { parseAgreement } from '../../contracts/agreement.js';
+import { settleMonth } from '../../contracts/settlement.js';
 
 /**
  * Sessions over real OCPP 1.6 frames become priced CDRs: the charger's own timestamps, meter values
@@ -73,4 +76,28 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     const again = await concierge.db.selectFrom('cdrs').select(['totalCostInclVat']).where('id', '=', cdr.id).executeTakeFirstOrThrow();
     expect(Number(again.totalCostInclVat)).toBe(0);
   });
+
+  it('adds the month up from its CDRs: May 2026’s statement lines for the two evenings, to the cent', async () => {
+    await cdrOf(chargers.a);
+    await cdrOf(chargers.b);
+    const agreement = parseAgreement({ ...alpina, sites: [{ ...site!, chargers: Object.values(chargers).map((id) => ({ id, model: 'Alfen Eve Single S-line', connectors: 1 })) }] }).agreement!;
+    const { figures, evidence } = await monthFigures(concierge.db, agreement, '2026-05');
+    expect(figures.usage.map((u) => [u.chargerId, u.sessions, u.energyKwh.toFixed(), u.paidInclVat.toFixed(2), u.listInclVat.toFixed(2)]).sort()).toEqual(
+      [
+        [chargers.a, 1, '10', '14.88', '14.88'],
+        [chargers.b, 1, '10', '0.00', '14.88'],
+      ].sort(),
+    );
+    // Both chargers covered all May (the agreement's first version covers the month); no outage.
+    expect(figures.chargers.map((c) => c.servedMs)).toEqual([31 * 86_400_000, 31 * 86_400_000]);
+    expect(evidence.ports.map((p) => p.uptimePercent)).toEqual([100, 100]);
+    const statement = settleMonth(figures);
+    // Share: 100 % × (12.40 − 2.5 % × 14.88 = 0.372) = 12.028 → 12.03 (+2.4056 → 2.41); fees 2 × 39.00 (+7.80).
+    const line = (kind: string) => statement.lines.filter((l) => l.kind === kind).map((l) => `${l.net.toFixed(2)}+${l.vat.toFixed(2)}`);
+    expect(line('revenue-share')).toEqual(['12.03+2.41']);
+    expect(line('service-fee')).toEqual(['39.00+7.80', '39.00+7.80']);
+    expect(line('vouchers')).toEqual(['14.88+0.00']);
+    expect({ amount: statement.due.amount.toFixed(2), payer: statement.due.payer }).toEqual({ amount: '79.16', payer: 'alpina' });
+  });
 });
+
