@@ -43,7 +43,7 @@ export function summariseAgreement(a: Agreement): string {
     `  driver tariffs: ${a.pricing.driverTariffs.map(describeTariff).join('; ')} (access: ${a.pricing.access})`,
     `  payment processing ${a.pricing.paymentProcessingFeePercent}%, venue revenue share ${a.pricing.venueRevenueSharePercent}%, energy pass-through ${a.pricing.currency} ${a.pricing.energyCostPassThroughPerKwh}/kWh`,
     `  statement on day ${a.settlement.dayOfMonth} to ${a.settlement.recipients.join(', ')}${a.settlement.approvalBeforeSending ? ', after approval' : ''}`,
-    `  SLA credits (cap ${a.credits.capPercentOfFee}% of fee): ${a.credits.rules.map(describeCredit).join('; ') || 'none'}`,
+    `  SLA credits (cap ${[a.credits.capPercentOfFee !== undefined ? `${a.credits.capPercentOfFee}% of fee` : null, a.credits.capAmount !== undefined ? `${a.credits.capAmount} a month` : null].filter(Boolean).join(', at most ')}): ${a.credits.rules.map(describeCredit).join('; ') || 'none'}`,
     '',
     'Data access',
     ...Object.entries(a.dataAccess).map(([key, access]) => `  ${party(key).padEnd(32)}${(['sessions', 'reports', 'export'] as const).filter((k) => access[k]).join(', ') || 'nothing'}`),

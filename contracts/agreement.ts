@@ -162,7 +162,13 @@ export const AgreementSchema = z.strictObject({
     recipients: z.array(email).min(1),
     approvalBeforeSending: z.boolean(),
   }),
-  credits: z.strictObject({ rules: z.array(CreditRule), capPercentOfFee: percent }),
+  /**
+   * SLA credits and their monthly cap: a share of the month's service fees, or an amount (where
+   * there is no service fee, as when the operator is paid from charging revenue), or both (the lower).
+   */
+  credits: z
+    .strictObject({ rules: z.array(CreditRule), capPercentOfFee: percent.optional(), capAmount: money.optional() })
+    .refine((c) => c.rules.length === 0 || c.capPercentOfFee !== undefined || c.capAmount !== undefined, 'expected a cap: capPercentOfFee, capAmount, or both'),
   dataAccess: z.record(z.string(), z.strictObject({ sessions: z.boolean(), reports: z.boolean(), export: z.boolean() })),
   maintenance: z.strictObject({ intervalDays: z.number().int().positive(), checklist: z.array(z.string().min(1)).min(1) }),
   term: z.strictObject({

@@ -182,13 +182,16 @@ export function settleMonth(figures: MonthFigures): Statement {
   // SLA credits: per charger for its worst port's uptime (the largest credit of the rules it meets),
   // then agreement-wide for breaches; all within the cap, in that order.
   const totalFee = sum([...fees.values()], (f) => f);
-  let capLeft = totalFee.times(agreement.credits.capPercentOfFee).div(100);
+  const { capPercentOfFee, capAmount } = agreement.credits;
+  const caps = [capPercentOfFee !== undefined ? totalFee.times(capPercentOfFee).div(100) : null, capAmount !== undefined ? money(capAmount) : null].filter((c): c is Decimal => c !== null);
+  let capLeft = caps.length ? caps.reduce((a, b) => smaller(a, b)) : zero;
+  const capText = [capPercentOfFee !== undefined ? `${capPercentOfFee}% of the service fees` : null, capAmount !== undefined ? `${capAmount} a month` : null].filter(Boolean).join(', at most ');
   const creditOf = (credit: Agreement['credits']['rules'][number]['credit'], base: Decimal) => ('percentOfFee' in credit ? base.times(credit.percentOfFee).div(100) : money(credit.fixedAmount));
   const credit = (description: string, chargerId: string | null, siteId: string | null, exact: Decimal) => {
     const allowed = smaller(exact, capLeft);
     if (allowed.lte(0)) return;
     capLeft = capLeft.minus(allowed);
-    line({ kind: 'sla-credit', description: allowed.lt(exact) ? `${description} (limited by the credit cap, ${agreement.credits.capPercentOfFee}% of the service fees)` : description, siteId, chargerId, payer: operator, payee: venue, quantity: null, unit: null, exactNet: allowed, settles: true });
+    line({ kind: 'sla-credit', description: allowed.lt(exact) ? `${description} (limited by the credit cap, ${capText})` : description, siteId, chargerId, payer: operator, payee: venue, quantity: null, unit: null, exactNet: allowed, settles: true });
   };
   const uptimeRules = agreement.credits.rules.filter((r) => r.when.kind === 'uptime-below');
   for (const c of chargers) {

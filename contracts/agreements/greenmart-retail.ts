@@ -138,7 +138,8 @@ export default defineAgreement({
   settlement: { dayOfMonth: 10, recipients: ['property@greenmart.example', 'finance@plugco.example'], approvalBeforeSending: false },
   credits: {
     rules: [{ when: { kind: 'uptime-below', percent: 97 }, credit: { fixedAmount: '100.00' } }],
-    capPercentOfFee: 100,
+    // No service fee here (PlugCo is paid from charging revenue): the cap is an amount.
+    capAmount: '300.00',
   },
   dataAccess: {
     greenmart: { sessions: false, reports: true, export: false },

@@ -1,14 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { parseAgreement } from '../../contracts/agreement.js';
 import alpinaInput from '../../contracts/agreements/hotel-alpina.js';
+import greenmartInput from '../../contracts/agreements/greenmart-retail.js';
 import { money } from '../../contracts/money.js';
 import { settleMonth, type MonthFigures } from '../../contracts/settlement.js';
 
-const alpina = (() => {
-  const parsed = parseAgreement(alpinaInput);
-  if (!parsed.agreement) throw new Error(JSON.stringify(parsed.problems));
-  return parsed.agreement;
-})();
+const parsed = (input: unknown) => {
+  const result = parseAgreement(input);
+  if (!result.agreement) throw new Error(JSON.stringify(result.problems));
+  return result.agreement;
+};
+const alpina = parsed(alpinaInput);
+const greenmart = parsed(greenmartInput);
 const DAY = 86_400_000;
 // May 2026 in Vienna: 31 days.
 const may = { start: new Date('2026-04-30T22:00:00Z'), end: new Date('2026-05-31T22:00:00Z') };
@@ -84,4 +87,24 @@ describe('a month’s statement', () => {
   it('is the same statement every time it is computed from the same figures', () => {
     expect(JSON.stringify(settleMonth(figures))).toBe(JSON.stringify(statement));
   });
+
+  it('caps credits by an amount where there is no service fee: GreenMart’s 100.00 per charger below 97 %, here at most 250.00 a month', () => {
+    const four = greenmart.sites.flatMap((site) => site.chargers.map((c) => ({ chargerId: c.id, siteId: site.id })));
+    expect(four).toHaveLength(3);
+    const month = settleMonth({
+      agreement: { ...greenmart, credits: { ...greenmart.credits, capAmount: '250.00' } },
+      period: may,
+      chargers: four.map((c) => ({ ...c, servedMs: 31 * DAY })),
+      usage: [],
+      uptime: four.map((c) => ({ chargerId: c.chargerId, connectorId: 1, uptimePercent: 96 })),
+      breaches: { response: 0, fix: 0 },
+    });
+    const credits = month.lines.filter((l) => l.kind === 'sla-credit');
+    expect(credits.map((l) => l.net.toFixed(2))).toEqual(['100.00', '100.00', '50.00']);
+    expect(credits[2]!.description).toContain('limited by the credit cap, 250.00 a month');
+    expect(month.lines.filter((l) => l.kind === 'service-fee')).toEqual([]);
+    // 250.00 of credits plus 20 % VAT.
+    expect({ amount: month.due.amount.toFixed(2), payer: month.due.payer }).toEqual({ amount: '300.00', payer: 'plugco' });
+  });
 });
+
