@@ -64,12 +64,12 @@ export async function monthFigures(db: Db, agreement: Agreement, month: string, 
   const termEnd = agreement.term.end ? DateTime.fromISO(agreement.term.end, { zone }).plus({ days: 1 }).toJSDate() : period.end;
   const covered = { start: termStart > period.start ? termStart : period.start, end: termEnd < period.end ? termEnd : period.end };
   const chargers = covered.end > covered.start ? await coverage(db, agreement.id, covered) : [];
-  const versions = new Map<string, Agreement['sites'][number]['chargers'][number]>(agreement.sites.flatMap((s) => s.chargers.map((c) => [c.id, c] as const)));
+  const listed = new Map<string, Agreement['sites'][number]['chargers'][number]>(agreement.sites.flatMap((s) => s.chargers.map((c) => [c.id, c] as const)));
   const measuredUntil = period.end < now ? period.end : now;
   const ports: MonthEvidence['ports'] = [];
   // Ports of the chargers the agreement lists now (one it no longer lists has no terms to measure by).
-  for (const charger of chargers.filter((c) => versions.has(c.chargerId))) {
-    for (let connectorId = 1; connectorId <= versions.get(charger.chargerId)!.connectors; connectorId++) {
+  for (const charger of chargers.filter((c) => listed.has(c.chargerId))) {
+    for (let connectorId = 1; connectorId <= listed.get(charger.chargerId)!.connectors; connectorId++) {
       ports.push({ chargerId: charger.chargerId, connectorId, ...(await portUptimeFromHistory(db, agreement, charger.chargerId, connectorId, { start: period.start, end: measuredUntil }, now)) });
     }
   }

@@ -61,15 +61,15 @@ export function chargingPeriods(session: RecordedSession, recorded: SessionRecor
   }
   const instants = [...cuts].filter((t) => t >= start && t <= end).sort((a, b) => a - b);
   const statuses = [...recorded.statuses].sort((a, b) => a.at.getTime() - b.at.getTime());
-  const spans = instants.length === 1 ? [[start, end]] : instants.slice(1).map((to, i) => [instants[i]!, to]);
+  const spans: [number, number][] = instants.length === 1 ? [[start, end]] : instants.slice(1).map((to, i) => [instants[i]!, to]);
   const raw: SessionPeriod[] = spans.map(([from, to]) => {
-    const energyWh = at(to!).minus(at(from!));
-    const status = statuses.filter((s) => s.at.getTime() <= from!).at(-1)?.status;
+    const energyWh = at(to).minus(at(from));
+    const status = statuses.filter((s) => s.at.getTime() <= from).at(-1)?.status;
     const charging = energyWh.gt(0) || status === 'Charging';
-    const hours = money(to! - from!).div(3_600_000);
-    const within = (readings: Reading[]) => readings.filter((r) => r.at.getTime() >= from! && (r.at.getTime() < to! || from === to)).map((r) => r.value);
+    const hours = money(to - from).div(3_600_000);
+    const within = (readings: Reading[]) => readings.filter((r) => r.at.getTime() >= from && (r.at.getTime() < to || from === to)).map((r) => r.value);
     return {
-      start: new Date(from!),
+      start: new Date(from),
       energyKwh: energyWh.div(1000),
       chargingHours: charging ? hours : money(0),
       parkingHours: charging ? money(0) : hours,
