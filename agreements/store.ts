@@ -94,8 +94,8 @@ function contentHash(agreement: Agreement): string {
   return createHash('sha256').update(stableJson(agreement)).digest('hex');
 }
 
-/** JSON with object keys sorted, so the same agreement always hashes the same. */
-function stableJson(value: unknown): string {
+/** JSON with object keys sorted, so the same value always hashes the same (agreements, statement inputs). */
+export function stableJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
   if (value && typeof value === 'object') {
     return `{${Object.keys(value)

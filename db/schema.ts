@@ -271,6 +271,45 @@ export interface CdrsTable {
   issuedAt: Timestamp;
 }
 
+export interface StatementNumbersTable {
+  issuer: string;
+  year: number;
+  last: number;
+}
+
+/** A statement or a note revising one (migrations/0015_statements.ts): issued once, never changed. */
+export interface StatementsTable {
+  id: string;
+  kind: 'statement' | 'credit-note' | 'debit-note';
+  agreementId: string;
+  agreementVersion: number;
+  month: string;
+  revision: number;
+  referencesId: string | null;
+  issuer: string;
+  recipient: string;
+  year: number;
+  seq: number;
+  currency: string;
+  periodStart: Timestamp;
+  periodEnd: Timestamp;
+  /** A date (yyyy-mm-dd), from the statement's data. */
+  issuedOn: ColumnType<string, string, never>;
+  inputsHash: string;
+  due: string;
+  content: Json;
+  createdAt: CreatedAt;
+}
+
+export interface StatementEventsTable {
+  id: Generated<string>;
+  statementId: string;
+  kind: string;
+  actor: string | null;
+  at: Timestamp;
+  detail: Json | null;
+}
+
 /** One meter value: the samples a charger took at one moment on one connector (ocpp/meter.ts's MeterSample, as jsonb). */
 export interface MeterValuesTable {
   chargerId: string;
@@ -344,6 +383,9 @@ export interface Database {
   rejectedFrames: RejectedFramesTable;
   sessions: SessionsTable;
   cdrs: CdrsTable;
+  statementNumbers: StatementNumbersTable;
+  statements: StatementsTable;
+  statementEvents: StatementEventsTable;
   meterValues: MeterValuesTable;
   meterSamples: MeterSamplesView;
   chargerEvents: ChargerEventsTable;

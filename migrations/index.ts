@@ -13,6 +13,7 @@ import * as degradedAndBootstrapToken from './0011_degraded_and_bootstrap_token.
 import * as outboxDeadLetter from './0012_outbox_dead_letter.js';
 import * as gatewayCausedDisconnects from './0013_gateway_caused_disconnects.js';
 import * as cdrs from './0014_cdrs.js';
+import * as statements from './0015_statements.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -30,6 +31,7 @@ const migrations: Record<string, Migration> = {
   '0012_outbox_dead_letter': outboxDeadLetter,
   '0013_gateway_caused_disconnects': gatewayCausedDisconnects,
   '0014_cdrs': cdrs,
+  '0015_statements': statements,
 };
 
 export const migrationProvider: MigrationProvider = {

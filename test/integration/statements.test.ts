@@ -1,0 +1,74 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DateTime } from 'luxon';
+import { loadAgreements } from '../../agreements/load.js';
+import { issueStatement } from '../../agreements/statements.js';
+import { agreementsInForce, syncAgreements } from '../../agreements/store.js';
+import type { Agreement } from '../../contracts/agreement.js';
+import type { Db } from '../../db/connect.js';
+import { databaseKinds, openTestDatabase } from '../support/databases.js';
+
+/**
+ * Issuing GreenMart's May 2026 (one 20 kWh weekday session: PlugCo owes GreenMart 8.24, see
+ * settle-cli.test.ts), re-settling it unchanged, then after a late session: revision 2 and a credit
+ * note for the difference, numbered without gaps; statements never change.
+ */
+describe.each(databaseKinds)('statements on %s', (kind) => {
+  let db: Db;
+  let dispose: () => Promise<void>;
+  let greenmart: Agreement;
+
+  beforeAll(async () => {
+    ({ db, dispose } = await openTestDatabase(kind));
+    await syncAgreements(db, (await loadAgreements()).agreements, new Date('2026-04-01T00:00:00Z'));
+    greenmart = (await agreementsInForce(db)).find((a) => a.id === 'greenmart-retail')!;
+    await db
+      .insertInto('chargers')
+      .values({ id: 'GM-LDS-01', passwordHash: 'x', siteId: 'greenmart-leeds', vendor: null, model: null, serialNumber: null, firmwareVersion: null, protocol: null, gatewayNode: null, connectedAt: null, lastSeenAt: null, bootedAt: null, state: 'active' })
+      .execute();
+    await session('1', '2026-05-05T09:00:00Z', '2026-05-05T10:00:00Z', 20000);
+  });
+  afterAll(async () => dispose?.());
+
+  function session(transactionId: string, startedAt: string, endedAt: string, wh: number) {
+    return db
+      .insertInto('sessions')
+      .values({ chargerId: 'GM-LDS-01', connectorId: 1, transactionId, idTag: 'CARD-1', status: 'ended', startedAt, endedAt, meterStartWh: '0', meterLastWh: String(wh), meterStopWh: String(wh), protocol: 'ocpp1.6' })
+      .execute();
+  }
+  const read = (id: string) => db.selectFrom('statements').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+
+  it('issues the month once, numbered, dated from its data; the same inputs again issue nothing', async () => {
+    const first = await issueStatement(db, greenmart, 1, '2026-05');
+    expect(first).toEqual({ statementId: 'PLUGCO-2026-00001', revision: 1, newlyIssued: true, noteId: null });
+    const row = await read(first.statementId);
+    expect(row).toMatchObject({ kind: 'statement', agreementId: 'greenmart-retail', month: '2026-05', issuer: 'plugco', recipient: 'greenmart', currency: 'GBP', issuedOn: '2026-06-10', referencesId: null });
+    expect(Number(row.due)).toBe(-8.24);
+    expect((row.content as { statement: { due: { amount: number } } }).statement.due.amount).toBe(8.24);
+    expect(await issueStatement(db, greenmart, 1, '2026-05')).toEqual({ statementId: 'PLUGCO-2026-00001', revision: 1, newlyIssued: false, noteId: null });
+  });
+
+  it('a late session issues revision 2 and a credit note for the difference, referencing revision 1; numbers have no gap', async () => {
+    // Another 20 kWh weekday session in May, whose end arrives now.
+    await session('2', '2026-05-12T09:00:00Z', '2026-05-12T10:00:00Z', 20000);
+    const second = await issueStatement(db, greenmart, 1, '2026-05');
+    expect(second).toEqual({ statementId: 'PLUGCO-2026-00002', revision: 2, newlyIssued: true, noteId: 'PLUGCO-2026-00003' });
+    const revision = await read(second.statementId);
+    expect(Number(revision.due)).toBe(-16.48);
+    expect(revision.referencesId).toBe('PLUGCO-2026-00001');
+    // Dated the day its newest input, the late session's CDR, was issued.
+    const cdr = await db.selectFrom('cdrs').select('issuedAt').where('sessionId', '=', (await db.selectFrom('sessions').select('id').where('transactionId', '=', '2').executeTakeFirstOrThrow()).id).executeTakeFirstOrThrow();
+    expect(revision.issuedOn).toBe(DateTime.fromJSDate(cdr.issuedAt, { zone: 'Europe/London' }).toISODate());
+    const note = await read(second.noteId!);
+    expect(note).toMatchObject({ kind: 'credit-note', referencesId: 'PLUGCO-2026-00001', revision: 2 });
+    expect(Number(note.due)).toBe(-8.24);
+    expect(note.content).toMatchObject({ replaces: 'PLUGCO-2026-00001', by: 'PLUGCO-2026-00002', previousDue: -8.24, due: -16.48, difference: -8.24 });
+    const numbers = await db.selectFrom('statements').select('seq').where('issuer', '=', 'plugco').orderBy('seq').execute();
+    expect(numbers.map((n) => n.seq)).toEqual([1, 2, 3]);
+  });
+
+  it('never changes or deletes a statement, and settles no month before it is over', async () => {
+    await expect(db.updateTable('statements').set({ due: '0' }).where('id', '=', 'PLUGCO-2026-00001').execute()).rejects.toThrow(/a statement is never changed or deleted/);
+    await expect(db.deleteFrom('statements').where('id', '=', 'PLUGCO-2026-00001').execute()).rejects.toThrow(/never changed or deleted/);
+    await expect(issueStatement(db, greenmart, 1, '2026-12', new Date('2026-12-15T00:00:00Z'))).rejects.toThrow(/2026-12 has not ended/);
+  });
+});
