@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { loadAgreements } from '../../agreements/load.js';
 import { issueStatement } from '../../agreements/statements.js';
+import { statementDocuments } from '../../agreements/statement-documents.js';
 import { agreementsInForce, syncAgreements } from '../../agreements/store.js';
 import type { Agreement } from '../../contracts/agreement.js';
 import type { Db } from '../../db/connect.js';
@@ -71,4 +72,27 @@ describe.each(databaseKinds)('statements on %s', (kind) => {
     await expect(db.deleteFrom('statements').where('id', '=', 'PLUGCO-2026-00001').execute()).rejects.toThrow(/never changed or deleted/);
     await expect(issueStatement(db, greenmart, 1, '2026-12', new Date('2026-12-15T00:00:00Z'))).rejects.toThrow(/2026-12 has not ended/);
   });
+
+  it('renders HTML, PDF and CSV from the stored statement alone: byte-identical every time', async () => {
+    const first = (await statementDocuments(db, 'PLUGCO-2026-00001'))!;
+    const again = (await statementDocuments(db, 'PLUGCO-2026-00001'))!;
+    expect(again.html).toBe(first.html);
+    expect(again.pdf.equals(first.pdf)).toBe(true);
+    expect(again.csv).toEqual(first.csv);
+    expect(first.title).toBe('Statement PLUGCO-2026-00001 — May 2026');
+    expect(first.html).toContain('PlugCo Charging Ltd pays GreenMart Stores Ltd');
+    expect(first.html).toContain('GBP 8.24');
+    expect(first.pdf.subarray(0, 5).toString()).toBe('%PDF-');
+    expect(first.pdf.toString('latin1')).toContain('(D:20260610000000Z)'); // its CreationDate: the issue date
+    const [header, ...rows] = first.csv.lines.trim().split('\r\n');
+    expect(header).toBe('number,kind,description,site,charger,payer,payee,net,vat_percent,vat,gross,currency,settles');
+    expect(rows.find((r) => r.includes(',revenue-share,'))).toContain(',plugco,greenmart,2.07,20,0.41,2.48,GBP,yes');
+    // Revision 1 was issued before the late session's CDR: its sessions are the first one only.
+    expect(first.csv.sessions.trim().split('\r\n')).toHaveLength(2);
+    const note = (await statementDocuments(db, 'PLUGCO-2026-00003'))!;
+    expect(note.title).toBe('Credit note PLUGCO-2026-00003 — May 2026');
+    expect(note.html).toContain('8.24 in favour of GreenMart Stores Ltd');
+    expect(await statementDocuments(db, 'NOPE-2026-00001')).toBeNull();
+  });
 });
+
