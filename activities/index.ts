@@ -5,6 +5,7 @@ import { createConnectivityActivities } from './connectivity.js';
 import { failingPermanentlyOnRefusedData } from './database-failures.js';
 import { createIncidentActivities } from './incidents.js';
 import { createNotificationActivities } from './notifications.js';
+import { createSettlementActivities } from './settlement.js';
 
 /** Every activity the worker registers, bound to its dependencies; data the database refuses for good is not retried. */
 export function createActivities(db: Db, { mailer }: { mailer: Mailer }) {
@@ -13,5 +14,6 @@ export function createActivities(db: Db, { mailer }: { mailer: Mailer }) {
     ...createConnectivityActivities(db),
     ...createChargerActivities(db),
     ...createNotificationActivities(db, mailer),
+    ...createSettlementActivities(db, mailer),
   });
 }

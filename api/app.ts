@@ -12,6 +12,7 @@ import { metricsRoutes } from './metrics.js';
 import { methodsServing, withAppWideAnswers } from './openapi.js';
 import { incidentRoutes } from './incidents.js';
 import { taskRoutes } from './tasks.js';
+import { statementRoutes } from './statements.js';
 import { tokenRoutes } from './tokens.js';
 import { invalidRequest, Problem, refuseUnstorable, renderProblem, TEMPORAL_UNAVAILABLE, toProblem } from './problem.js';
 
@@ -69,6 +70,7 @@ export function createApi(deps: ApiDeps, { withApi = true }: { withApi?: boolean
   app.route('/api/incidents', attachmentRoutes(deps));
   app.route('/api/tasks', taskRoutes(deps));
   app.route('/api/tokens', tokenRoutes(deps));
+  app.route('/api', statementRoutes(deps));
 
   let document: ReturnType<typeof app.getOpenAPI31Document> | null = null;
   app.get('/openapi.json', (c) => {

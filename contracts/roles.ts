@@ -26,4 +26,6 @@ export const MAY = {
   registerChargers: DESK,
   /** Commission chargers, send them commands, upload photos, report problems by hand. */
   workChargers: STAFF,
+  /** Settle a month on demand, and approve a statement before it is sent. */
+  settleAccounts: ['account-manager'],
 } as const satisfies Record<string, readonly Role[]>;

@@ -30,6 +30,7 @@ export interface OutgoingMail extends RenderedMail {
   key: string;
   to: Recipient[];
   headers?: Record<string, string>;
+  attachments?: { filename: string; content: Buffer | string; contentType: string }[];
 }
 
 export interface Mailer {
@@ -77,6 +78,7 @@ export function createMailer({ smtpUrl, dataDir, from, log, publicUrl }: MailerO
         text: mail.text,
         html: mail.html,
         messageId: messageIdOf(mail.key),
+        attachments: mail.attachments,
         // RFC 3834: out-of-office replies and the like are not sent back to an automatic message.
         headers: { 'Auto-Submitted': 'auto-generated', ...mail.headers },
       };

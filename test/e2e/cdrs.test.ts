@@ -1,11 +1,13 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import alpina from '../../contracts/agreements/hotel-alpina.js';
+import greenmart from '../../contracts/agreements/greenmart-retail.js';
 import { RawCharger } from '../../simulator/raw-charger.js';
-import { CHARGER_PASSWORD, eventually, uniqueId, useTestApp } from '../support/app.js';
+import { ADMIN_TOKEN, CHARGER_PASSWORD, eventually, uniqueId, useTestApp } from '../support/app.js';
 import { databaseKinds } from '../support/databases.js';
 import { monthFigures } from '../../agreements/month-figures.js';
 import { parseAgreement } from '../../contracts/agreement.js';
 import { settleMonth } from '../../contracts/settlement.js';
+import { startSmtpServer } from '../support/mail.js';
 
 /**
  * Sessions over real OCPP 1.6 frames become priced CDRs: the charger's own timestamps, meter values
@@ -13,12 +15,21 @@ import { settleMonth } from '../../contracts/settlement.js';
  */
 describe.each(databaseKinds)('charge detail records on %s', (kind) => {
   const chargers = { a: uniqueId('AL'), b: uniqueId('AL') };
+  const agreementId = uniqueId('alpina').toLowerCase();
   const [site] = alpina.sites;
+  let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+  beforeAll(async () => {
+    smtp = await startSmtpServer();
+  });
+  afterAll(async () => smtp?.close());
   const concierge = useTestApp({
     name: 'cdrs',
     database: kind,
-    agreements: { alpina: { ...alpina, sites: [{ ...site!, chargers: Object.values(chargers).map((id) => ({ id, model: 'Alfen Eve Single S-line', connectors: 1 })) }] } },
+    env: () => ({ SMTP_URL: smtp.url }),
+    // Its own agreement id: settlement workflow ids (settlement:<agreement>:<month>) are unique on the shared Temporal server.
+    agreements: { alpina: { ...alpina, id: agreementId, sites: [{ ...site!, chargers: Object.values(chargers).map((id) => ({ id, model: 'Alfen Eve Single S-line', connectors: 1 })) }] }, greenmart },
     chargers: Object.values(chargers),
+    captureHistoriesAs: 'settlement',
   });
 
   /** Plugged in Monday 4 May 2026 16:30 Vienna, charging 10 kWh until 18:30, connected until 19:45. */
@@ -50,7 +61,7 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     const cdr = await cdrOf(chargers.a);
     expect(cdr).toMatchObject({
       revision: 1,
-      agreementId: 'hotel-alpina',
+      agreementId,
       siteId: 'alpina-kitzbuehel',
       tariffId: 'alpina-public',
       currency: 'EUR',
@@ -80,7 +91,7 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
   it('adds the month up from its CDRs: May 2026’s statement lines for the two evenings, to the cent', async () => {
     await cdrOf(chargers.a);
     await cdrOf(chargers.b);
-    const agreement = parseAgreement({ ...alpina, sites: [{ ...site!, chargers: Object.values(chargers).map((id) => ({ id, model: 'Alfen Eve Single S-line', connectors: 1 })) }] }).agreement!;
+    const agreement = parseAgreement({ ...alpina, id: agreementId, sites: [{ ...site!, chargers: Object.values(chargers).map((id) => ({ id, model: 'Alfen Eve Single S-line', connectors: 1 })) }] }).agreement!;
     const { figures, evidence } = await monthFigures(concierge.db, agreement, '2026-05');
     expect(figures.usage.map((u) => [u.chargerId, u.sessions, u.energyKwh.toFixed(), u.paidInclVat.toFixed(2), u.listInclVat.toFixed(2)]).sort()).toEqual(
       [
@@ -98,6 +109,60 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     expect(line('service-fee')).toEqual(['39.00+7.80', '39.00+7.80']);
     expect(line('vouchers')).toEqual(['14.88+0.00']);
     expect({ amount: statement.due.amount.toFixed(2), payer: statement.due.payer }).toEqual({ amount: '79.16', payer: 'alpina' });
+  });
+
+  it('settles May on demand: issued, approved by an account manager, received over SMTP with its PDF and CSVs; venues see only their own', async () => {
+    const started = await concierge.admin.post('/api/settlements', { agreementId, month: '2026-05' });
+    expect(started.status).toBe(202);
+    const waiting = await eventually(async () => {
+      const { body } = await concierge.admin.get(`/api/settlements/${agreementId}/2026-05`);
+      return body.status === 'awaiting-approval' ? body : null;
+    }, 30_000, 'the statement awaiting approval');
+    expect(waiting).toMatchObject({ revision: 1, noteId: null, statementId: expect.stringMatching(/^CHARGEOPS-2026-\d{5}$/) });
+    const id = waiting.statementId as string;
+    expect((await concierge.admin.get(`/api/statements/${id}`)).body).toMatchObject({ kind: 'statement', month: '2026-05', issuedOn: '2026-06-05', due: '79.16', events: [] });
+
+    const dispatcher = concierge.as((await concierge.admin.post('/api/tokens', { role: 'dispatcher', name: 'Dana' })).body.token);
+    expect((await dispatcher.post(`/api/statements/${id}/approve`)).status).toBe(403);
+    const alpinaVenueToken = (await concierge.admin.post('/api/tokens', { role: 'venue', name: 'Alpina front desk', scope: { sites: ['alpina-kitzbuehel'] } })).body.token as string;
+    const alpinaVenue = concierge.as(alpinaVenueToken);
+    const leedsVenue = concierge.as((await concierge.admin.post('/api/tokens', { role: 'venue', name: 'Leeds store', scope: { sites: ['greenmart-leeds'] } })).body.token);
+    expect((await alpinaVenue.get('/api/statements')).body.statements.map((s: { id: string }) => s.id)).toEqual([id]);
+    expect((await leedsVenue.get('/api/statements')).body.statements).toEqual([]);
+    expect((await leedsVenue.get(`/api/statements/${id}`)).status).toBe(404);
+    // Alpina's data access grants the hotel its session detail.
+    const sessionsCsv = await fetch(`${concierge.url}/api/statements/${id}/documents/sessions.csv`, { headers: { authorization: `Bearer ${alpinaVenueToken}` } });
+    expect(sessionsCsv.status).toBe(200);
+    expect((await sessionsCsv.text()).split('\r\n')[0]).toMatch(/^cdr,site,charger,/);
+
+    const approved = await concierge.admin.post(`/api/statements/${id}/approve`);
+    expect(approved.status).toBe(200);
+    const sent = await eventually(async () => {
+      const { body } = await concierge.admin.get(`/api/settlements/${agreementId}/2026-05`);
+      return body.status === 'sent' ? body : null;
+    }, 30_000, 'the statement sent');
+    expect(sent.approvedBy).toBeTruthy();
+    const mail = await eventually(async () => smtp.received.find((m) => m.raw.includes(`Statement ${id}`)), 10_000, 'the statement by mail');
+    expect(mail.rcptTo).toEqual(['accounting@hotel-alpina.example']);
+    for (const file of [`${id}.pdf`, `${id}-lines.csv`, `${id}-sessions.csv`, `${id}-outages.csv`]) expect(mail.raw).toContain(file);
+    expect(mail.raw).toContain('application/pdf');
+    const events = (await concierge.admin.get(`/api/statements/${id}`)).body.events.map((e: { kind: string }) => e.kind);
+    expect(events).toEqual(['approved', 'sent']);
+    // The PDF the API serves is the one that was mailed, byte for byte.
+    const served = await fetch(`${concierge.url}/api/statements/${id}/documents/pdf`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    expect(served.headers.get('content-type')).toBe('application/pdf');
+    const pdf = Buffer.from(await served.arrayBuffer());
+    const attached = /filename=\S*\.pdf[\s\S]*?\r?\n\r?\n([A-Za-z0-9+/=\r\n]+?)\r?\n--/.exec(mail.raw)?.[1];
+    expect(Buffer.from(attached!.replace(/\s+/g, ''), 'base64').equals(pdf)).toBe(true);
+
+    // Settling the month again with the same inputs issues and sends nothing.
+    expect((await concierge.admin.post('/api/settlements', { agreementId, month: '2026-05' })).status).toBe(202);
+    const again = await eventually(async () => {
+      const { body } = await concierge.admin.get(`/api/settlements/${agreementId}/2026-05`);
+      return body.status === 'unchanged' ? body : null;
+    }, 30_000, 'the unchanged month');
+    expect(again.statementId).toBe(id);
+    expect(smtp.received.filter((m) => m.raw.includes(`Statement ${id}`))).toHaveLength(1);
   });
 });
 

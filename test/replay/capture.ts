@@ -13,7 +13,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { HISTORIES_DIR, readCaptured, SCENARIOS, type CapturedHistory } from './scenarios.js';
 
-/** The suites whose runs hold the scenarios (the time-skipping engine, end to end, site, connectivity, commands, continue-as-new). */
+/** The suites whose runs hold the scenarios (the time-skipping engine, end to end, site, connectivity, commands, continue-as-new, settlement). */
 const DRIVERS = [
   'test/integration/incident-workflow.test.ts',
   'test/e2e/incident-engine.test.ts',
@@ -21,6 +21,7 @@ const DRIVERS = [
   'test/e2e/connectivity.test.ts',
   'test/e2e/charger-commands.test.ts',
   'test/e2e/continue-as-new.test.ts',
+  'test/e2e/cdrs.test.ts',
 ];
 
 const given = process.argv[2];
