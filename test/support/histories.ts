@@ -43,7 +43,8 @@ export async function captureHistories(server: Client | string, source: string, 
     const query = STATE_QUERIES[type];
     const live = options.workflowIds !== undefined || described.taskQueue === options.liveTaskQueue;
     const state = query && live ? await client.withDeadline(Date.now() + 5_000, () => handle.query(query)).catch(() => null) : null;
-    const name = `${type}--${workflowId.replace(/[^A-Za-z0-9_.-]+/g, '_')}--${runId.slice(0, 8)}.json`;
+    // The whole run id: runs of one workflow id started within a minute share a prefix (UUIDv7 begins with the time).
+    const name = `${type}--${workflowId.replace(/[^A-Za-z0-9_.-]+/g, '_')}--${runId}.json`;
     writeFileSync(path.join(dir, name), `${JSON.stringify({ workflowId, runId, history: JSON.parse(historyToJSON(history)) as unknown, state }, null, 1)}\n`);
     return started?.continuedExecutionRunId || null;
   };
