@@ -16,6 +16,7 @@ import { startSmtpServer } from '../support/mail.js';
 describe.each(databaseKinds)('charge detail records on %s', (kind) => {
   const chargers = { a: uniqueId('AL'), b: uniqueId('AL') };
   const agreementId = uniqueId('alpina').toLowerCase();
+  const greenmartId = uniqueId('greenmart').toLowerCase();
   const [site] = alpina.sites;
   let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
   beforeAll(async () => {
@@ -27,7 +28,7 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     database: kind,
     env: () => ({ SMTP_URL: smtp.url }),
     // Its own agreement id: settlement workflow ids (settlement:<agreement>:<month>) are unique on the shared Temporal server.
-    agreements: { alpina: { ...alpina, id: agreementId, sites: [{ ...site!, chargers: Object.values(chargers).map((id) => ({ id, model: 'Alfen Eve Single S-line', connectors: 1 })) }] }, greenmart },
+    agreements: { alpina: { ...alpina, id: agreementId, sites: [{ ...site!, chargers: Object.values(chargers).map((id) => ({ id, model: 'Alfen Eve Single S-line', connectors: 1 })) }] }, greenmart: { ...greenmart, id: greenmartId } },
     chargers: Object.values(chargers),
     captureHistoriesAs: 'settlement',
   });
@@ -163,6 +164,22 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     }, 30_000, 'the unchanged month');
     expect(again.statementId).toBe(id);
     expect(smtp.received.filter((m) => m.raw.includes(`Statement ${id}`))).toHaveLength(1);
+  });
+
+  it('keeps session detail from a venue whose agreement does not grant it: GreenMart’s store reads its statement’s lines, not its sessions', async () => {
+    // GreenMart asks for no approval: its May is issued and sent at once.
+    expect((await concierge.admin.post('/api/settlements', { agreementId: greenmartId, month: '2026-05' })).status).toBe(202);
+    const sent = await eventually(async () => {
+      const { body } = await concierge.admin.get(`/api/settlements/${greenmartId}/2026-05`);
+      return body.status === 'sent' ? body : null;
+    }, 30_000, 'GreenMart’s May sent');
+    const token = (await concierge.admin.post('/api/tokens', { role: 'venue', name: 'Leeds store', scope: { sites: ['greenmart-leeds'] } })).body.token as string;
+    const get = (document: string) => fetch(`${concierge.url}/api/statements/${sent.statementId}/documents/${document}`, { headers: { authorization: `Bearer ${token}` } });
+    expect((await get('lines.csv')).status).toBe(200);
+    const refused = await get('sessions.csv');
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { detail: string }).detail).toContain('does not grant the venue session-level data');
+    expect((await concierge.as(token).get('/api/statements')).body.statements.map((s: { id: string }) => s.id)).toEqual([sent.statementId]);
   });
 });
 
