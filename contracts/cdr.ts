@@ -1,5 +1,5 @@
 import type { Decimal } from 'decimal.js';
-import { money, roundMoney } from './money.js';
+import { money, Money, roundMoney } from './money.js';
 import { elementChoice, energyThresholds, ocpiPrices, priceSession, tariffBoundaries, type SessionPeriod, type SessionPrice, type Tariff } from './tariff.js';
 
 /**
@@ -82,8 +82,8 @@ export function chargingPeriods(session: RecordedSession, recorded: SessionRecor
 
 function extremes<K extends 'Power' | 'Current'>(kind: K, values: Decimal[]) {
   if (values.length === 0) return {};
-  const min = values.reduce((a, b) => (b.lt(a) ? b : a));
-  const max = values.reduce((a, b) => (b.gt(a) ? b : a));
+  const min = Money.min(...values);
+  const max = Money.max(...values);
   return kind === 'Power' ? { minPower: min, maxPower: max } : { minCurrent: min, maxCurrent: max };
 }
 
@@ -115,7 +115,7 @@ function merge(periods: SessionPeriod[], tariff: Tariff | null, sessionStart: Da
 }
 
 function combine(a: Decimal | undefined, b: Decimal | undefined, name: string, pick: 'min' | 'max') {
-  const value = a && b ? (pick === 'min' ? (a.lt(b) ? a : b) : a.gt(b) ? a : b) : (a ?? b);
+  const value = a && b ? Money[pick](a, b) : (a ?? b);
   return value ? { [name]: value } : {};
 }
 

@@ -1,6 +1,6 @@
 import type { Decimal } from 'decimal.js';
 import type { Agreement } from './agreement.js';
-import { money, roundMoney, ROUNDING_RULE } from './money.js';
+import { money, Money, roundMoney, ROUNDING_RULE } from './money.js';
 
 /**
  * A month's statement between the agreement's operator and its venue, as lines of who pays whom,
@@ -130,7 +130,7 @@ export function settleMonth(figures: MonthFigures): Statement {
   if (processing.gt(0)) {
     line({ kind: 'payment-processing', description: `Payment processing, ${pricing.paymentProcessingFeePercent}% of ${round(paidIncl).toFixed(2)} paid by drivers`, siteId: null, chargerId: null, payer: operator, payee: 'payment-processor', quantity: null, unit: null, exactNet: processing, vatPercent: 0, settles: false });
   }
-  const shareBasis = larger(paidExcl.minus(processing), zero);
+  const shareBasis = Money.max(paidExcl.minus(processing), zero);
   if (pricing.venueRevenueSharePercent > 0 && shareBasis.gt(0)) {
     line({
       kind: 'revenue-share',
@@ -184,11 +184,11 @@ export function settleMonth(figures: MonthFigures): Statement {
   const totalFee = sum([...fees.values()], (f) => f);
   const { capPercentOfFee, capAmount } = agreement.credits;
   const caps = [capPercentOfFee !== undefined ? totalFee.times(capPercentOfFee).div(100) : null, capAmount !== undefined ? money(capAmount) : null].filter((c): c is Decimal => c !== null);
-  let capLeft = caps.length ? caps.reduce((a, b) => smaller(a, b)) : zero;
+  let capLeft = caps.length ? Money.min(...caps) : zero;
   const capText = [capPercentOfFee !== undefined ? `${capPercentOfFee}% of the service fees` : null, capAmount !== undefined ? `${capAmount} a month` : null].filter(Boolean).join(', at most ');
   const creditOf = (credit: Agreement['credits']['rules'][number]['credit'], base: Decimal) => ('percentOfFee' in credit ? base.times(credit.percentOfFee).div(100) : money(credit.fixedAmount));
   const credit = (description: string, chargerId: string | null, siteId: string | null, exact: Decimal) => {
-    const allowed = smaller(exact, capLeft);
+    const allowed = Money.min(exact, capLeft);
     if (allowed.lte(0)) return;
     capLeft = capLeft.minus(allowed);
     line({ kind: 'sla-credit', description: allowed.lt(exact) ? `${description} (limited by the credit cap, ${capText})` : description, siteId, chargerId, payer: operator, payee: venue, quantity: null, unit: null, exactNet: allowed, settles: true });
@@ -229,6 +229,3 @@ export function settleMonth(figures: MonthFigures): Statement {
     rounding: `${ROUNDING_RULE} Each line's net amount and its VAT are rounded once, each from its exact value; a line's gross is their sum.`,
   };
 }
-
-const larger = (a: Decimal, b: Decimal) => (a.gt(b) ? a : b);
-const smaller = (a: Decimal, b: Decimal) => (a.lt(b) ? a : b);
