@@ -9,7 +9,7 @@ import type { Mailer } from '../platform/mailer.js';
 export type SettlementActivities = ReturnType<typeof createSettlementActivities>;
 
 /** The settlement workflow's side effects: issue the month's statement, record what happens to it, send it. */
-export function createSettlementActivities(db: Db, mailer: Mailer) {
+export function createSettlementActivities(db: Db, mailer: Mailer, { now }: { now: () => Promise<Date> }) {
   return {
     /** Issues the month under the agreement version in force (or finds it unchanged); says whether it waits for approval and was sent. */
     async issueMonthStatement({ agreementId, month }: { agreementId: string; month: string }) {
@@ -23,8 +23,9 @@ export function createSettlementActivities(db: Db, mailer: Mailer) {
       const agreement = (await agreementsInForce(db)).find((a) => a.id === agreementId);
       // Neither can change by trying again: fail for good.
       if (!version || !agreement) throw ApplicationFailure.nonRetryable(`agreement ${agreementId} is not in force`, 'NotSettleable');
-      if (monthPeriod(agreement, month).end > new Date()) throw ApplicationFailure.nonRetryable(`${month} has not ended: a month is settled once it is over`, 'NotSettleable');
-      const issued = await issueStatement(db, agreement, version.version, month);
+      const at = await now();
+      if (monthPeriod(agreement, month).end > at) throw ApplicationFailure.nonRetryable(`${month} has not ended: a month is settled once it is over`, 'NotSettleable');
+      const issued = await issueStatement(db, agreement, version.version, month, at);
       const events = await db.selectFrom('statementEvents').select('kind').where('statementId', '=', issued.statementId).execute();
       return {
         ...issued,

@@ -310,6 +310,15 @@ export interface StatementEventsTable {
   detail: Json | null;
 }
 
+/** What an agreement's workflow did (a notice reminder sent, a month's settlement started), once per key. */
+export interface AgreementEventsTable {
+  agreementId: string;
+  key: string;
+  kind: string;
+  at: Generated<Timestamp>;
+  detail: Json | null;
+}
+
 /** One meter value: the samples a charger took at one moment on one connector (ocpp/meter.ts's MeterSample, as jsonb). */
 export interface MeterValuesTable {
   chargerId: string;
@@ -386,6 +395,7 @@ export interface Database {
   statementNumbers: StatementNumbersTable;
   statements: StatementsTable;
   statementEvents: StatementEventsTable;
+  agreementEvents: AgreementEventsTable;
   meterValues: MeterValuesTable;
   meterSamples: MeterSamplesView;
   chargerEvents: ChargerEventsTable;

@@ -14,6 +14,7 @@ import * as outboxDeadLetter from './0012_outbox_dead_letter.js';
 import * as gatewayCausedDisconnects from './0013_gateway_caused_disconnects.js';
 import * as cdrs from './0014_cdrs.js';
 import * as statements from './0015_statements.js';
+import * as agreementEvents from './0016_agreement_events.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '0013_gateway_caused_disconnects': gatewayCausedDisconnects,
   '0014_cdrs': cdrs,
   '0015_statements': statements,
+  '0016_agreement_events': agreementEvents,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -13,6 +13,7 @@ import { gatewayTaskQueue } from '../ocpp/commands.js';
 import { createGateway } from '../ocpp/gateway.js';
 import { startOutboxRelay } from '../workflow-clients/outbox-relay.js';
 import { startCdrPricer } from '../agreements/cdrs.js';
+import { followAgreements } from '../workflow-clients/agreements.js';
 import { syncAgreements } from '../agreements/store.js';
 import { formatProblems, loadAgreements } from '../agreements/load.js';
 import type { Config } from './config.js';
@@ -149,6 +150,8 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       const pricer = startCdrPricer({ db, log });
       cleanups.push(pricer.stop);
     }
+    // Each agreement's lifecycle — settlement days, notice deadlines — runs as its workflow.
+    await followAgreements(temporal, config.temporal.taskQueue, { inForce: agreements.map((a) => a.id), removed: synced.removed });
 
     const api = createApi({ db, temporal, temporalProbe: noRetryClient, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, bodyLimitBytes: config.bodyLimitBytes, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
     const server = await listen(api.fetch, config.port, config.host);
