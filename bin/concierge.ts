@@ -1,3 +1,4 @@
+import { Client, Connection } from '@temporalio/client';
 import { Command, InvalidArgumentError } from 'commander';
 import { migrateToLatest, openDatabase } from '../db/connect.js';
 import { Option } from 'commander';
@@ -11,6 +12,7 @@ import { portUptimeFromHistory } from '../agreements/uptime-report.js';
 import { monthFigures, monthPeriod } from '../agreements/month-figures.js';
 import { agreementsInForce } from '../agreements/store.js';
 import { settleMonth } from '../contracts/settlement.js';
+import { settleAndWait } from '../workflow-clients/settlements.js';
 import { priceEndedSessions } from '../agreements/cdrs.js';
 import { summariseAgreement } from '../agreements/summary.js';
 import { agreementsDir, formatProblems, loadAgreements } from '../agreements/load.js';
@@ -19,6 +21,17 @@ import { refuseWhileServed } from '../runtime/embedded-database.js';
 import { startConcierge, type RunningConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../platform/log.js';
 import { chargerIds, formatProgress, httpBaseOf, registerChargers, SIMULATED_PROTOCOLS, SIMULATOR_DEFAULTS, startSimulation, type SimulatedProtocol } from '../simulator/index.js';
+
+const numberOption =
+  (what: string, test: (n: number) => boolean) =>
+  (value: string): number => {
+    const n = Number(value);
+    if (value.trim() === '' || !Number.isFinite(n) || !test(n)) throw new InvalidArgumentError(`expected ${what}`);
+    return n;
+  };
+const wholeNumber = numberOption('a whole number from 1', (n) => Number.isInteger(n) && n >= 1);
+const positive = numberOption('a number above 0', (n) => n > 0);
+const zeroOrMore = numberOption('a number from 0', (n) => n >= 0);
 
 const program = new Command('concierge').description('The service engine behind destination EV charging.');
 
@@ -167,33 +180,49 @@ program
   .description("An agreement's statement for a month: its lines of who pays whom, from the month's CDRs, coverage, uptime and breaches")
   .requiredOption('--agreement <id>', 'agreement id')
   .requiredOption('--month <yyyy-mm>', "the month, in the agreement's time zone")
-  .option('--dry-run', 'compute the statement and print it, issuing nothing')
-  .action(async (options: { agreement: string; month: string; dryRun?: boolean }) => {
-    if (!options.dryRun) fail('issuing a statement comes with the settlement workflow (not yet built); --dry-run computes it and prints it, issuing nothing');
+  .option('--dry-run', 'compute the statement and print it, issuing nothing (reads the database itself)')
+  .option('--wait <seconds>', 'without --dry-run: how long to wait for the settlement to be sent, found unchanged or await approval', numberOption('a positive number of seconds', (n) => n > 0), 120)
+  .action(async (options: { agreement: string; month: string; dryRun?: boolean; wait: number }) => {
+    if (!/^\d{4}-(0[1-9]|1[0-2])$/.test(options.month)) fail(`--month: expected a month as yyyy-mm, found "${options.month}"`);
     const config = loadConfig();
-    guardEmbeddedDatabase(config);
-    const db = openDatabase(config.database);
+    if (options.dryRun) return dryRunSettlement(config, options);
+    // Issuing is the settlement workflow's, on the running Concierge's Temporal: as the API's POST /api/settlements.
+    const address = config.temporal.address ?? `127.0.0.1:${config.temporal.devServer.port}`;
+    const connection = await Connection.connect({ address, connectTimeout: '5s' }).catch((error: unknown) =>
+      fail(`cannot reach Temporal at ${address} (${error instanceof Error ? error.message : String(error)}): start Concierge (concierge start) or set TEMPORAL_ADDRESS`),
+    );
     try {
-      await migrateToLatest(db);
-      // The agreement as the database has it (what was in force), not as its file says today.
-      const agreement = (await agreementsInForce(db)).find((a) => a.id === options.agreement);
-      if (!agreement) fail(`agreement "${options.agreement}" is not in the database: start Concierge once, so that it syncs the agreement files`);
-      let period: { start: Date; end: Date };
-      try {
-        period = monthPeriod(agreement, options.month);
-      } catch (error) {
-        fail(`--month: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      // Sessions of the month not yet priced are priced first (as the worker would have), so the month is whole.
-      while ((await priceEndedSessions(db, { endedBefore: period.end })) > 0);
-      const { figures } = await monthFigures(db, agreement, options.month);
-      console.log(decimalJson(settleMonth(figures)));
+      const temporal = new Client({ connection, namespace: config.temporal.namespace });
+      const { joined, state } = await settleAndWait(temporal, config.temporal.taskQueue, { agreementId: options.agreement, month: options.month }, { timeoutMs: options.wait * 1000 });
+      if (joined) console.error(`${options.month} of ${options.agreement} was being settled already: this is that settlement`);
+      console.log(JSON.stringify(state, null, 2));
     } catch (error) {
       fail(error instanceof Error ? error.message : String(error));
     } finally {
-      await db.destroy();
+      await connection.close();
     }
   });
+
+/** `settle --dry-run`: the month's statement computed from the database and printed; nothing issued. */
+async function dryRunSettlement(config: Config, options: { agreement: string; month: string }) {
+  guardEmbeddedDatabase(config);
+  const db = openDatabase(config.database);
+  try {
+    await migrateToLatest(db);
+    // The agreement as the database has it (what was in force), not as its file says today.
+    const agreement = (await agreementsInForce(db)).find((a) => a.id === options.agreement);
+    if (!agreement) fail(`agreement "${options.agreement}" is not in the database: start Concierge once, so that it syncs the agreement files`);
+    const period = monthPeriod(agreement, options.month);
+    // Sessions of the month not yet priced are priced first (as the worker would have), so the month is whole.
+    while ((await priceEndedSessions(db, { endedBefore: period.end })) > 0);
+    const { figures } = await monthFigures(db, agreement, options.month);
+    console.log(decimalJson(settleMonth(figures)));
+  } catch (error) {
+    fail(error instanceof Error ? error.message : String(error));
+  } finally {
+    await db.destroy();
+  }
+}
 
 /** The CLI opens the database itself: not the embedded one while a server holds it. */
 function guardEmbeddedDatabase(config: Config) {
@@ -203,17 +232,6 @@ function guardEmbeddedDatabase(config: Config) {
     fail((error as Error).message);
   }
 }
-
-const numberOption =
-  (what: string, test: (n: number) => boolean) =>
-  (value: string): number => {
-    const n = Number(value);
-    if (value.trim() === '' || !Number.isFinite(n) || !test(n)) throw new InvalidArgumentError(`expected ${what}`);
-    return n;
-  };
-const wholeNumber = numberOption('a whole number from 1', (n) => Number.isInteger(n) && n >= 1);
-const positive = numberOption('a number above 0', (n) => n > 0);
-const zeroOrMore = numberOption('a number from 0', (n) => n >= 0);
 
 program
   .command('simulate')

@@ -1,4 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import alpina from '../../contracts/agreements/hotel-alpina.js';
 import greenmart from '../../contracts/agreements/greenmart-retail.js';
 import { RawCharger } from '../../simulator/raw-charger.js';
@@ -8,6 +11,8 @@ import { monthFigures } from '../../agreements/month-figures.js';
 import { parseAgreement } from '../../contracts/agreement.js';
 import { settleMonth } from '../../contracts/settlement.js';
 import { startSmtpServer } from '../support/mail.js';
+
+const root = path.resolve(import.meta.dirname, '../..');
 
 /**
  * Sessions over real OCPP 1.6 frames become priced CDRs: the charger's own timestamps, meter values
@@ -181,5 +186,19 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     expect(((await refused.json()) as { detail: string }).detail).toContain('does not grant the venue session-level data');
     expect((await concierge.as(token).get('/api/statements')).body.statements.map((s: { id: string }) => s.id)).toEqual([sent.statementId]);
   });
-});
 
+  it('`concierge settle` (without --dry-run) settles through the running Concierge: a month already sent is found unchanged, a new one awaits approval, one not over is refused', async () => {
+    const settle = (agreement: string, month: string) =>
+      promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/concierge.ts', 'settle', '--agreement', agreement, '--month', month], {
+        cwd: root,
+        env: { ...process.env, TEMPORAL_ADDRESS: inject('temporalAddress'), TEMPORAL_TASK_QUEUE: concierge.taskQueue },
+      }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    const unchanged = (await settle(greenmartId, '2026-05')) as { stdout: string };
+    expect(JSON.parse(unchanged.stdout)).toMatchObject({ agreementId: greenmartId, month: '2026-05', status: 'unchanged', revision: 1 });
+    const april = (await settle(agreementId, '2026-04')) as { stdout: string };
+    const state = JSON.parse(april.stdout) as { status: string; statementId: string };
+    expect(state).toMatchObject({ status: 'awaiting-approval', revision: 1 });
+    expect((await concierge.admin.get(`/api/statements/${state.statementId}`)).body).toMatchObject({ month: '2026-04', due: expect.any(String) });
+    expect(await settle(agreementId, '2099-01')).toMatchObject({ code: 1, stderr: expect.stringContaining('2099-01 has not ended') });
+  });
+});

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAgreements } from '../../agreements/load.js';
 import { syncAgreements } from '../../agreements/store.js';
 import { migrateToLatest, openDatabase } from '../../db/connect.js';
+import { freePort } from '../../testkit/ports.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 
@@ -59,9 +60,14 @@ describe('concierge settle --dry-run', () => {
     expect(stdout).toContain('"amount": 8.24');
   });
 
-  it('refuses a month not begun, a malformed month, and issuing without --dry-run, each saying why', async () => {
+  it('refuses a month not begun, a malformed month, and issuing with no Temporal to reach, each saying why', async () => {
     expect(await settle('--agreement', 'greenmart-retail', '--month', '2099-01', '--dry-run')).toMatchObject({ code: 1, stderr: expect.stringContaining('has not begun') });
     expect(await settle('--agreement', 'greenmart-retail', '--month', '2026-13', '--dry-run')).toMatchObject({ code: 1, stderr: expect.stringContaining('--month: expected a month as yyyy-mm') });
-    expect(await settle('--agreement', 'greenmart-retail', '--month', '2026-05')).toMatchObject({ code: 1, stderr: expect.stringContaining('--dry-run computes it') });
+    // Issuing is the running Concierge's settlement workflow: without a Temporal server to reach, the CLI says so.
+    const unreachable = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'bin/concierge.ts', 'settle', '--agreement', 'greenmart-retail', '--month', '2026-05'], {
+      cwd: root,
+      env: { ...process.env, DATA_DIR: dataDir, TEMPORAL_ADDRESS: `127.0.0.1:${await freePort()}` },
+    }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+    expect(unreachable).toMatchObject({ code: 1, stderr: expect.stringContaining('cannot reach Temporal at 127.0.0.1:') });
   });
 });
