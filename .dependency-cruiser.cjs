@@ -31,7 +31,7 @@ module.exports = {
     layer('runtime', 'contracts', 'db', 'migrations', 'platform', 'agreements', 'ocpp', 'activities', 'workflows', 'workflow-clients', 'api'),
     layer('simulator', 'contracts'),
     layer('testkit'),
-    layer('bin', 'contracts', 'db', 'platform', 'agreements', 'runtime', 'simulator'),
+    layer('bin', 'contracts', 'db', 'platform', 'agreements', 'workflow-clients', 'runtime', 'simulator'),
     layer('bench', 'contracts', 'db', 'platform', 'agreements', 'ocpp', 'runtime', 'simulator', 'testkit'),
     { from: { path: '^test/' }, to: { path: '^(?!test/).+|^test/' } },
     // Loose files at the top (config) may import anything.
