@@ -198,3 +198,61 @@ export function startCdrPricer({ db, log, intervalMs = 5_000 }: { db: Db; log: {
     },
   };
 }
+
+export class CdrNotCreditable extends Error {}
+
+/**
+ * Credits a CDR: the session is not charged after all (a test, a duplicate, a refund granted to the
+ * driver). The CDR itself never changes; a credit CDR (OCPI's `credit`, `credit_reference_id`)
+ * with every amount negated is issued beside it, and the month's settlement counts the session no
+ * more — re-settling a month already issued gives revision n+1 and a note. A CDR is credited once;
+ * a credit CDR is not credited. Returns the credit CDR's id, or null for an unknown CDR.
+ */
+export async function creditCdr(db: Db, { cdrId, reason, issuedAt = new Date() }: { cdrId: string; reason: string; issuedAt?: Date }): Promise<string | null> {
+  return db.transaction().execute(async (trx) => {
+    const cdr = await trx.selectFrom('cdrs').selectAll().where('id', '=', cdrId).executeTakeFirst();
+    if (!cdr) return null;
+    if (cdr.credit) throw new CdrNotCreditable(`${cdrId} is a credit CDR itself`);
+    const negate = (amount: string) => money(amount).negated().toFixed();
+    const creditId = `${cdrId}-CREDIT`;
+    const original = cdr.document as Record<string, unknown> & Partial<Record<`total_${'cost' | 'fixed_cost' | 'energy_cost' | 'time_cost' | 'parking_cost'}`, { excl_vat: string; incl_vat?: string }>>;
+    // jsonb hands back prices as numbers; their shortest text is the decimal written (decimalJson wrote it).
+    const negatedPrice = (price: { excl_vat: string; incl_vat?: string } | undefined) => price && { excl_vat: money(String(price.excl_vat)).negated(), ...(price.incl_vat === undefined ? {} : { incl_vat: money(String(price.incl_vat)).negated() }) };
+    const document = {
+      ...original,
+      id: creditId,
+      credit: true,
+      credit_reference_id: cdrId,
+      ...Object.fromEntries((['total_cost', 'total_fixed_cost', 'total_energy_cost', 'total_time_cost', 'total_parking_cost'] as const).filter((k) => original[k]).map((k) => [k, negatedPrice(original[k])])),
+      remark: reason,
+      last_updated: issuedAt.toISOString(),
+    };
+    const inserted = await trx
+      .insertInto('cdrs')
+      .values({
+        ...cdr,
+        id: creditId,
+        credit: true,
+        creditReferenceId: cdrId,
+        totalCostExclVat: negate(cdr.totalCostExclVat),
+        totalCostInclVat: negate(cdr.totalCostInclVat),
+        listPriceExclVat: negate(cdr.listPriceExclVat),
+        listPriceInclVat: negate(cdr.listPriceInclVat),
+        fixedCostExclVat: negate(cdr.fixedCostExclVat),
+        fixedCostInclVat: negate(cdr.fixedCostInclVat),
+        energyCostExclVat: negate(cdr.energyCostExclVat),
+        energyCostInclVat: negate(cdr.energyCostInclVat),
+        timeCostExclVat: negate(cdr.timeCostExclVat),
+        timeCostInclVat: negate(cdr.timeCostInclVat),
+        parkingCostExclVat: negate(cdr.parkingCostExclVat),
+        parkingCostInclVat: negate(cdr.parkingCostInclVat),
+        document: decimalJson(document, 0),
+        issuedAt,
+      })
+      .onConflict((oc) => oc.columns(['sessionId', 'revision', 'credit']).doNothing())
+      .returning('id')
+      .execute();
+    if (inserted.length === 0) throw new CdrNotCreditable(`${cdrId} is credited already (${creditId})`);
+    return creditId;
+  });
+}

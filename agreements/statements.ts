@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { sql } from 'kysely';
 import { DateTime } from 'luxon';
 import type { Agreement } from '../contracts/agreement.js';
-import { money, roundMoney } from '../contracts/money.js';
+import { formatMoney, money, roundMoney } from '../contracts/money.js';
 import { settleMonth, type Statement } from '../contracts/settlement.js';
 import { decimalJson } from '../contracts/tariff.js';
 import type { Db } from '../db/connect.js';
@@ -82,7 +82,7 @@ export async function issueStatement(db: Db, agreement: Agreement, agreementVers
     const statementId = await nextNumber(trx, statement.operator, issuedOn);
     await trx
       .insertInto('statements')
-      .values({ ...base, ...statementId, kind: 'statement', referencesId: latest?.id ?? null, due: due.toFixed(), content: decimalJson({ statement, evidence: evidenceSummary(evidence) }, 0) })
+      .values({ ...base, ...statementId, kind: 'statement', referencesId: latest?.id ?? null, due: formatMoney(due, statement.currency), content: decimalJson({ statement, evidence: evidenceSummary(evidence) }, 0) })
       .execute();
 
     let noteId: string | null = null;
@@ -91,7 +91,7 @@ export async function issueStatement(db: Db, agreement: Agreement, agreementVers
       const note = await nextNumber(trx, statement.operator, issuedOn);
       const kind = difference.gt(0) ? 'debit-note' : 'credit-note';
       const content = { kind, replaces: latest.id, by: statementId.id, previousDue: money(latest.due), due, difference, currency: statement.currency };
-      await trx.insertInto('statements').values({ ...base, ...note, kind, referencesId: latest.id, due: difference.toFixed(), content: decimalJson(content, 0) }).execute();
+      await trx.insertInto('statements').values({ ...base, ...note, kind, referencesId: latest.id, due: formatMoney(difference, statement.currency), content: decimalJson(content, 0) }).execute();
       noteId = note.id;
     }
     return { statementId: statementId.id, revision, newlyIssued: true, noteId };

@@ -14,6 +14,8 @@ import { requireRole } from './auth.js';
 import type { ApiDeps, ApiEnv } from './env.js';
 import { conflict, forbidden, invalidRequest, notFound, Problem, problemResponses } from './problem.js';
 import { monthPeriod } from '../agreements/month-figures.js';
+import { CdrNotCreditable, creditCdr } from '../agreements/cdrs.js';
+import { monthAt } from '../contracts/agreement-lifecycle.js';
 
 const Month = z.string().regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'expected a month as yyyy-mm').openapi({ example: '2026-05' });
 const AgreementId = z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'expected an agreement id');
@@ -107,6 +109,34 @@ const approve = createRoute({
   },
 });
 
+const CdrId = z.object({ id: z.string().regex(/^CDR-[0-9]{1,19}(-CREDIT)?$/, 'expected a CDR id such as CDR-42') });
+const Cdr = z
+  .object({ id: z.string(), credit: z.boolean(), creditReferenceId: z.string().nullable(), creditedBy: z.string().nullable(), agreementId: z.string(), month: z.string().meta({ description: 'the month (agreement time zone) whose statement counts it' }), document: z.unknown() })
+  .openapi('Cdr');
+
+const showCdr = createRoute({
+  method: 'get',
+  path: '/cdrs/{id}',
+  summary: "A session's CDR (OCPI 2.2.1) as issued, and the credit CDR that cancels it, if any — where you may see session data",
+  request: { params: CdrId },
+  responses: {
+    200: { description: 'the CDR', content: { 'application/json': { schema: Cdr } } },
+    ...problemResponses(401, 403, 404),
+  },
+});
+
+const credit = createRoute({
+  method: 'post',
+  path: '/cdrs/{id}/credit',
+  summary: 'Credit a CDR (account managers): the session is not charged after all. A credit CDR with negated amounts is issued beside it; re-settling its month gives a new revision and a note',
+  middleware: [requireRole(...MAY.settleAccounts)] as const,
+  request: { params: CdrId, body: { required: true, content: { 'application/json': { schema: z.object({ reason: z.string().trim().min(1).max(500).meta({ description: 'why: a test session, a duplicate, a refund granted' }) }) } } } },
+  responses: {
+    201: { description: 'the credit CDR', content: { 'application/json': { schema: Cdr } } },
+    ...problemResponses(400, 401, 403, 404, 409),
+  },
+});
+
 export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
   /** The statement's row, if the caller may see it (else null: 404). */
   async function visible(id: string, actor: Actor, scope: TokenScope | null) {
@@ -116,7 +146,35 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
     return maySee(agreement, actor, scope) ? { row, agreement } : null;
   }
 
+  /** The CDR as the API shows it, if the caller may see session data of its agreement (else null: 404, or 403 for a venue without the grant). */
+  async function visibleCdr(id: string, actor: Actor, scope: TokenScope | null) {
+    const row = await db.selectFrom('cdrs').select(['id', 'credit', 'creditReferenceId', 'agreementId', 'agreementVersion', 'endDateTime', 'document']).where('id', '=', id).executeTakeFirst();
+    if (!row) return null;
+    const agreement = await agreementOf(db, row.agreementId, row.agreementVersion);
+    if (!maySee(agreement, actor, scope)) return null;
+    if (actor.role === 'venue' && !agreement.dataAccess[agreement.ownership.venue]?.sessions) throw forbidden('the agreement does not grant the venue session-level data');
+    const creditedBy = row.credit ? null : ((await db.selectFrom('cdrs').select('id').where('creditReferenceId', '=', id).executeTakeFirst())?.id ?? null);
+    const month = monthOf(agreement, row.endDateTime);
+    return { id: row.id, credit: row.credit, creditReferenceId: row.creditReferenceId, creditedBy, agreementId: row.agreementId, month, document: row.document };
+  }
+
   return new OpenAPIHono<ApiEnv>()
+    .openapi(showCdr, async (c) => {
+      const found = await visibleCdr(c.req.valid('param').id, c.get('actor'), c.get('scope'));
+      if (!found) throw notFound('CDR');
+      return c.json(found, 200);
+    })
+    .openapi(credit, async (c) => {
+      const { id } = c.req.valid('param');
+      if (!(await visibleCdr(id, c.get('actor'), c.get('scope')))) throw notFound('CDR');
+      try {
+        const creditId = await creditCdr(db, { cdrId: id, reason: c.req.valid('json').reason });
+        return c.json((await visibleCdr(creditId!, c.get('actor'), c.get('scope')))!, 201);
+      } catch (error) {
+        if (error instanceof CdrNotCreditable) throw conflict(error.message);
+        throw error;
+      }
+    })
     .openapi(settle, async (c) => {
       const { agreementId, month } = c.req.valid('json');
       const agreement = (await agreementsInForce(db)).find((a) => a.id === agreementId);
@@ -193,6 +251,8 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
       }
     });
 }
+
+const monthOf = (agreement: Agreement, at: Date) => monthAt(at, agreement.sites[0]!.timeZone);
 
 async function agreementOf(db: Db, agreementId: string, version: number): Promise<Agreement> {
   const row = await db.selectFrom('agreementVersions').select('content').where('agreementId', '=', agreementId).where('version', '=', version).executeTakeFirstOrThrow();

@@ -171,6 +171,36 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     expect(smtp.received.filter((m) => m.raw.includes(`Statement ${id}`))).toHaveLength(1);
   });
 
+  it('credits a CDR (a duplicate session): a credit CDR beside it, and May settled again gives revision 2 with a debit note, mailed after approval', async () => {
+    const cdr = await cdrOf(chargers.a);
+    const dispatcher = concierge.as((await concierge.admin.post('/api/tokens', { role: 'dispatcher', name: 'Dan' })).body.token);
+    expect((await dispatcher.post(`/api/cdrs/${cdr.id}/credit`, { reason: 'duplicate session' })).status).toBe(403);
+    expect((await concierge.admin.post(`/api/cdrs/${cdr.id}/credit`, { reason: '' })).status).toBe(400);
+    const credited = await concierge.admin.post(`/api/cdrs/${cdr.id}/credit`, { reason: 'duplicate session' });
+    expect(credited.status).toBe(201);
+    expect(credited.body).toMatchObject({ id: `${cdr.id}-CREDIT`, credit: true, creditReferenceId: cdr.id, month: '2026-05', document: { credit: true, credit_reference_id: cdr.id, remark: 'duplicate session', total_cost: { excl_vat: -12.4, incl_vat: -14.88 } } });
+    expect((await concierge.admin.post(`/api/cdrs/${cdr.id}/credit`, { reason: 'again' })).status).toBe(409);
+    expect((await concierge.admin.post(`/api/cdrs/${cdr.id}-CREDIT/credit`, { reason: 'a credit of a credit' })).status).toBe(409);
+    // The CDR itself is unchanged, and says what cancels it; a venue of another agreement finds neither.
+    const alpinaVenue = concierge.as((await concierge.admin.post('/api/tokens', { role: 'venue', name: 'Alpina desk', scope: { sites: ['alpina-kitzbuehel'] } })).body.token);
+    expect((await alpinaVenue.get(`/api/cdrs/${cdr.id}`)).body).toMatchObject({ id: cdr.id, credit: false, creditedBy: `${cdr.id}-CREDIT`, document: { total_cost: { incl_vat: 14.88 } } });
+    const leedsVenue = concierge.as((await concierge.admin.post('/api/tokens', { role: 'venue', name: 'Leeds desk', scope: { sites: ['greenmart-leeds'] } })).body.token);
+    expect((await leedsVenue.get(`/api/cdrs/${cdr.id}`)).status).toBe(404);
+
+    // May again: only the voucher session is left, so no revenue share (was 12.03 + 2.41); Alpina owes 93.60, 14.44 more.
+    expect((await concierge.admin.post('/api/settlements', { agreementId, month: '2026-05' })).status).toBe(202);
+    const waiting = await eventually(async () => {
+      const { body } = await concierge.admin.get(`/api/settlements/${agreementId}/2026-05`);
+      return body.status === 'awaiting-approval' && body.revision === 2 ? body : null;
+    }, 30_000, 'revision 2 awaiting approval');
+    const revision2 = (await concierge.admin.get(`/api/statements/${waiting.statementId}`)).body;
+    expect(revision2).toMatchObject({ kind: 'statement', revision: 2, due: '93.60', referencesId: expect.stringMatching(/^CHARGEOPS-2026-/) });
+    expect((await concierge.admin.get(`/api/statements/${waiting.noteId}`)).body).toMatchObject({ kind: 'debit-note', revision: 2, due: '14.44', referencesId: revision2.referencesId });
+    expect((await concierge.admin.post(`/api/statements/${waiting.statementId}/approve`)).status).toBe(200);
+    const mail = await eventually(async () => smtp.received.find((m) => m.raw.includes(`Statement ${waiting.statementId}`)), 30_000, 'revision 2 by mail');
+    expect(mail.raw).toContain(`${waiting.noteId}.pdf`);
+  });
+
   it('keeps session detail from a venue whose agreement does not grant it: GreenMart’s store reads its statement’s lines, not its sessions', async () => {
     // GreenMart asks for no approval: its May is issued and sent at once.
     expect((await concierge.admin.post('/api/settlements', { agreementId: greenmartId, month: '2026-05' })).status).toBe(202);
