@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { parseAgreement } from '../../contracts/agreement.js';
 import alpinaInput from '../../contracts/agreements/hotel-alpina.js';
 import greenmartInput from '../../contracts/agreements/greenmart-retail.js';
+import harbourInput from '../../contracts/agreements/harbour-estates.js';
+import type { Decimal } from 'decimal.js';
 import { money } from '../../contracts/money.js';
+import { ocpiPrices, priceSession, tariffAt } from '../../contracts/tariff.js';
 import { settleMonth, type MonthFigures } from '../../contracts/settlement.js';
 
 const parsed = (input: unknown) => {
@@ -12,6 +15,7 @@ const parsed = (input: unknown) => {
 };
 const alpina = parsed(alpinaInput);
 const greenmart = parsed(greenmartInput);
+const harbour = parsed(harbourInput);
 const DAY = 86_400_000;
 // May 2026 in Vienna: 31 days.
 const may = { start: new Date('2026-04-30T22:00:00Z'), end: new Date('2026-05-31T22:00:00Z') };
@@ -108,3 +112,129 @@ describe('a month’s statement', () => {
   });
 });
 
+
+/** A session's price under the agreement's tariff, as its CDR states it (OCPI's total_cost, each side rounded once). */
+function cdrTotal(agreement: typeof greenmart, start: string, periods: { at: string; kWh: string | number; charging?: Decimal; parking?: Decimal }[]) {
+  const tariff = tariffAt(agreement.pricing.driverTariffs, new Date(start))!;
+  const priced = ocpiPrices(
+    priceSession(tariff, { start: new Date(start), periods: periods.map((p) => ({ start: new Date(p.at), energyKwh: money(p.kWh), chargingHours: p.charging ?? money(0), parkingHours: p.parking ?? money(0) })) }, agreement.sites[0]!.timeZone),
+  );
+  return { exclVat: priced.total_cost.excl_vat, inclVat: priced.total_cost.incl_vat, tariffId: tariff.id };
+}
+const hours = (n: number, d = 1) => money(n).div(d);
+
+/**
+ * GreenMart Leeds, June 2026 (30 days, London), worked by hand in docs/settlement.md — from the
+ * sessions under its OCPI tariff to the amount due. No service fee; credits capped at 300.00.
+ */
+describe('GreenMart, June 2026, worked by hand', () => {
+  const june = { start: new Date('2026-05-31T23:00:00Z'), end: new Date('2026-06-30T23:00:00Z') };
+  const s1 = cdrTotal(greenmart, '2026-06-02T07:00:00Z', [{ at: '2026-06-02T07:00:00Z', kWh: 20, charging: hours(1) }]);
+  const s2 = cdrTotal(greenmart, '2026-06-06T09:00:00Z', [
+    { at: '2026-06-06T09:00:00Z', kWh: '22.5', charging: hours(3, 2) },
+    { at: '2026-06-06T10:30:00Z', kWh: '7.5', charging: hours(1, 2) },
+  ]);
+  const s3 = cdrTotal(greenmart, '2026-06-15T17:00:00Z', [{ at: '2026-06-15T17:00:00Z', kWh: '12.5', charging: hours(2, 3) }]);
+
+  it('prices the sessions under the tariff: weekday fee plus energy, the weekend bundle then time', () => {
+    expect([s1, s2, s3].map((s) => [s.exclVat.toFixed(2), s.inclVat.toFixed(2)])).toEqual([
+      ['14.10', '16.92'], // 0.30 + 20 × 0.69
+      ['3.50', '4.20'], // 2.00 for the first 90 minutes, then 30 minutes at 3.00 an hour
+      ['8.93', '10.71'], // 0.30 + 12.5 × 0.69 = 8.925 → 8.93; × 1.2 = 10.71
+    ]);
+  });
+
+  it('settles the month to the cent: PlugCo pays GreenMart 142.67', () => {
+    const charger = (chargerId: string, s: typeof s1, kWh: number) => ({ siteId: 'greenmart-leeds', chargerId, sessions: 1, energyKwh: money(kWh), paidExclVat: s.exclVat, paidInclVat: s.inclVat, listInclVat: s.inclVat });
+    const statement = settleMonth({
+      agreement: greenmart,
+      period: june,
+      chargers: ['GM-LDS-01', 'GM-LDS-02', 'GM-LDS-03'].map((chargerId) => ({ chargerId, siteId: 'greenmart-leeds', servedMs: 30 * DAY })),
+      usage: [charger('GM-LDS-01', s1, 20), charger('GM-LDS-02', s2, 30), charger('GM-LDS-03', s3, 12.5)],
+      uptime: [
+        { chargerId: 'GM-LDS-01', connectorId: 1, uptimePercent: 100 },
+        { chargerId: 'GM-LDS-02', connectorId: 1, uptimePercent: 99.5 },
+        { chargerId: 'GM-LDS-03', connectorId: 1, uptimePercent: 100 },
+        { chargerId: 'GM-LDS-03', connectorId: 2, uptimePercent: 96 },
+      ],
+      breaches: { response: 1, fix: 0 },
+    });
+    const amounts = (kind: string) => statement.lines.filter((l) => l.kind === kind).map((l) => [l.chargerId, l.net.toFixed(2), l.vat.toFixed(2), l.gross.toFixed(2), l.payer, l.payee]);
+    expect(amounts('payment-processing')).toEqual([[null, '0.60', '0.00', '0.60', 'plugco', 'payment-processor']]);
+    expect(amounts('revenue-share')).toEqual([[null, '3.89', '0.78', '4.67', 'plugco', 'greenmart']]);
+    expect(amounts('energy-pass-through')).toEqual([[null, '15.00', '3.00', '18.00', 'plugco', 'greenmart']]);
+    expect(amounts('service-fee')).toEqual([]);
+    expect(amounts('sla-credit')).toEqual([['GM-LDS-03', '100.00', '20.00', '120.00', 'plugco', 'greenmart']]);
+    expect([statement.venuePays.toFixed(2), statement.operatorPays.toFixed(2)]).toEqual(['0.00', '142.67']);
+    expect({ ...statement.due, amount: statement.due.amount.toFixed(2) }).toEqual({ amount: '142.67', payer: 'plugco', payee: 'greenmart' });
+    expect(statement.vatByRate.map((r) => [r.vatPercent, r.net.toFixed(2), r.vat.toFixed(2)])).toEqual([[20, '-118.89', '-23.78']]);
+  });
+});
+
+/**
+ * Harbour Estates, August 2026 (31 days, New York), worked by hand in docs/settlement.md: the first
+ * month of the paid tariff (energy, time charging, idle time after 30 minutes), no sales tax,
+ * service fees with one charger added mid-month, an uptime credit and a breaches credit.
+ */
+describe('Harbour Estates, August 2026, worked by hand', () => {
+  const august = { start: new Date('2026-08-01T04:00:00Z'), end: new Date('2026-09-01T04:00:00Z') };
+  const s1 = cdrTotal(harbour, '2026-08-03T23:00:00Z', [
+    { at: '2026-08-03T23:00:00Z', kWh: 14, charging: hours(2) },
+    { at: '2026-08-04T01:00:00Z', kWh: 0, parking: hours(1, 3) },
+  ]);
+  const s2 = cdrTotal(harbour, '2026-08-04T13:00:00Z', [{ at: '2026-08-04T13:00:00Z', kWh: '7.2', charging: hours(1) }]);
+  const s3 = cdrTotal(harbour, '2026-08-05T12:30:00Z', [
+    { at: '2026-08-05T12:30:00Z', kWh: 3, charging: hours(1, 3) },
+    { at: '2026-08-05T12:50:00Z', kWh: 0, parking: hours(1, 6) },
+    { at: '2026-08-05T13:00:00Z', kWh: 0, parking: hours(1, 6) },
+  ]);
+
+  it('prices the sessions under the residents’ tariff: idle time costs only after 30 minutes plugged in', () => {
+    expect([s1, s2, s3].map((s) => [s.tariffId, s.exclVat.toFixed(2), s.inclVat.toFixed(2)])).toEqual([
+      ['harbour-residents', '16.50', '16.50'], // 14 × 0.35 + 2 h × 1.80 + 20 idle min × 0.40
+      ['harbour-residents', '4.32', '4.32'], // 7.2 × 0.35 + 1 h × 1.80
+      ['harbour-residents', '5.65', '5.65'], // 3 × 0.35 + 20 min × 0.03 + (10 idle min free, within 30 min) + 10 idle min × 0.40
+    ]);
+  });
+
+  it('settles the month to the cent: Harbour pays MetroCharge 158.67', () => {
+    const usage = (siteId: string, chargerId: string, s: typeof s1, kWh: string) => ({ siteId, chargerId, sessions: 1, energyKwh: money(kWh), paidExclVat: s.exclVat, paidInclVat: s.inclVat, listInclVat: s.inclVat });
+    const full = 31 * DAY;
+    const statement = settleMonth({
+      agreement: harbour,
+      period: august,
+      chargers: [
+        { chargerId: 'HP-G1-01', siteId: 'harbour-point', servedMs: full },
+        { chargerId: 'HP-G1-02', siteId: 'harbour-point', servedMs: full },
+        { chargerId: 'HPL-L2-01', siteId: 'harbour-plaza', servedMs: full },
+        { chargerId: 'HPL-L2-02', siteId: 'harbour-plaza', servedMs: full },
+        // Added by a version effective 17 August 00:00 New York: 15 of 31 days.
+        { chargerId: 'HPL-L2-03', siteId: 'harbour-plaza', servedMs: 15 * DAY },
+      ],
+      usage: [usage('harbour-point', 'HP-G1-01', s1, '14'), usage('harbour-plaza', 'HPL-L2-01', s2, '7.2'), usage('harbour-plaza', 'HPL-L2-02', s3, '3')],
+      uptime: [
+        { chargerId: 'HP-G1-01', connectorId: 1, uptimePercent: 100 },
+        { chargerId: 'HP-G1-02', connectorId: 1, uptimePercent: 95.2 },
+        { chargerId: 'HPL-L2-01', connectorId: 1, uptimePercent: 99 },
+      ],
+      breaches: { response: 3, fix: 1 },
+    });
+    const amounts = (kind: string) => statement.lines.filter((l) => l.kind === kind).map((l) => [l.chargerId, l.net.toFixed(2), l.vat.toFixed(2), l.payer, l.payee]);
+    expect(amounts('payment-processing')).toEqual([[null, '0.79', '0.00', 'metrocharge', 'payment-processor']]);
+    expect(amounts('revenue-share')).toEqual([[null, '25.68', '0.00', 'metrocharge', 'harbour']]);
+    expect(amounts('energy-pass-through')).toEqual([[null, '5.08', '0.00', 'metrocharge', 'harbour']]);
+    expect(amounts('service-fee')).toEqual([
+      ['HPL-L2-01', '45.00', '0.00', 'harbour', 'metrocharge'],
+      ['HPL-L2-02', '45.00', '0.00', 'harbour', 'metrocharge'],
+      ['HPL-L2-03', '21.77', '0.00', 'harbour', 'metrocharge'],
+      ['HP-G1-01', '45.00', '0.00', 'harbour', 'metrocharge'],
+      ['HP-G1-02', '45.00', '0.00', 'harbour', 'metrocharge'],
+    ]);
+    expect(amounts('sla-credit')).toEqual([
+      ['HP-G1-02', '2.25', '0.00', 'metrocharge', 'harbour'],
+      [null, '10.09', '0.00', 'metrocharge', 'harbour'],
+    ]);
+    expect([statement.venuePays.toFixed(2), statement.operatorPays.toFixed(2)]).toEqual(['201.77', '43.10']);
+    expect({ ...statement.due, amount: statement.due.amount.toFixed(2) }).toEqual({ amount: '158.67', payer: 'harbour', payee: 'metrocharge' });
+  });
+});
