@@ -22,10 +22,10 @@ export async function priceEndedSessions(db: Db, options: { limit?: number; ende
   const sessions = await db
     .selectFrom('sessions as s')
     .innerJoin('agreementChargers as ac', 'ac.chargerId', 's.chargerId')
-    .leftJoin('cdrs as c', (join) => join.onRef('c.sessionId', '=', 's.id').on('c.revision', '=', 1).on('c.credit', '=', false))
     .select(['s.id', 's.chargerId', 's.connectorId', 's.idTag', 's.startedAt', 's.endedAt', 's.meterStartWh', 's.meterStopWh', 's.meterLastWh', 'ac.agreementId', 'ac.siteId'])
+    // sessions_to_price_idx: only ended sessions without a CDR, in the order they ended.
     .where('s.status', '=', 'ended')
-    .where('c.id', 'is', null)
+    .where('s.pricedAt', 'is', null)
     .$if(options.endedBefore !== undefined, (q) => q.where('s.endedAt', '<', options.endedBefore!))
     .orderBy('s.endedAt')
     .orderBy('s.id')
@@ -45,19 +45,25 @@ export async function priceEndedSessions(db: Db, options: { limit?: number; ende
     return all.filter((v) => v.effectiveFrom <= at).at(-1) ?? all[0]!;
   };
 
+  // Each session's meter samples and statuses, joined on the batch's sessions (an index range each).
+  const ids = sessions.map((s) => s.id);
   const [samples, statuses] = await Promise.all([
     db
-      .selectFrom('meterSamples')
-      .select(['chargerId', 'connectorId', 'sampledAt', 'measurand', 'phase', 'location', 'unit', 'value'])
-      .where('measurand', 'in', [REGISTER, POWER, CURRENT])
-      .where((eb) => eb.or(sessions.map((s) => eb.and([eb('chargerId', '=', s.chargerId), eb('connectorId', '=', s.connectorId), eb('sampledAt', '>=', s.startedAt), eb('sampledAt', '<=', s.endedAt!)]))))
+      .selectFrom('meterSamples as m')
+      .innerJoin('sessions as s', (join) => join.onRef('m.chargerId', '=', 's.chargerId').onRef('m.connectorId', '=', 's.connectorId').onRef('m.sampledAt', '>=', 's.startedAt').onRef('m.sampledAt', '<=', 's.endedAt'))
+      .select(['s.id as sessionId', 'm.sampledAt', 'm.measurand', 'm.phase', 'm.location', 'm.unit', 'm.value'])
+      .where('s.id', 'in', ids)
+      .where('m.measurand', 'in', [REGISTER, POWER, CURRENT])
       .execute(),
     db
-      .selectFrom('statusLog')
-      .select(['chargerId', 'connectorId', 'reportedAt', 'status'])
-      .where((eb) => eb.or(sessions.map((s) => eb.and([eb('chargerId', '=', s.chargerId), eb('connectorId', '=', s.connectorId), eb('reportedAt', '>=', s.startedAt), eb('reportedAt', '<=', s.endedAt!)]))))
+      .selectFrom('statusLog as l')
+      .innerJoin('sessions as s', (join) => join.onRef('l.chargerId', '=', 's.chargerId').onRef('l.connectorId', '=', 's.connectorId').onRef('l.reportedAt', '>=', 's.startedAt').onRef('l.reportedAt', '<=', 's.endedAt'))
+      .select(['s.id as sessionId', 'l.reportedAt', 'l.status'])
+      .where('s.id', 'in', ids)
       .execute(),
   ]);
+  const samplesOf = bySession(samples);
+  const statusesOf = bySession(statuses);
 
   const issuedAt = options.issuedAt ?? new Date();
   const rows = sessions.map((s) => {
@@ -74,8 +80,7 @@ export async function priceEndedSessions(db: Db, options: { limit?: number; ende
       meterStartWh: s.meterStartWh === null ? null : money(s.meterStartWh),
       meterStopWh: (s.meterStopWh ?? s.meterLastWh) === null ? null : money((s.meterStopWh ?? s.meterLastWh)!),
     };
-    const mine = <T extends { chargerId: string; connectorId: number }>(row: T, at: Date) => row.chargerId === s.chargerId && row.connectorId === s.connectorId && at >= session.startedAt && at <= session.endedAt;
-    const recordings = recordingsOf(samples.filter((x) => mine(x, x.sampledAt)), statuses.filter((x) => mine(x, x.reportedAt)));
+    const recordings = recordingsOf(samplesOf.get(s.id) ?? [], statusesOf.get(s.id) ?? []);
     const tariff = tariffAt(agreement.pricing.driverTariffs, session.startedAt);
     const party = tariff ?? agreement.pricing.driverTariffs[0]!;
     const voucher = s.idTag ? (agreement.pricing.voucherCodes.find((v) => v.code.toUpperCase() === s.idTag!.toUpperCase()) ?? null) : null;
@@ -133,13 +138,27 @@ export async function priceEndedSessions(db: Db, options: { limit?: number; ende
     };
     return row;
   });
-  const inserted = await db
-    .insertInto('cdrs')
-    .values(rows)
-    .onConflict((oc) => oc.columns(['sessionId', 'revision', 'credit']).doNothing())
-    .returning('id')
-    .execute();
-  return inserted.length;
+  // The CDRs and the sessions' mark in one transaction; a session another process priced meanwhile keeps its CDR and is marked all the same.
+  return db.transaction().execute(async (trx) => {
+    const inserted = await trx
+      .insertInto('cdrs')
+      .values(rows)
+      .onConflict((oc) => oc.columns(['sessionId', 'revision', 'credit']).doNothing())
+      .returning('id')
+      .execute();
+    await trx.updateTable('sessions').set({ pricedAt: issuedAt }).where('id', 'in', ids).execute();
+    return inserted.length;
+  });
+}
+
+function bySession<T extends { sessionId: string }>(rows: T[]): Map<string, T[]> {
+  const grouped = new Map<string, T[]>();
+  for (const row of rows) {
+    const list = grouped.get(row.sessionId);
+    if (list) list.push(row);
+    else grouped.set(row.sessionId, [row]);
+  }
+  return grouped;
 }
 
 interface SampleRow {

@@ -16,8 +16,13 @@ import { Child, machineCpuMs, type GeneratorReply, type GeneratorRequest, type G
  * per idle charger, saturated throughput and response times at a steady rate.
  * `npm run bench -- --help` for the options; results are appended to docs/benchmarks.md.
  *
- * `npm run bench -- storm [options]` runs the fault storm instead (bench/storm.ts).
+ * `npm run bench -- storm [options]` runs the fault storm instead (bench/storm.ts), and
+ * `npm run bench -- settlement [options]` the settlement benchmark (bench/settlement.ts).
  */
+if (process.argv[2] === 'settlement') {
+  const { runSettlementBench } = await import('./settlement.js');
+  process.exit(await runSettlementBench(process.argv.slice(3)));
+}
 if (process.argv[2] === 'storm') {
   const { runStorm } = await import('./storm.js');
   process.exit(await runStorm(process.argv.slice(3)));

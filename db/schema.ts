@@ -233,6 +233,8 @@ export interface SessionsTable {
   lastSeqNo: number | null;
   protocol: string;
   updatedAt: Generated<Date>;
+  /** When the session's CDR was issued (migrations/0017): the pricer looks only at ended sessions without one. */
+  pricedAt: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
 }
 
 /** A charge detail record (migrations/0014_cdrs.ts): issued once, never changed; decimals as strings. */

@@ -15,6 +15,7 @@ import * as gatewayCausedDisconnects from './0013_gateway_caused_disconnects.js'
 import * as cdrs from './0014_cdrs.js';
 import * as statements from './0015_statements.js';
 import * as agreementEvents from './0016_agreement_events.js';
+import * as sessionsToPrice from './0017_sessions_to_price.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -34,6 +35,7 @@ const migrations: Record<string, Migration> = {
   '0014_cdrs': cdrs,
   '0015_statements': statements,
   '0016_agreement_events': agreementEvents,
+  '0017_sessions_to_price': sessionsToPrice,
 };
 
 export const migrationProvider: MigrationProvider = {
