@@ -67,6 +67,41 @@ describe.each(databaseKinds)('statements on %s', (kind) => {
     expect(numbers.map((n) => n.seq)).toEqual([1, 2, 3]);
   });
 
+  it('a root cause re-diagnosed issues a revision: a hardware outage earns GreenMart a credit; re-diagnosed as the utility’s, the credit goes', async () => {
+    // GM-LDS-01 faulted from Wednesday 20 May 10:00 to Friday 22 May 10:00 London: an incident covered it.
+    await db
+      .insertInto('statusLog')
+      .values([
+        { chargerId: 'GM-LDS-01', connectorId: 1, status: 'Faulted', errorCode: 'GroundFailure', vendorErrorCode: null, info: null, reportedAt: '2026-05-20T09:00:00Z', protocol: 'ocpp1.6', payload: '{}' },
+        { chargerId: 'GM-LDS-01', connectorId: 1, status: 'Available', errorCode: 'NoError', vendorErrorCode: null, info: null, reportedAt: '2026-05-22T09:00:00Z', protocol: 'ocpp1.6', payload: '{}' },
+      ])
+      .execute();
+    // The incident's projection, as its workflow saves it: diagnosed as hardware.
+    const diagnosed = (cause: string) => JSON.stringify({ rootCause: { cause, evidence: null }, faults: [{ at: '2026-05-20T09:00:00.000Z' }], cancelledAt: null });
+    await db
+      .insertInto('incidents')
+      .values({ id: 'INC-RD-1', workflowId: 'incident:GM-LDS-01:1', runId: 'r1', chargerId: 'GM-LDS-01', connectorId: 1, status: 'resolved', priority: 'P2', openedAt: '2026-05-20T09:00:05Z', acknowledgedAt: null, resolvedAt: '2026-05-22T09:00:00Z', respondBy: null, fixBy: null, responseBreached: false, fixBreached: false, revision: 1, updatedAt: '2026-05-22T09:00:00Z', agreementId: 'greenmart-retail', agreementVersion: 1, siteId: 'greenmart-leeds', assigneeId: null, state: diagnosed('hardware') })
+      .execute();
+    const third = await issueStatement(db, greenmart, 1, '2026-05');
+    expect(third).toMatchObject({ revision: 3, newlyIssued: true });
+    const revision3 = (await read(third.statementId)).content as { statement: { lines: { kind: string; chargerId: string | null; net: number }[] }; evidence: { ports: { chargerId: string; outages: { cause: string; incidentId: string | null; excluded: boolean }[] }[] } };
+    expect(revision3.statement.lines.filter((l) => l.kind === 'sla-credit').map((l) => [l.chargerId, l.net])).toEqual([['GM-LDS-01', 100]]);
+    // A cause that excludes nothing leaves the outage a fault, traced to its incident.
+    expect(revision3.evidence.ports.find((p) => p.chargerId === 'GM-LDS-01')!.outages).toMatchObject([{ cause: 'fault', incidentId: 'INC-RD-1', excluded: false }]);
+    // PlugCo owed 16.48; now 100.00 + 20.00 VAT more: a credit note of 120.00 in GreenMart's favour.
+    expect(await read(third.noteId!)).toMatchObject({ kind: 'credit-note', due: '-120.00', referencesId: 'PLUGCO-2026-00002' });
+
+    // The technician's diagnosis is corrected: the utility cut the supply (excluded from uptime).
+    await db.updateTable('incidents').set({ state: diagnosed('utility'), revision: 2 }).where('id', '=', 'INC-RD-1').execute();
+    const fourth = await issueStatement(db, greenmart, 1, '2026-05');
+    expect(fourth).toMatchObject({ revision: 4, newlyIssued: true });
+    const revision4 = (await read(fourth.statementId)).content as typeof revision3;
+    expect(revision4.statement.lines.filter((l) => l.kind === 'sla-credit')).toEqual([]);
+    expect(revision4.evidence.ports.find((p) => p.chargerId === 'GM-LDS-01')!.outages).toMatchObject([{ cause: 'utility', incidentId: 'INC-RD-1', excluded: true }]);
+    expect(await read(fourth.noteId!)).toMatchObject({ kind: 'debit-note', due: '120.00', referencesId: third.statementId });
+    expect(Number((await read(fourth.statementId)).due)).toBe(-16.48);
+  });
+
   it('never changes or deletes a statement, and settles no month before it is over', async () => {
     await expect(db.updateTable('statements').set({ due: '0' }).where('id', '=', 'PLUGCO-2026-00001').execute()).rejects.toThrow(/a statement is never changed or deleted/);
     await expect(db.deleteFrom('statements').where('id', '=', 'PLUGCO-2026-00001').execute()).rejects.toThrow(/never changed or deleted/);
