@@ -22,6 +22,7 @@ const DRIVERS = [
   'test/e2e/charger-commands.test.ts',
   'test/e2e/continue-as-new.test.ts',
   'test/e2e/cdrs.test.ts',
+  'test/integration/agreement-workflow.test.ts',
 ];
 
 const given = process.argv[2];

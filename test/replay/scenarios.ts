@@ -66,6 +66,8 @@ export const SCENARIOS: Record<string, (h: CapturedHistory) => boolean> = {
   'charger command': (h) => h.workflowType === 'chargerCommand',
   'settlement approved by an account manager, then sent': (h) => h.workflowType === 'settlementWorkflow' && h.updates.has('approve') && h.activities.has('sendStatement'),
   'settlement of a month already sent, unchanged': (h) => h.workflowType === 'settlementWorkflow' && h.activities.has('issueMonthStatement') && !h.activities.has('sendStatement'),
+  'agreement workflow: months settled, a new version followed, a notice deadline reminded, ended when removed': (h) =>
+    h.workflowType === 'agreementWorkflow' && h.activities.has('sendNoticeReminder') && h.signals.has('agreementChanged'),
   'projection saved by a scheduled activity (before any projection patch)': (h) => h.activities.has('saveIncident') && h.patches.size === 0,
   // main at baedf3f wrote this marker into every new incident; the patch is deprecated now (deprecatePatch), and those runs must still replay.
   'a run carrying the marker of a patch since deprecated (projection-saved-after-the-task)': (h) => h.patches.has('projection-saved-after-the-task'),
