@@ -65,7 +65,8 @@ export const SCENARIOS: Record<string, (h: CapturedHistory) => boolean> = {
     h.workflowType === 'connectivityWatch' && h.patches.has('offline-counts-after-our-gateway'),
   'charger command': (h) => h.workflowType === 'chargerCommand',
   'settlement approved by an account manager, then sent': (h) => h.workflowType === 'settlementWorkflow' && h.updates.has('approve') && h.activities.has('sendStatement'),
-  'settlement of a month already sent, unchanged': (h) => h.workflowType === 'settlementWorkflow' && h.activities.has('issueMonthStatement') && !h.activities.has('sendStatement'),
+  'settlement of a month already sent, unchanged': (h) =>
+    h.workflowType === 'settlementWorkflow' && !h.activities.has('sendStatement') && (h.history.events ?? []).some((e) => e.workflowExecutionCompletedEventAttributes),
   'agreement workflow: months settled, a new version followed, a notice deadline reminded, ended when removed': (h) =>
     h.workflowType === 'agreementWorkflow' && h.activities.has('sendNoticeReminder') && h.signals.has('agreementChanged'),
   'projection saved by a scheduled activity (before any projection patch)': (h) => h.activities.has('saveIncident') && h.patches.size === 0,
