@@ -63,8 +63,12 @@ describe('agreement workflow (time-skipping)', () => {
     const now = new Date(await env.currentTimeMs());
     expect(now < new Date('2026-12-05T05:00:00Z'), 'this test expects to start before 5 December 2026').toBe(true);
     await followAgreements(env.client, taskQueue, { inForce: [id], removed: [] });
-    await eventually(async () => (await view()).settledThrough === '2026-10', 20_000, 'August to October settled');
-    expect(await view()).toMatchObject({ version: 1, wakeAt: '2026-12-05T05:00:00.000Z', remindedDeadlines: [] });
+    // Settled through October, and asleep (its wake-up set once it has looked again and found nothing due).
+    const asleep = await eventually(async () => {
+      const state = await view();
+      return state.settledThrough === '2026-10' && state.wakeAt ? state : null;
+    }, 20_000, 'August to October settled');
+    expect(asleep).toMatchObject({ version: 1, wakeAt: '2026-12-05T05:00:00.000Z', remindedDeadlines: [] });
     // Each month's settlement runs on its own: issued, and waiting for an account manager (Alpina asks for approval).
     for (const month of ['2026-08', '2026-09', '2026-10']) await eventually(async () => (await settlement(month)).status === 'awaiting-approval', 20_000, `${month} awaiting approval`);
     expect(await statementMonths()).toEqual(['2026-08', '2026-09', '2026-10']);
@@ -77,8 +81,11 @@ describe('agreement workflow (time-skipping)', () => {
   it('follows a new version: an earlier settlement day settles November at once', async () => {
     await syncAgreements(db, [{ ...agreement, settlement: { ...agreement.settlement, dayOfMonth: 1 } }], new Date(await env.currentTimeMs()));
     await followAgreements(env.client, taskQueue, { inForce: [id], removed: [] });
-    await eventually(async () => (await view()).settledThrough === '2026-11', 20_000, 'November settled under version 2');
-    expect(await view()).toMatchObject({ version: 2, wakeAt: '2027-01-01T05:00:00.000Z' });
+    const asleep = await eventually(async () => {
+      const state = await view();
+      return state.settledThrough === '2026-11' && state.wakeAt !== '2026-12-05T05:00:00.000Z' ? state : null;
+    }, 20_000, 'November settled under version 2');
+    expect(asleep).toMatchObject({ version: 2, wakeAt: '2027-01-01T05:00:00.000Z' });
     await eventually(async () => (await settlement('2026-11')).status === 'awaiting-approval', 20_000, 'November awaiting approval');
   });
 
@@ -101,7 +108,7 @@ describe('agreement workflow (time-skipping)', () => {
     const recorded = await db.selectFrom('agreementEvents').select(['key', 'kind']).where('agreementId', '=', id).execute();
     expect(recorded).toEqual([{ key: 'notice-reminder:2027-01-31', kind: 'notice-reminder-sent' }]);
     // Next: the day after the deadline (midnight in Vienna), to find the next deadline; February's settlement day comes after.
-    expect((await view()).wakeAt).toBe('2027-01-31T23:00:00.000Z');
+    await eventually(async () => (await view()).wakeAt === '2027-01-31T23:00:00.000Z', 20_000, 'asleep until the day after the deadline');
   });
 
   it('ends when the agreement is removed', async () => {
