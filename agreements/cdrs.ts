@@ -16,7 +16,8 @@ const CURRENT = 'Current.Import';
  * agreement version in force at its start and the tariff valid then, from its meter values and
  * connector statuses (contracts/cdr.ts). Safe to run anywhere and twice — a session's first CDR is
  * inserted once (its unique revision 1), whoever prices it. Sessions on chargers no agreement
- * covers have nothing to settle and are not priced. Returns how many CDRs it issued.
+ * covers have nothing to settle and are not priced. Returns how many sessions it took (each has its
+ * CDR now, issued by this call or by another pricer at the same moment): 0 when none was left.
  */
 export async function priceEndedSessions(db: Db, options: { limit?: number; endedBefore?: Date; issuedAt?: Date } = {}): Promise<number> {
   const sessions = await db
@@ -140,14 +141,14 @@ export async function priceEndedSessions(db: Db, options: { limit?: number; ende
   });
   // The CDRs and the sessions' mark in one transaction; a session another process priced meanwhile keeps its CDR and is marked all the same.
   return db.transaction().execute(async (trx) => {
-    const inserted = await trx
+    await trx
       .insertInto('cdrs')
       .values(rows)
       .onConflict((oc) => oc.columns(['sessionId', 'revision', 'credit']).doNothing())
-      .returning('id')
       .execute();
     await trx.updateTable('sessions').set({ pricedAt: issuedAt }).where('id', 'in', ids).execute();
-    return inserted.length;
+    // Not inserted.length: a batch another pricer issued first would stop a caller's loop with sessions left.
+    return sessions.length;
   });
 }
 

@@ -22,9 +22,68 @@ export interface StatementDocuments {
   csv: { lines: string; sessions: string; outages: string };
 }
 
+/** The CDRs a statement counted: its agreement's, ended in its month, issued before it was. */
+function statementCdrs(db: Db, row: { agreementId: string; periodStart: Date; periodEnd: Date; createdAt: Date }) {
+  return db
+    .selectFrom('cdrs')
+    .select(['id', 'chargerId', 'connectorId', 'siteId', 'startDateTime', 'endDateTime', 'totalEnergy', 'totalTime', 'totalParkingTime', 'tariffId', 'voucherCode', 'totalCostExclVat', 'totalCostInclVat', 'credit'])
+    .where('agreementId', '=', row.agreementId)
+    .where('endDateTime', '>=', row.periodStart)
+    .where('endDateTime', '<', row.periodEnd)
+    .where('issuedAt', '<=', row.createdAt)
+    .orderBy('endDateTime')
+    .orderBy('id')
+    .execute();
+}
+
+export interface LineEvidence {
+  line: StoredLine;
+  /** The CDRs the line adds up (ids): a charger's sessions, or the month's for the revenue lines; the vouchers' for the voucher line. */
+  cdrs: string[] | null;
+  /** The ports whose uptime the line is for (an uptime credit), with their outages, each traced to its cause and incident. */
+  ports: { chargerId: string; connectorId: number; uptimePercent?: number; outages: TracedOutage[] }[] | null;
+  /** The incidents whose breached clocks the line counts (a breaches credit). */
+  incidents: string[] | null;
+}
+
+/**
+ * What one line of a stored statement rests on (1-based, in the statement's order): the sessions
+ * (CDRs) behind the sessions, voucher, payment, revenue-share and energy lines; the ports and
+ * their outages behind a charger's uptime credit; the breached incidents behind a breaches credit.
+ * A service fee rests on the charger's coverage, which the line states. Null for no such line.
+ */
+export async function statementLineEvidence(db: Db, statementId: string, lineNumber: number): Promise<LineEvidence | null> {
+  const row = await db.selectFrom('statements').select(['agreementId', 'periodStart', 'periodEnd', 'createdAt', 'content']).where('id', '=', statementId).executeTakeFirst();
+  const content = row?.content as (StoredStatement & { evidence?: { breachedIncidents?: { response: string[]; fix: string[] } } }) | undefined;
+  const line = content?.statement?.lines[lineNumber - 1];
+  if (!row || !line) return null;
+  const none: LineEvidence = { line, cdrs: null, ports: null, incidents: null };
+  const ids = async (keep: (c: Awaited<ReturnType<typeof statementCdrs>>[number]) => boolean) => (await statementCdrs(db, row)).filter(keep).map((c) => c.id);
+  switch (line.kind) {
+    case 'sessions':
+      return { ...none, cdrs: await ids((c) => c.chargerId === line.chargerId) };
+    case 'vouchers':
+      return { ...none, cdrs: await ids((c) => c.voucherCode !== null) };
+    case 'payment-processing':
+    case 'revenue-share':
+    case 'energy-pass-through':
+      return { ...none, cdrs: await ids(() => true) };
+    case 'sla-credit': {
+      if (line.chargerId !== null) return { ...none, ports: (content!.evidence?.ports ?? []).filter((p) => p.chargerId === line.chargerId) };
+      // A breaches credit counts one clock's breaches: its unit says which ("fix breaches"), as its description does.
+      const breached = content!.evidence?.breachedIncidents ?? { response: [], fix: [] };
+      return { ...none, incidents: (line.unit ?? line.description).includes('fix breaches') ? breached.fix : breached.response };
+    }
+    default:
+      return none;
+  }
+}
+
 interface StoredLine {
   kind: string;
   description: string;
+  quantity?: number | null;
+  unit?: string | null;
   siteId: string | null;
   chargerId: string | null;
   payer: string;
@@ -93,16 +152,7 @@ export async function statementDocuments(db: Db, statementId: string): Promise<S
   };
 
   const csv = (records: unknown[][]) => stringify(records, { escape_formulas: true, record_delimiter: '\r\n' });
-  const cdrs = await db
-    .selectFrom('cdrs')
-    .select(['id', 'chargerId', 'connectorId', 'siteId', 'startDateTime', 'endDateTime', 'totalEnergy', 'totalTime', 'totalParkingTime', 'tariffId', 'voucherCode', 'totalCostExclVat', 'totalCostInclVat', 'credit'])
-    .where('agreementId', '=', row.agreementId)
-    .where('endDateTime', '>=', row.periodStart)
-    .where('endDateTime', '<', row.periodEnd)
-    .where('issuedAt', '<=', row.createdAt)
-    .orderBy('endDateTime')
-    .orderBy('id')
-    .execute();
+  const cdrs = await statementCdrs(db, row);
   const documents = {
     lines: csv([
       ['number', 'kind', 'description', 'site', 'charger', 'payer', 'payee', 'net', 'vat_percent', 'vat', 'gross', 'currency', 'settles'],

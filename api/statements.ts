@@ -1,7 +1,7 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApplicationFailure } from '@temporalio/common';
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { statementDocuments } from '../agreements/statement-documents.js';
+import { statementDocuments, statementLineEvidence } from '../agreements/statement-documents.js';
 import type { Agreement } from '../contracts/agreement.js';
 import type { Actor } from '../contracts/incident.js';
 import { MAY } from '../contracts/roles.js';
@@ -94,6 +94,20 @@ const document = createRoute({
   responses: {
     200: { description: 'the document', content: Object.fromEntries(Object.values(DOCUMENTS).map((type) => [type, { schema: z.string() }])) },
     ...problemResponses(401, 403, 404),
+  },
+});
+
+const lineEvidence = createRoute({
+  method: 'get',
+  path: '/statements/{id}/lines/{line}',
+  summary: "What one line of a statement rests on: the CDRs it adds up, the ports and outages behind an uptime credit, the incidents behind a breaches credit (sessions where you may see session data)",
+  request: { params: StatementId.extend({ line: z.coerce.number().int().min(1).max(100_000).openapi({ description: 'the line, counted from 1 in the statement’s order' }) }) },
+  responses: {
+    200: {
+      description: 'the line and its evidence',
+      content: { 'application/json': { schema: z.object({ line: z.unknown(), cdrs: z.array(z.string()).nullable(), ports: z.array(z.unknown()).nullable(), incidents: z.array(z.string()).nullable() }).openapi('LineEvidence') } },
+    },
+    ...problemResponses(400, 401, 403, 404),
   },
 });
 
@@ -233,6 +247,17 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
       const body = which === 'html' ? documents.html : which === 'pdf' ? documents.pdf : documents.csv[which.replace('.csv', '') as 'lines' | 'sessions' | 'outages'];
       const filename = which === 'html' ? `${id}.html` : which === 'pdf' ? `${id}.pdf` : `${id}-${which}`;
       return c.body(typeof body === 'string' ? body : new Uint8Array(body), 200, { 'content-type': DOCUMENTS[which], 'content-disposition': `${which === 'html' ? 'inline' : 'attachment'}; filename="${filename}"` });
+    })
+    .openapi(lineEvidence, async (c) => {
+      const { id, line } = c.req.valid('param');
+      const found = await visible(id, c.get('actor'), c.get('scope'));
+      if (!found) throw notFound('statement');
+      const evidence = await statementLineEvidence(db, id, line);
+      if (!evidence) throw notFound('line');
+      if (evidence.cdrs && c.get('actor').role === 'venue' && !found.agreement.dataAccess[found.agreement.ownership.venue]?.sessions) {
+        throw forbidden('the agreement does not grant the venue session-level data: this line rests on sessions');
+      }
+      return c.json(evidence, 200);
     })
     .openapi(approve, async (c) => {
       const found = await visible(c.req.valid('param').id, c.get('actor'), c.get('scope'));

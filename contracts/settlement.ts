@@ -187,11 +187,11 @@ export function settleMonth(figures: MonthFigures): Statement {
   let capLeft = caps.length ? Money.min(...caps) : zero;
   const capText = [capPercentOfFee !== undefined ? `${capPercentOfFee}% of the service fees` : null, capAmount !== undefined ? `${capAmount} a month` : null].filter(Boolean).join(', at most ');
   const creditOf = (credit: Agreement['credits']['rules'][number]['credit'], base: Decimal) => ('percentOfFee' in credit ? base.times(credit.percentOfFee).div(100) : money(credit.fixedAmount));
-  const credit = (description: string, chargerId: string | null, siteId: string | null, exact: Decimal) => {
+  const credit = (description: string, chargerId: string | null, siteId: string | null, exact: Decimal, counted: { quantity: Decimal; unit: string } | null = null) => {
     const allowed = Money.min(exact, capLeft);
     if (allowed.lte(0)) return;
     capLeft = capLeft.minus(allowed);
-    line({ kind: 'sla-credit', description: allowed.lt(exact) ? `${description} (limited by the credit cap, ${capText})` : description, siteId, chargerId, payer: operator, payee: venue, quantity: null, unit: null, exactNet: allowed, settles: true });
+    line({ kind: 'sla-credit', description: allowed.lt(exact) ? `${description} (limited by the credit cap, ${capText})` : description, siteId, chargerId, payer: operator, payee: venue, quantity: counted?.quantity ?? null, unit: counted?.unit ?? null, exactNet: allowed, settles: true });
   };
   const uptimeRules = agreement.credits.rules.filter((r) => r.when.kind === 'uptime-below');
   for (const c of chargers) {
@@ -205,7 +205,7 @@ export function settleMonth(figures: MonthFigures): Statement {
   for (const rule of agreement.credits.rules) {
     if (rule.when.kind !== 'breaches-at-least') continue;
     const count = figures.breaches[rule.when.clock];
-    if (count >= rule.when.count) credit(`SLA credit: ${count} ${rule.when.clock} breaches (at least ${rule.when.count})`, null, null, creditOf(rule.credit, totalFee));
+    if (count >= rule.when.count) credit(`SLA credit: ${count} ${rule.when.clock} breaches (at least ${rule.when.count})`, null, null, creditOf(rule.credit, totalFee), { quantity: money(count), unit: `${rule.when.clock} breaches` });
   }
 
   const settling = lines.filter((l) => l.settles);

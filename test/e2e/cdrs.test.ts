@@ -171,6 +171,22 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     expect(smtp.received.filter((m) => m.raw.includes(`Statement ${id}`))).toHaveLength(1);
   });
 
+  it('shows what each line of May rests on: a charger’s sessions, the voucher’s, the month’s for the revenue share; a venue of another site finds nothing', async () => {
+    const [may] = (await concierge.admin.get(`/api/statements?agreement=${agreementId}&month=2026-05`)).body.statements as { id: string }[];
+    const lines = ((await concierge.admin.get(`/api/statements/${may!.id}`)).body.content as { statement: { lines: { kind: string; chargerId: string | null }[] } }).statement.lines;
+    const number = (kind: string, chargerId: string | null = null) => lines.findIndex((l) => l.kind === kind && (chargerId === null || l.chargerId === chargerId)) + 1;
+    const evidence = async (line: number) => (await concierge.admin.get(`/api/statements/${may!.id}/lines/${line}`)).body as { line: { kind: string }; cdrs: string[] | null; ports: unknown[] | null; incidents: string[] | null };
+    const [a, b] = [await cdrOf(chargers.a), await cdrOf(chargers.b)];
+    expect(await evidence(number('sessions', chargers.a))).toMatchObject({ line: { kind: 'sessions' }, cdrs: [a.id], ports: null, incidents: null });
+    expect((await evidence(number('vouchers'))).cdrs).toEqual([b.id]);
+    expect((await evidence(number('revenue-share'))).cdrs!.sort()).toEqual([a.id, b.id].sort());
+    expect(await evidence(number('service-fee', chargers.a))).toMatchObject({ line: { kind: 'service-fee' }, cdrs: null });
+    expect((await concierge.admin.get(`/api/statements/${may!.id}/lines/${lines.length + 1}`)).status).toBe(404);
+    expect((await concierge.admin.get(`/api/statements/${may!.id}/lines/0`)).status).toBe(400);
+    const leedsVenue = concierge.as((await concierge.admin.post('/api/tokens', { role: 'venue', name: 'Leeds till', scope: { sites: ['greenmart-leeds'] } })).body.token);
+    expect((await leedsVenue.get(`/api/statements/${may!.id}/lines/1`)).status).toBe(404);
+  });
+
   it('credits a CDR (a duplicate session): a credit CDR beside it, and May settled again gives revision 2 with a debit note, mailed after approval', async () => {
     const cdr = await cdrOf(chargers.a);
     const dispatcher = concierge.as((await concierge.admin.post('/api/tokens', { role: 'dispatcher', name: 'Dan' })).body.token);

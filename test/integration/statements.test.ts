@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { loadAgreements } from '../../agreements/load.js';
 import { issueStatement } from '../../agreements/statements.js';
-import { statementDocuments } from '../../agreements/statement-documents.js';
+import { statementDocuments, statementLineEvidence } from '../../agreements/statement-documents.js';
 import { agreementsInForce, syncAgreements } from '../../agreements/store.js';
 import type { Agreement } from '../../contracts/agreement.js';
 import type { Db } from '../../db/connect.js';
@@ -88,6 +88,9 @@ describe.each(databaseKinds)('statements on %s', (kind) => {
     expect(revision3.statement.lines.filter((l) => l.kind === 'sla-credit').map((l) => [l.chargerId, l.net])).toEqual([['GM-LDS-01', 100]]);
     // A cause that excludes nothing leaves the outage a fault, traced to its incident.
     expect(revision3.evidence.ports.find((p) => p.chargerId === 'GM-LDS-01')!.outages).toMatchObject([{ cause: 'fault', incidentId: 'INC-RD-1', excluded: false }]);
+    // The credit line's evidence: the port, its outage, the incident that covered it.
+    const creditLine = revision3.statement.lines.findIndex((l) => l.kind === 'sla-credit') + 1;
+    expect(await statementLineEvidence(db, third.statementId, creditLine)).toMatchObject({ cdrs: null, incidents: null, ports: [{ chargerId: 'GM-LDS-01', connectorId: 1, outages: [{ incidentId: 'INC-RD-1', start: '2026-05-20T09:00:00.000Z', end: '2026-05-22T09:00:00.000Z' }] }] });
     // PlugCo owed 16.48; now 100.00 + 20.00 VAT more: a credit note of 120.00 in GreenMart's favour.
     expect(await read(third.noteId!)).toMatchObject({ kind: 'credit-note', due: '-120.00', referencesId: 'PLUGCO-2026-00002' });
 

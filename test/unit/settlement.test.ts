@@ -234,6 +234,8 @@ describe('Harbour Estates, August 2026, worked by hand', () => {
       ['HP-G1-02', '2.25', '0.00', 'metrocharge', 'harbour'],
       [null, '10.09', '0.00', 'metrocharge', 'harbour'],
     ]);
+    // The breaches credit says which clock's breaches it counts, so its evidence can list those incidents.
+    expect(statement.lines.filter((l) => l.kind === 'sla-credit' && l.chargerId === null).map((l) => [l.quantity?.toFixed(), l.unit])).toEqual([['3', 'response breaches']]);
     expect([statement.venuePays.toFixed(2), statement.operatorPays.toFixed(2)]).toEqual(['201.77', '43.10']);
     expect({ ...statement.due, amount: statement.due.amount.toFixed(2) }).toEqual({ amount: '158.67', payer: 'harbour', payee: 'metrocharge' });
   });
