@@ -4,6 +4,7 @@ import Handlebars from 'handlebars';
 import { monthAt, type LifecycleTerms, type NoticeDeadline } from '../contracts/agreement-lifecycle.js';
 import type { Agreement } from '../contracts/agreement.js';
 import { MAIL_REFUSED, type Recipient } from '../contracts/notifications.js';
+import { latestAgreementVersion } from '../agreements/store.js';
 import type { Db } from '../db/connect.js';
 import { MailRefusedError, type Mailer } from '../platform/mailer.js';
 
@@ -28,13 +29,10 @@ interface ReminderView {
 
 /** The agreement workflow's side effects: read the terms in force, remind the parties of a notice deadline. */
 export function createAgreementActivities(db: Db, mailer: Mailer) {
-  const latestVersion = (agreementId: string) =>
-    db.selectFrom('agreementVersions').select(['version', 'content', 'removedAt']).where('agreementId', '=', agreementId).orderBy('version', 'desc').limit(1).executeTakeFirst();
-
   return {
     /** The terms of the version in force (or of the last one, marked not in force once removed); null for an agreement never synced. */
     async agreementLifecycleTerms({ agreementId }: { agreementId: string }): Promise<LifecycleTerms | null> {
-      const latest = await latestVersion(agreementId);
+      const latest = await latestAgreementVersion(db, agreementId);
       if (!latest) return null;
       const first = await db.selectFrom('agreementVersions').select('effectiveFrom').where('agreementId', '=', agreementId).orderBy('version').limit(1).executeTakeFirstOrThrow();
       const agreement = latest.content as Agreement;
@@ -60,7 +58,7 @@ export function createAgreementActivities(db: Db, mailer: Mailer) {
       const key = `notice-reminder:${notice.deadline}`;
       const recorded = await db.selectFrom('agreementEvents').select('key').where('agreementId', '=', agreementId).where('key', '=', key).executeTakeFirst();
       if (recorded) return { sent: false };
-      const latest = await latestVersion(agreementId);
+      const latest = await latestAgreementVersion(db, agreementId);
       if (!latest) throw ApplicationFailure.nonRetryable(`agreement ${agreementId} is not in the database`, 'NotInForce');
       const agreement = latest.content as Agreement;
       const recipients = reminderRecipients(agreement);

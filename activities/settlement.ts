@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { monthPeriod } from '../agreements/month-figures.js';
-import { agreementsInForce } from '../agreements/store.js';
+import { latestAgreementVersion } from '../agreements/store.js';
+import type { Agreement } from '../contracts/agreement.js';
 import { issueStatement } from '../agreements/statements.js';
 import { statementDocuments } from '../agreements/statement-documents.js';
 import type { Db } from '../db/connect.js';
@@ -13,16 +14,10 @@ export function createSettlementActivities(db: Db, mailer: Mailer, { now }: { no
   return {
     /** Issues the month under the agreement version in force (or finds it unchanged); says whether it waits for approval and was sent. */
     async issueMonthStatement({ agreementId, month }: { agreementId: string; month: string }) {
-      const version = await db
-        .selectFrom('agreementVersions')
-        .select(['version', 'removedAt'])
-        .where('agreementId', '=', agreementId)
-        .orderBy('version', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      const agreement = (await agreementsInForce(db)).find((a) => a.id === agreementId);
+      const version = await latestAgreementVersion(db, agreementId);
       // Neither can change by trying again: fail for good.
-      if (!version || !agreement) throw ApplicationFailure.nonRetryable(`agreement ${agreementId} is not in force`, 'NotSettleable');
+      if (!version || version.removedAt) throw ApplicationFailure.nonRetryable(`agreement ${agreementId} is not in force`, 'NotSettleable');
+      const agreement = version.content as Agreement;
       const at = await now();
       if (monthPeriod(agreement, month).end > at) throw ApplicationFailure.nonRetryable(`${month} has not ended: a month is settled once it is over`, 'NotSettleable');
       const issued = await issueStatement(db, agreement, version.version, month, at);

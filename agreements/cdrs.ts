@@ -221,6 +221,9 @@ export function startCdrPricer({ db, log, intervalMs = 5_000 }: { db: Db; log: {
 
 export class CdrNotCreditable extends Error {}
 
+/** A CDR's money columns: a credit CDR negates each. */
+const CDR_MONEY_COLUMNS = (['totalCost', 'listPrice', 'fixedCost', 'energyCost', 'timeCost', 'parkingCost'] as const).flatMap((m) => [`${m}ExclVat`, `${m}InclVat`] as const);
+
 /**
  * Credits a CDR: the session is not charged after all (a test, a duplicate, a refund granted to the
  * driver). The CDR itself never changes; a credit CDR (OCPI's `credit`, `credit_reference_id`)
@@ -254,18 +257,7 @@ export async function creditCdr(db: Db, { cdrId, reason, issuedAt = new Date() }
         id: creditId,
         credit: true,
         creditReferenceId: cdrId,
-        totalCostExclVat: negate(cdr.totalCostExclVat),
-        totalCostInclVat: negate(cdr.totalCostInclVat),
-        listPriceExclVat: negate(cdr.listPriceExclVat),
-        listPriceInclVat: negate(cdr.listPriceInclVat),
-        fixedCostExclVat: negate(cdr.fixedCostExclVat),
-        fixedCostInclVat: negate(cdr.fixedCostInclVat),
-        energyCostExclVat: negate(cdr.energyCostExclVat),
-        energyCostInclVat: negate(cdr.energyCostInclVat),
-        timeCostExclVat: negate(cdr.timeCostExclVat),
-        timeCostInclVat: negate(cdr.timeCostInclVat),
-        parkingCostExclVat: negate(cdr.parkingCostExclVat),
-        parkingCostInclVat: negate(cdr.parkingCostInclVat),
+        ...(Object.fromEntries(CDR_MONEY_COLUMNS.map((column) => [column, negate(cdr[column])])) as Record<(typeof CDR_MONEY_COLUMNS)[number], string>),
         document: decimalJson(document, 0),
         issuedAt,
       })

@@ -71,6 +71,11 @@ export async function agreementsInForce(db: Db): Promise<Agreement[]> {
   return rows.filter((r) => !r.removedAt).map((r) => r.content as Agreement);
 }
 
+/** An agreement's latest version (removed or not), or undefined for an agreement never synced. */
+export function latestAgreementVersion(db: Db, agreementId: string) {
+  return db.selectFrom('agreementVersions').select(['version', 'content', 'removedAt']).where('agreementId', '=', agreementId).orderBy('version', 'desc').limit(1).executeTakeFirst();
+}
+
 export interface AgreementInForce {
   agreement: Agreement;
   version: number;

@@ -1,5 +1,4 @@
 import { appendFileSync } from 'node:fs';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Command } from 'commander';
 import { sql } from 'kysely';
 import { priceEndedSessions } from '../agreements/cdrs.js';
@@ -205,16 +204,11 @@ function trackMemory() {
   const base = mib();
   let peak = base;
   const timer = setInterval(() => (peak = Math.max(peak, mib())), 100);
-  const delay = monitorEventLoopDelay();
-  delay.enable();
   return {
     base,
     reset: () => void (peak = mib()),
     peak: () => Math.max(peak, mib()),
-    stop: () => {
-      clearInterval(timer);
-      delay.disable();
-    },
+    stop: () => clearInterval(timer),
   };
 }
 
