@@ -18,10 +18,17 @@ export const ROUNDING_RULE = 'Each amount is computed exactly and rounded once, 
 /** A decimal from a number (its shortest decimal text, e.g. 0.25 → "0.25") or a decimal string. */
 export const money = (value: number | string | Decimal): Decimal => new Money(typeof value === 'number' ? String(value) : value);
 
+const MINOR_UNITS = new Map<string, number>();
+
 /** The ISO 4217 minor units of a currency (EUR 2, JPY 0, BHD 3); throws for a code ISO 4217 does not list. */
 export function minorUnits(currency: string): number {
-  const digits = currencyCodes.code(currency)?.digits;
-  if (digits === undefined) throw new Error(`${currency} is not an ISO 4217 currency code`);
+  let digits = MINOR_UNITS.get(currency);
+  if (digits === undefined) {
+    // currency-codes searches its whole list on each lookup; every priced amount asks, so each code is looked up once.
+    digits = currencyCodes.code(currency)?.digits;
+    if (digits === undefined) throw new Error(`${currency} is not an ISO 4217 currency code`);
+    MINOR_UNITS.set(currency, digits);
+  }
   return digits;
 }
 
