@@ -16,10 +16,25 @@ const CURRENT = 'Current.Import';
  * agreement version in force at its start and the tariff valid then, from its meter values and
  * connector statuses (contracts/cdr.ts). Safe to run anywhere and twice — a session's first CDR is
  * inserted once (its unique revision 1), whoever prices it. Sessions on chargers no agreement
- * covers have nothing to settle and are not priced. Returns how many sessions it took (each has its
- * CDR now, issued by this call or by another pricer at the same moment): 0 when none was left.
+ * covers have nothing to settle and are not priced. Returns how many sessions it priced: 0 when
+ * none was left (with `skipLocked`: none that another pricer is not pricing at this moment).
  */
-export async function priceEndedSessions(db: Db, options: { limit?: number; endedBefore?: Date; issuedAt?: Date } = {}): Promise<number> {
+export async function priceEndedSessions(db: Db, options: PricingOptions = {}): Promise<number> {
+  // One transaction a batch: the sessions it takes stay locked until their CDRs are in. Background
+  // pricers (`skipLocked`) pass over each other's, so no work is done twice; a settlement waits for
+  // them instead, so that the month it adds up is whole.
+  return db.transaction().execute((trx) => priceBatch(trx, options));
+}
+
+interface PricingOptions {
+  limit?: number;
+  endedBefore?: Date;
+  issuedAt?: Date;
+  /** Pass over sessions another pricer is pricing now, rather than wait for it. */
+  skipLocked?: boolean;
+}
+
+async function priceBatch(db: Db, options: PricingOptions): Promise<number> {
   const sessions = await db
     .selectFrom('sessions as s')
     .innerJoin('agreementChargers as ac', 'ac.chargerId', 's.chargerId')
@@ -31,6 +46,8 @@ export async function priceEndedSessions(db: Db, options: { limit?: number; ende
     .orderBy('s.endedAt')
     .orderBy('s.id')
     .limit(options.limit ?? 500)
+    .forUpdate('s')
+    .$if(options.skipLocked === true, (q) => q.skipLocked())
     .execute();
   if (sessions.length === 0) return 0;
 
@@ -139,17 +156,15 @@ export async function priceEndedSessions(db: Db, options: { limit?: number; ende
     };
     return row;
   });
-  // The CDRs and the sessions' mark in one transaction; a session another process priced meanwhile keeps its CDR and is marked all the same.
-  return db.transaction().execute(async (trx) => {
-    await trx
-      .insertInto('cdrs')
-      .values(rows)
-      .onConflict((oc) => oc.columns(['sessionId', 'revision', 'credit']).doNothing())
-      .execute();
-    await trx.updateTable('sessions').set({ pricedAt: issuedAt }).where('id', 'in', ids).execute();
-    // Not inserted.length: a batch another pricer issued first would stop a caller's loop with sessions left.
-    return sessions.length;
-  });
+  // The CDRs and the sessions' mark, in the batch's transaction. A CDR already there (issued before
+  // priced_at existed) is kept.
+  await db
+    .insertInto('cdrs')
+    .values(rows)
+    .onConflict((oc) => oc.columns(['sessionId', 'revision', 'credit']).doNothing())
+    .execute();
+  await db.updateTable('sessions').set({ pricedAt: issuedAt }).where('id', 'in', ids).execute();
+  return sessions.length;
 }
 
 function bySession<T extends { sessionId: string }>(rows: T[]): Map<string, T[]> {
@@ -203,7 +218,7 @@ export function startCdrPricer({ db, log, intervalMs = 5_000 }: { db: Db; log: {
   let running: Promise<void> = Promise.resolve();
   const round = async () => {
     try {
-      while (!stopped && (await priceEndedSessions(db)) > 0);
+      while (!stopped && (await priceEndedSessions(db, { skipLocked: true })) > 0);
     } catch (error) {
       log.warn({ err: error }, 'pricing ended sessions failed; trying again shortly');
     }

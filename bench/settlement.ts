@@ -28,6 +28,7 @@ export interface SettlementBenchOptions {
   sessions: number;
   month: string;
   batch: number;
+  pricers: number;
   databaseUrl?: string;
   out: string;
   write: boolean;
@@ -44,6 +45,7 @@ export async function runSettlementBench(argv: string[]): Promise<number> {
     .option('--sessions <n>', 'sessions in the month, spread evenly over the chargers', positiveInteger, 1_000_000)
     .option('--month <yyyy-mm>', 'the month generated and settled', '2026-10')
     .option('--batch <n>', 'sessions the pricer takes per batch', positiveInteger, 2000)
+    .option('--pricers <n>', 'pricers running at once, each a batch at a time', positiveInteger, 1)
     .option('--database-url <url>', 'a PostgreSQL server (an admin URL: a scratch database is created and dropped); default TEST_DATABASE_URL or DATABASE_URL')
     .option('--out <file>', 'where the results are appended', 'docs/benchmarks.md')
     .option('--no-write', 'print the results only');
@@ -70,11 +72,15 @@ export async function runSettlementBench(argv: string[]): Promise<number> {
 
     memory.reset();
     let priced = 0;
+    // `--pricers` loops at once, as several workers' pricers would run (each skips the others' batches).
     const pricing = await timed(async () => {
-      for (let n; (n = await priceEndedSessions(db, { limit: options.batch, endedBefore: period.end, issuedAt: now })) > 0; ) {
-        priced += n;
-        if (priced % 100_000 < n) log(`priced ${int(priced)} sessions`);
-      }
+      const loop = async () => {
+        for (let n; (n = await priceEndedSessions(db, { limit: options.batch, endedBefore: period.end, issuedAt: now, skipLocked: true })) > 0; ) {
+          priced += n;
+          if (priced % 100_000 < n) log(`priced ${int(priced)} sessions`);
+        }
+      };
+      await Promise.all(Array.from({ length: options.pricers }, loop));
       return priced;
     });
     const pricingRss = memory.peak();
@@ -230,7 +236,7 @@ function formatReport(r: {
   return [
     `## ${at} UTC — settlement: ${int(r.options.agreements)} agreements, ${int(r.generated.chargers)} chargers, ${int(r.generated.sessions)} sessions on PostgreSQL`,
     '',
-    `Machine: ${machine()}. Commit: ${commit()}. Month ${r.options.month}; pricer batches of ${r.options.batch}; the data generated in ${s(r.generated.generatedMs)} (not counted).`,
+    `Machine: ${machine()}. Commit: ${commit()}. Month ${r.options.month}; ${r.options.pricers} pricer${r.options.pricers > 1 ? 's' : ''}, batches of ${r.options.batch}; the data generated in ${s(r.generated.generatedMs)} (not counted).`,
     '',
     '| measure | target | this run |',
     '| --- | --- | --- |',
