@@ -166,7 +166,7 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
     if (!row) return null;
     const agreement = await agreementOf(db, row.agreementId, row.agreementVersion);
     if (!maySee(agreement, actor, scope)) return null;
-    if (actor.role === 'venue' && !agreement.dataAccess[agreement.ownership.venue]?.sessions) throw forbidden('the agreement does not grant the venue session-level data');
+    if (!maySeeSessions(agreement, actor)) throw forbidden('the agreement does not grant the venue session-level data');
     const creditedBy = row.credit ? null : ((await db.selectFrom('cdrs').select('id').where('creditReferenceId', '=', id).executeTakeFirst())?.id ?? null);
     const month = monthOf(agreement, row.endDateTime);
     return { id: row.id, credit: row.credit, creditReferenceId: row.creditReferenceId, creditedBy, agreementId: row.agreementId, month, document: row.document };
@@ -240,7 +240,7 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
       const found = await visible(id, c.get('actor'), c.get('scope'));
       if (!found) throw notFound('statement');
       const actor = c.get('actor');
-      if (which === 'sessions.csv' && actor.role === 'venue' && !found.agreement.dataAccess[found.agreement.ownership.venue]?.sessions) {
+      if (which === 'sessions.csv' && !maySeeSessions(found.agreement, actor)) {
         throw forbidden('the agreement does not grant the venue session-level data; the lines and outages are yours to read');
       }
       const documents = (await statementDocuments(db, id))!;
@@ -254,7 +254,7 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
       if (!found) throw notFound('statement');
       const evidence = await statementLineEvidence(db, id, line);
       if (!evidence) throw notFound('line');
-      if (evidence.cdrs && c.get('actor').role === 'venue' && !found.agreement.dataAccess[found.agreement.ownership.venue]?.sessions) {
+      if (evidence.cdrs && !maySeeSessions(found.agreement, c.get('actor'))) {
         throw forbidden('the agreement does not grant the venue session-level data: this line rests on sessions');
       }
       return c.json(evidence, 200);
@@ -282,6 +282,11 @@ const monthOf = (agreement: Agreement, at: Date) => monthAt(at, agreement.sites[
 async function agreementOf(db: Db, agreementId: string, version: number): Promise<Agreement> {
   const row = await db.selectFrom('agreementVersions').select('content').where('agreementId', '=', agreementId).where('version', '=', version).executeTakeFirstOrThrow();
   return row.content as Agreement;
+}
+
+/** Session-level data (CDRs): a venue only where the agreement's data access grants it sessions; other roles as their scope allows. */
+function maySeeSessions(agreement: Agreement, actor: Actor): boolean {
+  return actor.role !== 'venue' || agreement.dataAccess[agreement.ownership.venue]?.sessions === true;
 }
 
 /** Venues see the statements of agreements with one of their sites; other tokens within their agreements and sites. */
