@@ -81,18 +81,24 @@ async function connectionHistory(db: Db, chargerId: string, window: Interval): P
   }));
 }
 
-/** Incidents on the port, on the whole charger, or on its whole site, that overlap the window. */
+/**
+ * Incidents on the port, on the whole charger, or on its whole site, that overlap the window. An
+ * incident covers from its first fault, which a charger may report with a time before the incident
+ * opened (a fault it stored while offline and sent when it reconnected, or a month replayed).
+ */
 async function incidentCovers(db: Db, chargerId: string, connectorId: number, siteId: string, window: Interval): Promise<IncidentCover[]> {
   const rows = await db
     .selectFrom('incidents')
-    .select(['id', 'openedAt', 'resolvedAt', 'state'])
+    .select((eb) => ['id', 'openedAt', 'resolvedAt', 'state', eb.selectFrom('incidentFaults').whereRef('incidentFaults.incidentId', '=', 'incidents.id').select((f) => f.fn.min('at').as('at')).as('firstFaultAt')])
     .where((eb) => eb.or([eb.and([eb('chargerId', '=', chargerId), eb('connectorId', 'in', [connectorId, 0])]), eb('chargerId', '=', siteIncidentChargerId(siteId))]))
-    .where('openedAt', '<', window.end)
+    .where((eb) =>
+      eb.or([eb('openedAt', '<', window.end), eb.exists(eb.selectFrom('incidentFaults').select('at').whereRef('incidentFaults.incidentId', '=', 'incidents.id').where('incidentFaults.at', '<', window.end))]),
+    )
     .where((eb) => eb.or([eb('resolvedAt', 'is', null), eb('resolvedAt', '>', window.start)]))
     .execute();
   return rows.map((row) => {
-    const state = row.state as Pick<Incident, 'rootCause' | 'faults' | 'cancelledAt'> | null;
-    const firstFault = state?.faults?.[0]?.at ? new Date(state.faults[0].at) : null;
+    const state = row.state as Pick<Incident, 'rootCause' | 'cancelledAt'> | null;
+    const firstFault = row.firstFaultAt ? new Date(row.firstFaultAt) : null;
     return {
       id: row.id,
       from: firstFault && firstFault < row.openedAt ? firstFault : row.openedAt,

@@ -22,8 +22,11 @@ const FORGET_SLICE = 500;
  *
  * Changes are group-committed: a reconnect storm (a gateway restart, a site's network back) or a
  * mass disconnect writes hundreds of chargers per transaction, not a transaction each.
+ *
+ * `clock` says when a charger connected or disconnected: the system clock, unless a simulation of
+ * a past month supplies its own (its offline periods then fall in that month).
  */
-export function createConnectionRecorder(db: Db, node: string, outboxChanged: () => void) {
+export function createConnectionRecorder(db: Db, node: string, outboxChanged: () => void, clock: () => Date = () => new Date()) {
   const commit = createGroupCommit((changes: ConnectionChange[]) => record(changes));
 
   /**
@@ -97,11 +100,11 @@ export function createConnectionRecorder(db: Db, node: string, outboxChanged: ()
     },
 
     /** Resolves once the charger is recorded connected through this connection, on this node. */
-    connected: (chargerId: string, connectionId: string, protocol: string) => commit.add({ kind: 'connected', chargerId, connectionId, protocol, at: new Date().toISOString() }),
+    connected: (chargerId: string, connectionId: string, protocol: string) => commit.add({ kind: 'connected', chargerId, connectionId, protocol, at: clock().toISOString() }),
 
     /** Resolves once the disconnect is recorded, if this connection still held the charger. */
     disconnected: (chargerId: string, connectionId: string, detail: Record<string, unknown>) =>
-      commit.add({ kind: 'disconnected', chargerId, connectionId, at: new Date().toISOString(), byGateway: false, detail }),
+      commit.add({ kind: 'disconnected', chargerId, connectionId, at: clock().toISOString(), byGateway: false, detail }),
 
     /**
      * Marks this node's chargers disconnected, each with its disconnect event: at start after a

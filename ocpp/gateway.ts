@@ -29,6 +29,8 @@ export interface GatewayOptions {
   maxPayloadBytes?: number;
   /** WebSocket ping interval: a charger that misses a pong is disconnected, so a dead link is seen within about two intervals. */
   pingIntervalMs?: number;
+  /** When chargers connect and disconnect, for the offline periods: the system clock unless a simulation supplies one. */
+  clock?: () => Date;
 }
 
 /** The charger holds no socket on this gateway (or on any: it is offline). */
@@ -55,7 +57,7 @@ export function createGateway(options: GatewayOptions) {
   });
   const meters = createMeterWriter(db);
   const statuses = createStatusWriter(db);
-  const connections = createConnectionRecorder(db, node, options.outboxChanged);
+  const connections = createConnectionRecorder(db, node, options.outboxChanged, options.clock);
   const boots = createBootRecorder(db);
 
   // Every message proves a charger alive; last-seen times are written for all of them at once.

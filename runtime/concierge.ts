@@ -28,6 +28,11 @@ export interface StartOptions {
   workflowBundle?: { code: string } | { codePath: string };
   /** Called if the worker stops on its own with an error (the process should then stop). */
   onWorkerFailure?: (error: unknown) => void;
+  /**
+   * When the gateway records chargers connecting and disconnecting (their offline periods): the
+   * system clock, unless a simulated month supplies its own. Everything else keeps real time.
+   */
+  clock?: () => Date;
 }
 
 export interface RunningConcierge {
@@ -114,7 +119,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     cleanups.push(relay.stop);
 
     const gateway = roles.has('gateway')
-      ? createGateway({ db, log, node: config.gatewayNode, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, pingIntervalMs: config.pingIntervalMs, outboxChanged: relay.kick })
+      ? createGateway({ db, log, node: config.gatewayNode, heartbeatIntervalSeconds: config.heartbeatIntervalSeconds, pingIntervalMs: config.pingIntervalMs, outboxChanged: relay.kick, clock: options.clock })
       : null;
     if (gateway) {
       await gateway.forgetPreviousConnections();

@@ -76,12 +76,13 @@ describe.each(databaseKinds)('statements on %s', (kind) => {
         { chargerId: 'GM-LDS-01', connectorId: 1, status: 'Available', errorCode: 'NoError', vendorErrorCode: null, info: null, reportedAt: '2026-05-22T09:00:00Z', protocol: 'ocpp1.6', payload: '{}' },
       ])
       .execute();
-    // The incident's projection, as its workflow saves it: diagnosed as hardware.
-    const diagnosed = (cause: string) => JSON.stringify({ rootCause: { cause, evidence: null }, faults: [{ at: '2026-05-20T09:00:00.000Z' }], cancelledAt: null });
+    // The incident's projection, as its workflow saves it (its faults in their own table): diagnosed as hardware.
+    const diagnosed = (cause: string) => JSON.stringify({ rootCause: { cause, evidence: null }, cancelledAt: null });
     await db
       .insertInto('incidents')
       .values({ id: 'INC-RD-1', workflowId: 'incident:GM-LDS-01:1', runId: 'r1', chargerId: 'GM-LDS-01', connectorId: 1, status: 'resolved', priority: 'P2', openedAt: '2026-05-20T09:00:05Z', acknowledgedAt: null, resolvedAt: '2026-05-22T09:00:00Z', respondBy: null, fixBy: null, responseBreached: false, fixBreached: false, revision: 1, updatedAt: '2026-05-22T09:00:00Z', agreementId: 'greenmart-retail', agreementVersion: 1, siteId: 'greenmart-leeds', assigneeId: null, state: diagnosed('hardware') })
       .execute();
+    await db.insertInto('incidentFaults').values({ incidentId: 'INC-RD-1', eventId: 'e1', status: 'Faulted', errorCode: 'GroundFailure', vendorErrorCode: null, info: null, at: '2026-05-20T09:00:00Z' }).execute();
     const third = await issueStatement(db, greenmart, 1, '2026-05');
     expect(third).toMatchObject({ revision: 3, newlyIssued: true });
     const revision3 = (await read(third.statementId)).content as { statement: { lines: { kind: string; chargerId: string | null; net: number }[] }; evidence: { ports: { chargerId: string; outages: { cause: string; incidentId: string | null; excluded: boolean }[] }[] } };

@@ -17,6 +17,8 @@ export interface TestAppOptions {
   /** Keep the same queue across restarts of one app; distinct apps must not share one. */
   taskQueue: string;
   env?: Record<string, string>;
+  /** The gateway's clock for connects and disconnects (a simulated month's); the system clock otherwise. */
+  clock?: () => Date;
 }
 
 /** The whole app in this process, on a random port, against the run's Temporal server. */
@@ -32,7 +34,7 @@ export function startTestApp(options: TestAppOptions): Promise<RunningConcierge>
     ...('url' in options.database.target ? { DATABASE_URL: options.database.target.url } : {}),
     ...options.env,
   });
-  return startConcierge(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'error'), workflowBundle: { codePath: inject('workflowBundlePath') } });
+  return startConcierge(config, { log: createLogger(process.env.TEST_LOG_LEVEL ?? 'error'), workflowBundle: { codePath: inject('workflowBundlePath') }, clock: options.clock });
 }
 
 export const uniqueId = (prefix: string) => `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -76,6 +78,8 @@ export interface TestAppSetup {
   beforeStart?: (database: TestDatabase, dataDir: string) => Promise<void>;
   /** After the file's tests, captures their workflow histories under this name (npm run capture-histories). */
   captureHistoriesAs?: string;
+  /** The gateway's clock for connects and disconnects, for a simulated month's offline periods. */
+  clock?: () => Date;
 }
 
 /** Concierge as the tests of one file share it: started before them, stopped after. */
@@ -122,7 +126,7 @@ export function useTestApp(setup: TestAppSetup): TestApp {
     }
     prepared = { dataDir, env, database: await createTestDatabase(setup.database ?? 'pglite', path.join(dataDir, 'pglite')) };
     await setup.beforeStart?.(prepared.database, dataDir);
-    app = await startTestApp({ dataDir, database: prepared.database, taskQueue, env });
+    app = await startTestApp({ dataDir, database: prepared.database, taskQueue, env, clock: setup.clock });
     for (const id of setup.chargers ?? []) await handle.registerCharger(id);
   });
 
@@ -179,7 +183,7 @@ export function useTestApp(setup: TestAppSetup): TestApp {
       app = undefined;
       await whileStopped?.();
       prepared = { dataDir: current.dataDir, database: current.database, env: { ...current.env, ...env } };
-      app = await startTestApp({ dataDir: current.dataDir, database: current.database, taskQueue, env: prepared.env });
+      app = await startTestApp({ dataDir: current.dataDir, database: current.database, taskQueue, env: prepared.env, clock: setup.clock });
     },
   };
   return handle;
