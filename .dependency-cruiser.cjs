@@ -6,9 +6,9 @@
  *   contracts (pure rules, the vocabulary)  ←  db, migrations  ←  platform (log, secrets, mail)
  *   ←  agreements  ←  ocpp (the gateway)  ←  activities  ←  workflows (types only from below)
  *   ←  workflow-clients (start and signal workflows: the outbox relay, open-or-join)  ←  api
- *   ←  runtime (assembles a process)  ←  bin, bench;  simulator and testkit stand alone;  test may use anything.
+ *   ←  console (the pages, reading through the API's rules)  ←  runtime (assembles a process)  ←  bin, bench;  simulator and testkit stand alone;  test may use anything.
  */
-const FOLDERS = ['api', 'activities', 'agreements', 'bench', 'bin', 'contracts', 'db', 'migrations', 'ocpp', 'platform', 'runtime', 'workflows', 'workflow-clients', 'simulator', 'testkit', 'test'];
+const FOLDERS = ['api', 'console', 'activities', 'agreements', 'bench', 'bin', 'contracts', 'db', 'migrations', 'ocpp', 'platform', 'runtime', 'workflows', 'workflow-clients', 'simulator', 'testkit', 'test'];
 const layer = (from, ...to) => ({ from: { path: `^${from}/` }, to: { path: `^(${[from, ...to].join('|')})/` } });
 
 module.exports = {
@@ -28,7 +28,8 @@ module.exports = {
     layer('workflows', 'contracts', 'activities', 'ocpp'),
     layer('workflow-clients', 'contracts', 'db', 'platform', 'agreements', 'ocpp', 'workflows'),
     layer('api', 'contracts', 'db', 'platform', 'agreements', 'ocpp', 'workflows', 'workflow-clients'),
-    layer('runtime', 'contracts', 'db', 'migrations', 'platform', 'agreements', 'ocpp', 'activities', 'workflows', 'workflow-clients', 'api'),
+    layer('console', 'contracts', 'db', 'platform', 'agreements', 'workflow-clients', 'api'),
+    layer('runtime', 'contracts', 'db', 'migrations', 'platform', 'agreements', 'ocpp', 'activities', 'workflows', 'workflow-clients', 'api', 'console'),
     layer('simulator', 'contracts'),
     layer('testkit'),
     layer('bin', 'contracts', 'db', 'platform', 'agreements', 'workflow-clients', 'runtime', 'simulator'),

@@ -57,8 +57,9 @@ export function createApi(deps: ApiDeps, { withApi = true }: { withApi?: boolean
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
 
-  // Every answer: nosniff, no framing, no referrer; the only HTML (the docs page) runs only our own scripts.
-  app.use('*', secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false }));
+  // Every answer: nosniff, no framing, no referrer; the docs page runs only our own scripts. The
+  // console's pages set their own, stricter, policy first (these do not overwrite it).
+  app.use('*', secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false, overwrite: false }));
 
   app.route('/health', healthRoutes(deps));
   app.route('/metrics', metricsRoutes(deps));

@@ -321,6 +321,16 @@ export interface AgreementEventsTable {
   detail: Json | null;
 }
 
+/** A person signed in to the console, acting with an API token's role and scope (migrations/0018). */
+export interface ConsoleSessionsTable {
+  /** sha256 of the cookie's secret. */
+  idHash: string;
+  tokenId: string;
+  csrf: string;
+  createdAt: Generated<Timestamp>;
+  expiresAt: Timestamp;
+}
+
 /** One meter value: the samples a charger took at one moment on one connector (ocpp/meter.ts's MeterSample, as jsonb). */
 export interface MeterValuesTable {
   chargerId: string;
@@ -398,6 +408,7 @@ export interface Database {
   statements: StatementsTable;
   statementEvents: StatementEventsTable;
   agreementEvents: AgreementEventsTable;
+  consoleSessions: ConsoleSessionsTable;
   meterValues: MeterValuesTable;
   meterSamples: MeterSamplesView;
   chargerEvents: ChargerEventsTable;

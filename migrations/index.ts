@@ -16,6 +16,7 @@ import * as cdrs from './0014_cdrs.js';
 import * as statements from './0015_statements.js';
 import * as agreementEvents from './0016_agreement_events.js';
 import * as sessionsToPrice from './0017_sessions_to_price.js';
+import * as consoleSessions from './0018_console_sessions.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -36,6 +37,7 @@ const migrations: Record<string, Migration> = {
   '0015_statements': statements,
   '0016_agreement_events': agreementEvents,
   '0017_sessions_to_price': sessionsToPrice,
+  '0018_console_sessions': consoleSessions,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -8,6 +8,7 @@ import { createChargerCommandActivities } from '../activities/charger-commands.j
 import { createActivities } from '../activities/index.js';
 import { createApi } from '../api/app.js';
 import { ensureAdminToken } from '../api/auth.js';
+import { createConsole } from '../console/app.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
 import { gatewayTaskQueue } from '../ocpp/commands.js';
 import { createGateway } from '../ocpp/gateway.js';
@@ -159,6 +160,11 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     await followAgreements(temporal, config.temporal.taskQueue, { inForce: agreements.map((a) => a.id), removed: synced.removed });
 
     const api = createApi({ db, temporal, temporalProbe: noRetryClient, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, bodyLimitBytes: config.bodyLimitBytes, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
+    if (roles.has('api')) {
+      const pages = createConsole({ db, log });
+      api.route('/console', pages.app);
+      cleanups.push(async () => pages.close());
+    }
     const server = await listen(api.fetch, config.port, config.host);
     server.on('upgrade', (request, socket, head) => {
       if (gateway && request.url?.startsWith('/ocpp/')) gateway.handleUpgrade(request, socket, head);

@@ -1,0 +1,100 @@
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { Hono } from 'hono';
+import { html } from 'hono/html';
+import { bodyLimit } from 'hono/body-limit';
+import { secureHeaders } from 'hono/secure-headers';
+import type { Db } from '../db/connect.js';
+import type { Logger } from '../platform/log.js';
+import { incidentPages } from './incidents.js';
+import { notFoundPage, page } from './layout.js';
+import { createIncidentFeed } from './live.js';
+import { requireSession, sameOrigin, SESSION_HOURS, signIn, signOut, type ConsoleEnv } from './sessions.js';
+
+const require = createRequire(import.meta.url);
+const FORM_LIMIT_BYTES = 64 * 1024;
+
+/** Scripts, styles and everything else from this server only; no inline script or style, no framing. */
+const CONTENT_SECURITY_POLICY = {
+  defaultSrc: ["'self'"],
+  scriptSrc: ["'self'"],
+  styleSrc: ["'self'"],
+  imgSrc: ["'self'", 'data:'],
+  connectSrc: ["'self'"],
+  objectSrc: ["'none'"],
+  baseUri: ["'none'"],
+  formAction: ["'self'"],
+  frameAncestors: ["'none'"],
+};
+
+/** The files the pages load, read once from the installed packages and this folder (no CDN). */
+const ASSETS: Record<string, { type: string; body: string }> = {
+  'htmx.min.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx.org/dist/htmx.min.js'), 'utf8') },
+  'sse.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx-ext-sse/dist/sse.js'), 'utf8') },
+  'console.css': { type: 'text/css', body: readFileSync(new URL('./assets/console.css', import.meta.url), 'utf8') },
+};
+
+const HOME: Record<string, string> = { 'account-manager': '/console/board', dispatcher: '/console/board', technician: '/console/board' };
+
+/**
+ * The console: server-rendered pages for people, under /console, signed in with a cookie session
+ * that acts with an API token's role and scope. Every page works as plain HTML forms and links;
+ * htmx (served from its npm package) updates them in place.
+ */
+export function createConsole({ db, log }: { db: Db; log: Logger }) {
+  const feed = createIncidentFeed(db, log);
+  const app = new Hono<ConsoleEnv>();
+  app.use('*', secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false, referrerPolicy: 'same-origin' }));
+  // Forms are small; a bigger body is refused before it is read.
+  app.use('*', bodyLimit({ maxSize: FORM_LIMIT_BYTES, onError: (c) => c.text(`A form may send at most ${FORM_LIMIT_BYTES / 1024} KB.`, 413) }));
+  app.get('/assets/:file', (c) => {
+    const asset = ASSETS[c.req.param('file')];
+    if (!asset) return c.notFound();
+    c.header('cache-control', 'public, max-age=3600');
+    return c.body(asset.body, 200, { 'content-type': `${asset.type}; charset=utf-8` });
+  });
+  // Pages are for the person who asked for them: never stored by a browser or a proxy.
+  app.use('*', async (c, next) => {
+    await next();
+    if (!c.req.path.startsWith('/console/assets/')) c.header('cache-control', 'no-store');
+  });
+
+  app.get('/sign-in', (c) => c.html(signInPage(null, c.req.query('next'))));
+  app.post('/sign-in', async (c) => {
+    // A sign-in form posted from another site would sign the victim in as the attacker.
+    if (!sameOrigin(c)) return c.text('Sign in from the Concierge console itself.', 403);
+    const form = await c.req.parseBody();
+    const token = typeof form.token === 'string' ? form.token : '';
+    const next = typeof form.next === 'string' ? form.next : '';
+    if (!token || token.length > 200 || !(await signIn(c, db, token))) return c.html(signInPage('That token is not valid. Ask your account manager for one.', next), 401);
+    return c.redirect(next.startsWith('/console/') && !next.startsWith('//') ? next : '/console', 303);
+  });
+
+  app.use('*', requireSession(db));
+  app.post('/sign-out', async (c) => {
+    await signOut(c, db);
+    return c.redirect('/console/sign-in', 303);
+  });
+  app.get('/', (c) => {
+    const home = HOME[c.get('actor').role];
+    if (!home) return c.html(page({ title: 'Concierge', actor: c.get('actor'), csrf: c.get('csrf') }, html`<h1>Signed in</h1><p>The ${c.get('actor').role} pages are not built yet; the API serves this role.</p>`));
+    return c.redirect(home, 303);
+  });
+  app.route('/', incidentPages(db, feed));
+  app.all('*', (c) => notFoundPage(c));
+  return { app, close: feed.close };
+}
+
+function signInPage(error: string | null, next: string | undefined) {
+  return page(
+    { title: 'Sign in', actor: null, csrf: null },
+    html`<form class="sign-in" method="post" action="/console/sign-in">
+      <h1>Sign in to Concierge</h1>
+      ${error ? html`<p class="error" role="alert">${error}</p>` : ''}
+      <label>Your access token <input name="token" type="password" autocomplete="current-password" required maxlength="200"></label>
+      <input type="hidden" name="next" value="${next ?? ''}">
+      <button type="submit">Sign in</button>
+      <p><small>You stay signed in for ${SESSION_HOURS} hours on this browser, or until you sign out.</small></p>
+    </form>`,
+  );
+}

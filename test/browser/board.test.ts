@@ -1,0 +1,154 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import alpina from '../../contracts/agreements/hotel-alpina.js';
+import greenmart from '../../contracts/agreements/greenmart-retail.js';
+import { RawCharger } from '../../simulator/raw-charger.js';
+import { CHARGER_PASSWORD, uniqueId, useTestApp } from '../support/app.js';
+import { launchChromium, seriousAxeViolations } from '../support/browser.js';
+
+/**
+ * The dispatcher board in a real Chromium: sign in with a token once (a cookie session), the open
+ * incidents with their clocks, a fault arriving over OCPP appearing without a reload, the pages'
+ * security headers, accessibility, and the same scope rules as the API.
+ */
+describe('the dispatcher board', () => {
+  const hotelCharger = uniqueId('AL');
+  const shopCharger = uniqueId('GM');
+  const [alpinaSite] = alpina.sites;
+  const [shopSite] = greenmart.sites;
+  const concierge = useTestApp({
+    name: 'console-board',
+    agreements: {
+      alpina: { ...alpina, sites: [{ ...alpinaSite!, chargers: [{ id: hotelCharger, model: 'Alfen Eve Single S-line', connectors: 1 }] }] },
+      greenmart: { ...greenmart, sites: [{ ...shopSite!, chargers: [{ id: shopCharger, model: 'Wallbox Commander 2', connectors: 1 }] }] },
+    },
+    chargers: [hotelCharger, shopCharger],
+  });
+  let browser: Browser;
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => browser?.close());
+
+  const tokenFor = async (role: string, name: string, scope?: object) => {
+    const issued = await concierge.admin.post('/api/tokens', { role, name, ...(scope ? { scope } : {}) });
+    expect(issued.status).toBe(201);
+    return issued.body.token as string;
+  };
+
+  /** A fresh browser (its own cookies) at a size, signed in with the token. */
+  async function signedIn(token: string, viewport = { width: 1440, height: 900 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+    const context = await browser.newContext({ viewport });
+    const page = await context.newPage();
+    // Script errors and Content-Security-Policy refusals show in the console: a page must have none.
+    const problems: string[] = [];
+    page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
+    page.on('pageerror', (error) => void problems.push(error.message));
+    await page.goto(`${concierge.url}/console`);
+    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
+    await page.getByLabel('Your access token').fill(token);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL(/\/console\/board/);
+    return { context, page, problems };
+  }
+
+  async function fault(chargerId: string) {
+    const charger = await RawCharger.connect(concierge.ws, chargerId, CHARGER_PASSWORD);
+    await charger.call('BootNotification', { chargePointVendor: 'Alfen', chargePointModel: 'Eve' });
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
+    return charger;
+  }
+
+  it('signs a dispatcher in with a token once: an HttpOnly, SameSite session cookie, not the token, and pages no one may cache or frame', async () => {
+    const token = await tokenFor('dispatcher', 'Dana Dispatch');
+    const { context, page } = await signedIn(token);
+    const cookies = await context.cookies();
+    expect(cookies).toHaveLength(1);
+    expect(cookies[0]).toMatchObject({ name: 'concierge_session', httpOnly: true, sameSite: 'Lax' });
+    expect(cookies[0]!.value).not.toContain(token);
+    expect(page.url()).not.toContain(token);
+    const response = await page.goto(`${concierge.url}/console/board`);
+    const headers = response!.headers();
+    expect(headers['cache-control']).toBe('no-store');
+    expect(headers['x-content-type-options']).toBe('nosniff');
+    const policy = headers['content-security-policy']!;
+    expect(policy).toContain("frame-ancestors 'none'");
+    expect(policy).toContain("script-src 'self'");
+    expect(policy).not.toContain('unsafe-inline');
+    await expect(page.getByRole('heading', { name: 'Open incidents' }).count()).resolves.toBe(1);
+    await context.close();
+  });
+
+  it('refuses a wrong token, and a form posted without the page’s CSRF token', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${concierge.url}/console/sign-in`);
+    await page.getByLabel('Your access token').fill('cgt_not-a-token');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect(page.getByRole('alert').textContent()).resolves.toContain('That token is not valid');
+    expect(await context.cookies()).toEqual([]);
+    await context.close();
+
+    const signed = await signedIn(await tokenFor('dispatcher', 'Dora'));
+    const forged = await signed.page.evaluate(async () => (await fetch('/console/sign-out', { method: 'POST', body: new URLSearchParams({ _csrf: 'guessed' }) })).status);
+    expect(forged).toBe(403);
+    // Still signed in: the forged sign-out did nothing.
+    await signed.page.goto(`${concierge.url}/console/board`);
+    expect(new URL(signed.page.url()).pathname).toBe('/console/board');
+    await signed.page.getByRole('button', { name: 'Sign out' }).click();
+    await signed.page.waitForURL(/\/console\/sign-in/);
+    await signed.page.goto(`${concierge.url}/console/board`);
+    expect(new URL(signed.page.url()).pathname).toBe('/console/sign-in');
+    await signed.context.close();
+  });
+
+  it('shows a charger’s new fault on an open board without a reload, with its clocks and next escalation', async () => {
+    const { context, page, problems } = await signedIn(await tokenFor('dispatcher', 'Dana'));
+    await page.evaluate(() => ((globalThis as unknown as { notReloaded: boolean }).notReloaded = true));
+    const charger = await fault(hotelCharger);
+    const row = page.locator('#board-rows tr[data-incident]', { hasText: hotelCharger });
+    await row.waitFor({ timeout: 15_000 });
+    expect(await page.evaluate(() => (globalThis as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    const text = (await row.textContent())!.replace(/\s+/g, ' ');
+    // GroundFailure is Alpina's P2 "electrical" class (respond within 2 h of service hours); level 1
+    // escalates when it is unacknowledged for 30 minutes.
+    expect(text).toContain('P2');
+    expect(text).toContain('Hotel Alpina');
+    expect(text).toMatch(/left/);
+    expect(text).toContain('L1');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await charger.close();
+    await context.close();
+  });
+
+  it('shows each viewer only what its scope holds: a GreenMart technician does not see Alpina’s incident, a venue has no board', async () => {
+    const shop = await fault(shopCharger);
+    const tech = await signedIn(await tokenFor('technician', 'Gus', { agreements: ['greenmart-retail'] }), { width: 390, height: 844 });
+    const rows = tech.page.locator('#board-rows tr[data-incident]');
+    await rows.first().waitFor({ timeout: 15_000 });
+    const texts = await rows.allTextContents();
+    expect(texts.some((t) => t.includes(shopCharger))).toBe(true);
+    expect(texts.some((t) => t.includes(hotelCharger))).toBe(false);
+    await tech.context.close();
+    await shop.close();
+
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${concierge.url}/console/sign-in`);
+    await page.getByLabel('Your access token').fill(await tokenFor('venue', 'Front desk', { sites: ['alpina-kitzbuehel'] }));
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForLoadState();
+    const board = await page.goto(`${concierge.url}/console/board`);
+    expect(board!.status()).toBe(404);
+    await context.close();
+  });
+
+  it('has no serious or critical accessibility violation on the sign-in page', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${concierge.url}/console/sign-in`);
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    await context.close();
+  });
+});

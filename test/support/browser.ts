@@ -1,0 +1,36 @@
+import { existsSync } from 'node:fs';
+import axe from 'axe-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+/** Debian's Chromium (apt-get install chromium; .ci/run installs it), or CHROMIUM_PATH. Never a downloaded browser. */
+const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
+
+/** Launches Chromium, or fails naming what is missing: the console's tests never skip for want of a browser. */
+export async function launchChromium(): Promise<Browser> {
+  const executablePath = CANDIDATES.find((candidate): candidate is string => !!candidate && existsSync(candidate));
+  if (!executablePath) {
+    throw new Error(`Chromium is missing: the console's browser tests need Debian's Chromium (sudo apt-get install chromium, as .ci/run does) or CHROMIUM_PATH set to a Chromium binary; looked for ${CANDIDATES.filter(Boolean).join(', ')}`);
+  }
+  return chromium.launch({ executablePath });
+}
+
+export interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+/**
+ * axe-core's accessibility rules on the page as it is, violations of serious or critical impact.
+ * axe runs through the DevTools protocol, not an inline script (the pages' policy forbids those).
+ */
+export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> {
+  await page.evaluate(axe.source);
+  const result = await page.evaluate(async () => {
+    const run = (globalThis as unknown as { axe: { run: (context: unknown, options: unknown) => Promise<{ violations: Array<{ id: string; impact: string | null; help: string; nodes: Array<{ target: unknown[] }> }> }> } }).axe.run;
+    const { violations } = await run((globalThis as unknown as { document: unknown }).document, { resultTypes: ['violations'] });
+    return violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
+  });
+  return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
