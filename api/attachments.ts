@@ -63,41 +63,57 @@ export function attachmentRoutes({ db, attachmentsDir }: ApiDeps) {
       if (!incident) throw notFound('incident');
       const { photo } = c.req.valid('form') as { photo: unknown };
       if (!(photo instanceof File)) throw new Problem(400, 'Bad Request', 'send the image as the multipart field "photo"');
-      const character = unstorableCharacter(photo.name);
-      if (character) throw invalidRequest([{ path: ['photo', 'filename'], message: unstorable(character) }], 'form');
-      const bytes = new Uint8Array(await photo.arrayBuffer());
-      if (bytes.length === 0) throw new Problem(400, 'Bad Request', 'the photo is empty');
-      if (bytes.length > MAX_PHOTO_BYTES) throw new Problem(413, 'Payload Too Large', `a photo may be at most ${MAX_PHOTO_BYTES} bytes`);
-      const contentType = sniff(bytes);
-      if (!contentType) throw new Problem(400, 'Bad Request', `not an image of an accepted type (${PHOTO_TYPES.join(', ')})`);
-      const photoId = randomUUID();
-      await mkdir(attachmentsDir, { recursive: true });
-      await writeFile(path.join(attachmentsDir, photoId), bytes);
-      const row = await db
-        .insertInto('attachments')
-        .values({
-          id: photoId,
-          incidentId: id,
-          name: storableText((photo.name || 'photo').slice(0, 200)),
-          contentType,
-          sizeBytes: bytes.length,
-          sha256: createHash('sha256').update(bytes).digest('hex'),
-          uploadedBy: c.get('actor').name,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+      const row = await storePhoto(db, attachmentsDir, id, photo, c.get('actor').name);
       return c.json({ ...row, uploadedAt: row.uploadedAt.toISOString() }, 201);
     })
     .openapi(download, async (c) => {
       const { id, photoId } = c.req.valid('param');
       const incident = await scoped(db.selectFrom('incidents').select('id'), 'incidents', c.get('actor'), c.get('scope')).where('id', '=', id).executeTakeFirst();
-      const photo = incident && (await db.selectFrom('attachments').selectAll().where('id', '=', photoId).where('incidentId', '=', id).executeTakeFirst());
+      const photo = incident && (await readPhoto(db, attachmentsDir, id, photoId));
       if (!photo) throw notFound('photo');
-      const bytes = await readFile(path.join(attachmentsDir, photo.id));
-      // The type is the one sniffed at upload; the file name is ours (its id), never the uploader's text.
-      const extension = photo.contentType.slice('image/'.length);
-      return c.body(bytes, 200, { 'content-type': photo.contentType, 'content-disposition': `inline; filename="${photo.id}.${extension}"`, 'cache-control': 'private, max-age=3600' });
+      return c.body(photo.bytes, 200, photo.headers);
     });
+}
+
+/**
+ * Stores a photo of an incident (the caller has checked the incident is in scope): refused with a
+ * Problem when it is empty, too big, not an accepted image by its own bytes, or named with text the
+ * database cannot store. The API's upload and the console's fix form both store through here.
+ */
+export async function storePhoto(db: Db, attachmentsDir: string, incidentId: string, photo: File, uploadedBy: string) {
+  const character = unstorableCharacter(photo.name);
+  if (character) throw invalidRequest([{ path: ['photo', 'filename'], message: unstorable(character) }], 'form');
+  const bytes = new Uint8Array(await photo.arrayBuffer());
+  if (bytes.length === 0) throw new Problem(400, 'Bad Request', 'the photo is empty');
+  if (bytes.length > MAX_PHOTO_BYTES) throw new Problem(413, 'Payload Too Large', `a photo may be at most ${MAX_PHOTO_BYTES} bytes`);
+  const contentType = sniff(bytes);
+  if (!contentType) throw new Problem(400, 'Bad Request', `not an image of an accepted type (${PHOTO_TYPES.join(', ')})`);
+  const photoId = randomUUID();
+  await mkdir(attachmentsDir, { recursive: true });
+  await writeFile(path.join(attachmentsDir, photoId), bytes);
+  return db
+    .insertInto('attachments')
+    .values({
+      id: photoId,
+      incidentId,
+      name: storableText((photo.name || 'photo').slice(0, 200)),
+      contentType,
+      sizeBytes: bytes.length,
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      uploadedBy,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+}
+
+/** Reads a stored photo of an incident the caller may see: its bytes and the headers to serve them with, or null. */
+export async function readPhoto(db: Db, attachmentsDir: string, incidentId: string, photoId: string) {
+  const photo = await db.selectFrom('attachments').selectAll().where('id', '=', photoId).where('incidentId', '=', incidentId).executeTakeFirst();
+  if (!photo) return null;
+  const bytes = await readFile(path.join(attachmentsDir, photo.id));
+  // The type is the one sniffed at upload; the file name is ours (its id), never the uploader's text.
+  const extension = photo.contentType.slice('image/'.length);
+  return { bytes, headers: { 'content-type': photo.contentType, 'content-disposition': `inline; filename="${photo.id}.${extension}"`, 'cache-control': 'private, max-age=3600' } };
 }
 
 /** The fix step's photos from uploaded attachment ids: each must belong to the incident. */

@@ -112,7 +112,7 @@ const IncidentSchema = z
   })
   .openapi('Incident');
 
-type IncidentView = z.infer<typeof IncidentSchema>;
+export type IncidentView = z.infer<typeof IncidentSchema>;
 
 const IncidentId = z.object({ id: z.uuid() });
 
@@ -283,7 +283,7 @@ export async function takeStep(db: Db, temporal: Client, incidentId: string, nam
 }
 
 /** The incident with its faults and steps, read from one snapshot. */
-function loadIncident(db: Db, id: string, actor: Actor, scope: TokenScope | null): Promise<IncidentView | null> {
+export function loadIncident(db: Db, id: string, actor: Actor, scope: TokenScope | null): Promise<IncidentView | null> {
   return readConsistently(db, async (snapshot) => {
     const row = await scoped(snapshot.selectFrom('incidents').selectAll(), 'incidents', actor, scope).where('id', '=', id).executeTakeFirst();
     if (!row) return null;

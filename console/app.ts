@@ -1,18 +1,23 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import type { Client } from '@temporalio/client';
 import { Hono } from 'hono';
 import { html } from 'hono/html';
 import { bodyLimit } from 'hono/body-limit';
 import { secureHeaders } from 'hono/secure-headers';
+import { MAX_PHOTO_BYTES } from '../contracts/incident.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../platform/log.js';
 import { incidentPages } from './incidents.js';
+import { taskPages } from './tasks.js';
 import { notFoundPage, page } from './layout.js';
 import { createIncidentFeed } from './live.js';
 import { requireSession, sameOrigin, SESSION_HOURS, signIn, signOut, type ConsoleEnv } from './sessions.js';
 
 const require = createRequire(import.meta.url);
 const FORM_LIMIT_BYTES = 64 * 1024;
+/** The fix form carries photos: as many as the fix step takes, each within the photo limit. */
+const FIX_LIMIT_BYTES = 20 * MAX_PHOTO_BYTES + FORM_LIMIT_BYTES;
 
 /** Scripts, styles and everything else from this server only; no inline script or style, no framing. */
 const CONTENT_SECURITY_POLICY = {
@@ -31,27 +36,32 @@ const CONTENT_SECURITY_POLICY = {
 const ASSETS: Record<string, { type: string; body: string }> = {
   'htmx.min.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx.org/dist/htmx.min.js'), 'utf8') },
   'sse.js': { type: 'text/javascript', body: readFileSync(require.resolve('htmx-ext-sse/dist/sse.js'), 'utf8') },
+  'console.js': { type: 'text/javascript', body: readFileSync(new URL('./assets/console.js', import.meta.url), 'utf8') },
+  'favicon.svg': { type: 'image/svg+xml', body: readFileSync(new URL('./assets/favicon.svg', import.meta.url), 'utf8') },
   'console.css': { type: 'text/css', body: readFileSync(new URL('./assets/console.css', import.meta.url), 'utf8') },
 };
 
-const HOME: Record<string, string> = { 'account-manager': '/console/board', dispatcher: '/console/board', technician: '/console/board' };
+const formLimit = bodyLimit({ maxSize: FORM_LIMIT_BYTES, onError: (c) => c.text(`A form may send at most ${FORM_LIMIT_BYTES / 1024} KB.`, 413) });
+
+const HOME: Record<string, string> = { 'account-manager': '/console/board', dispatcher: '/console/board', technician: '/console/tasks' };
 
 /**
  * The console: server-rendered pages for people, under /console, signed in with a cookie session
  * that acts with an API token's role and scope. Every page works as plain HTML forms and links;
  * htmx (served from its npm package) updates them in place.
  */
-export function createConsole({ db, log }: { db: Db; log: Logger }) {
+export function createConsole({ db, log, temporal, attachmentsDir }: { db: Db; log: Logger; temporal: Client; attachmentsDir: string }) {
   const feed = createIncidentFeed(db, log);
   const app = new Hono<ConsoleEnv>();
   app.use('*', secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false, referrerPolicy: 'same-origin' }));
   // Forms are small; a bigger body is refused before it is read.
-  app.use('*', bodyLimit({ maxSize: FORM_LIMIT_BYTES, onError: (c) => c.text(`A form may send at most ${FORM_LIMIT_BYTES / 1024} KB.`, 413) }));
+  app.use('/tasks/:id/fix', bodyLimit({ maxSize: FIX_LIMIT_BYTES, onError: (c) => c.text(`The photos are too big together: at most ${FIX_LIMIT_BYTES / 1024 / 1024} MB.`, 413) }));
+  app.use('*', async (c, next) => (c.req.path.endsWith('/fix') ? next() : formLimit(c, next)));
   app.get('/assets/:file', (c) => {
     const asset = ASSETS[c.req.param('file')];
     if (!asset) return c.notFound();
     c.header('cache-control', 'public, max-age=3600');
-    return c.body(asset.body, 200, { 'content-type': `${asset.type}; charset=utf-8` });
+    return c.body(asset.body, 200, { 'content-type': `${asset.type}${asset.type.startsWith('text/') ? '; charset=utf-8' : ''}` });
   });
   // Pages are for the person who asked for them: never stored by a browser or a proxy.
   app.use('*', async (c, next) => {
@@ -80,7 +90,8 @@ export function createConsole({ db, log }: { db: Db; log: Logger }) {
     if (!home) return c.html(page({ title: 'Concierge', actor: c.get('actor'), csrf: c.get('csrf') }, html`<h1>Signed in</h1><p>The ${c.get('actor').role} pages are not built yet; the API serves this role.</p>`));
     return c.redirect(home, 303);
   });
-  app.route('/', incidentPages(db, feed));
+  app.route('/', incidentPages({ db, temporal, feed, attachmentsDir }));
+  app.route('/', taskPages({ db, temporal, attachmentsDir }));
   app.all('*', (c) => notFoundPage(c));
   return { app, close: feed.close };
 }

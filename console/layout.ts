@@ -6,8 +6,27 @@ import type { Actor } from '../contracts/incident.js';
 
 type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
+/**
+ * htmx, configured for the policy (no inline styles, no eval) and for forms: a refusal (422) is
+ * shown in the form's status line like a success, other errors are not swapped in.
+ */
+const HTMX_CONFIG = {
+  includeIndicatorStyles: false,
+  allowEval: false,
+  allowScriptTags: false,
+  responseHandling: [
+    { code: '204', swap: false },
+    { code: '[23]..', swap: true },
+    { code: '422', swap: true, error: false },
+    { code: '[45]..', swap: false, error: true },
+  ],
+};
+
 /** The pages each role has, in the order the navigation shows them. */
-const NAVIGATION: Array<{ href: string; label: string; roles: readonly string[] }> = [{ href: '/console/board', label: 'Board', roles: ['account-manager', 'dispatcher', 'technician'] }];
+const NAVIGATION: Array<{ href: string; label: string; roles: readonly string[] }> = [
+  { href: '/console/board', label: 'Board', roles: ['account-manager', 'dispatcher', 'technician'] },
+  { href: '/console/tasks', label: 'Tasks', roles: ['account-manager', 'dispatcher', 'technician'] },
+];
 
 /**
  * A console page: our own stylesheet and scripts only (htmx and its SSE extension from their npm
@@ -19,11 +38,13 @@ export function page({ title, actor, csrf }: { title: string; actor: Actor | nul
   <head>
     <meta charset="utf-8">
     <meta name="viewport" content="width=device-width, initial-scale=1">
-    <meta name="htmx-config" content='{"includeIndicatorStyles":false,"allowEval":false,"allowScriptTags":false}'>
+    <meta name="htmx-config" content='${JSON.stringify(HTMX_CONFIG)}'>
     <title>${title} · Concierge</title>
+    <link rel="icon" href="/console/assets/favicon.svg" type="image/svg+xml">
     <link rel="stylesheet" href="/console/assets/console.css">
     <script src="/console/assets/htmx.min.js" defer></script>
     <script src="/console/assets/sse.js" defer></script>
+    <script src="/console/assets/console.js" defer></script>
   </head>
   <body${csrf ? html` hx-headers='${JSON.stringify({ 'X-CSRF-Token': csrf })}'` : ''}>
     <header class="top">

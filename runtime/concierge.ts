@@ -161,7 +161,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
 
     const api = createApi({ db, temporal, temporalProbe: noRetryClient, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, bodyLimitBytes: config.bodyLimitBytes, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
     if (roles.has('api')) {
-      const pages = createConsole({ db, log });
+      const pages = createConsole({ db, log, temporal, attachmentsDir: path.join(config.dataDir, 'attachments') });
       api.route('/console', pages.app);
       cleanups.push(async () => pages.close());
     }

@@ -48,7 +48,7 @@ describe('the dispatcher board', () => {
     expect(new URL(page.url()).pathname).toBe('/console/sign-in');
     await page.getByLabel('Your access token').fill(token);
     await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/console\/board/);
+    await page.waitForURL((url) => url.pathname !== '/console/sign-in');
     return { context, page, problems };
   }
 
@@ -125,6 +125,10 @@ describe('the dispatcher board', () => {
   it('shows each viewer only what its scope holds: a GreenMart technician does not see Alpina’s incident, a venue has no board', async () => {
     const shop = await fault(shopCharger);
     const tech = await signedIn(await tokenFor('technician', 'Gus', { agreements: ['greenmart-retail'] }), { width: 390, height: 844 });
+    // A technician starts on their tasks; the board is one tap away.
+    expect(new URL(tech.page.url()).pathname).toBe('/console/tasks');
+    await tech.page.getByRole('link', { name: 'Board' }).click();
+    await tech.page.waitForURL(/\/console\/board/);
     const rows = tech.page.locator('#board-rows tr[data-incident]');
     await rows.first().waitFor({ timeout: 15_000 });
     const texts = await rows.allTextContents();
