@@ -109,4 +109,22 @@ describe('an incident from fault to fix, in the browser', () => {
     expect([...desk.problems, ...phone.problems]).toEqual([]);
     await ocpp.close();
   });
+
+  it('keeps what was typed when the connection drops: the form says it was not sent, and sends once back online', async () => {
+    const desk = await signIn((await token('dispatcher', 'Dino Desk')).token, { width: 390, height: 844 });
+    const incident = (await concierge.admin.get(`/api/incidents?chargerId=${charger}`)).body.incidents[0];
+    await desk.page.goto(`${concierge.url}/console/incidents/${incident.id}`);
+    const resolve = desk.page.locator('form.step', { hasText: 'Resolve now' });
+    await resolve.getByLabel('Note').fill('Verified on the phone with the hotel: charging again');
+    await desk.page.context().setOffline(true);
+    await resolve.getByRole('button', { name: 'Resolve now' }).click();
+    await resolve.getByRole('alert').waitFor();
+    expect(await resolve.getByRole('alert').textContent()).toContain('Not sent: there is no connection');
+    expect(await resolve.getByLabel('Note').inputValue()).toBe('Verified on the phone with the hotel: charging again');
+    await desk.page.context().setOffline(false);
+    await submit(desk.page, resolve.getByRole('button', { name: 'Resolve now' }));
+    expect((await concierge.admin.get(`/api/incidents/${incident.id}`)).body).toMatchObject({ status: 'resolved' });
+    // The browser and htmx log the requests that could not be sent while offline; nothing else went wrong.
+    expect(desk.problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|^htmx:(sendError|afterRequest)/.test(p))).toEqual([]);
+  });
 });
