@@ -152,13 +152,7 @@ const credit = createRoute({
 });
 
 export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
-  /** The statement's row, if the caller may see it (else null: 404). */
-  async function visible(id: string, actor: Actor, scope: TokenScope | null) {
-    const row = await db.selectFrom('statements').selectAll().where('id', '=', id).executeTakeFirst();
-    if (!row) return null;
-    const agreement = await agreementOf(db, row.agreementId, row.agreementVersion);
-    return maySee(agreement, actor, scope) ? { row, agreement } : null;
-  }
+  const visible = (id: string, actor: Actor, scope: TokenScope | null) => visibleStatement(db, id, actor, scope);
 
   /** The CDR as the API shows it, if the caller may see session data of its agreement (else null: 404, or 403 for a venue without the grant). */
   async function visibleCdr(id: string, actor: Actor, scope: TokenScope | null) {
@@ -216,17 +210,7 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
     })
     .openapi(list, async (c) => {
       const { agreement, month } = c.req.valid('query');
-      const rows = await db
-        .selectFrom('statements')
-        .selectAll()
-        .$if(agreement !== undefined, (q) => q.where('agreementId', '=', agreement!))
-        .$if(month !== undefined, (q) => q.where('month', '=', month!))
-        .orderBy('year', 'desc')
-        .orderBy('seq', 'desc')
-        .limit(500)
-        .execute();
-      const shown = [];
-      for (const row of rows) if (maySee(await agreementOf(db, row.agreementId, row.agreementVersion), c.get('actor'), c.get('scope'))) shown.push(row);
+      const shown = await visibleStatements(db, c.get('actor'), c.get('scope'), { agreement, month });
       return c.json({ statements: await summaries(db, shown) }, 200);
     })
     .openapi(show, async (c) => {
@@ -239,14 +223,8 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
       const { id, document: which } = c.req.valid('param');
       const found = await visible(id, c.get('actor'), c.get('scope'));
       if (!found) throw notFound('statement');
-      const actor = c.get('actor');
-      if (which === 'sessions.csv' && !maySeeSessions(found.agreement, actor)) {
-        throw forbidden('the agreement does not grant the venue session-level data; the lines and outages are yours to read');
-      }
-      const documents = (await statementDocuments(db, id))!;
-      const body = which === 'html' ? documents.html : which === 'pdf' ? documents.pdf : documents.csv[which.replace('.csv', '') as 'lines' | 'sessions' | 'outages'];
-      const filename = which === 'html' ? `${id}.html` : which === 'pdf' ? `${id}.pdf` : `${id}-${which}`;
-      return c.body(typeof body === 'string' ? body : new Uint8Array(body), 200, { 'content-type': DOCUMENTS[which], 'content-disposition': `${which === 'html' ? 'inline' : 'attachment'}; filename="${filename}"` });
+      const { body, headers } = await statementDocument(db, found, which, c.get('actor'));
+      return c.body(body, 200, headers);
     })
     .openapi(lineEvidence, async (c) => {
       const { id, line } = c.req.valid('param');
@@ -284,8 +262,47 @@ async function agreementOf(db: Db, agreementId: string, version: number): Promis
   return row.content as Agreement;
 }
 
+/** The statement's row and agreement, if the caller may see it (else null: 404). */
+export async function visibleStatement(db: Db, id: string, actor: Actor, scope: TokenScope | null) {
+  const row = await db.selectFrom('statements').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) return null;
+  const agreement = await agreementOf(db, row.agreementId, row.agreementVersion);
+  return maySee(agreement, actor, scope) ? { row, agreement } : null;
+}
+
+/** The statements and notes the caller may see, newest first (at most 500), optionally of one agreement or month. */
+export async function visibleStatements(db: Db, actor: Actor, scope: TokenScope | null, only: { agreement?: string | undefined; month?: string | undefined } = {}) {
+  const rows = await db
+    .selectFrom('statements')
+    .selectAll()
+    .$if(only.agreement !== undefined, (q) => q.where('agreementId', '=', only.agreement!))
+    .$if(only.month !== undefined, (q) => q.where('month', '=', only.month!))
+    .orderBy('year', 'desc')
+    .orderBy('seq', 'desc')
+    .limit(500)
+    .execute();
+  const shown = [];
+  for (const row of rows) if (maySee(await agreementOf(db, row.agreementId, row.agreementVersion), actor, scope)) shown.push(row);
+  return shown;
+}
+
+export type StatementDocumentName = keyof typeof DOCUMENTS;
+export const STATEMENT_DOCUMENTS = Object.keys(DOCUMENTS) as StatementDocumentName[];
+
+/** One of a visible statement's documents with the headers to serve it; sessions only where the agreement grants the viewer session data (else 403). */
+export async function statementDocument(db: Db, found: { row: { id: string }; agreement: Agreement }, which: StatementDocumentName, actor: Actor) {
+  const { id } = found.row;
+  if (which === 'sessions.csv' && !maySeeSessions(found.agreement, actor)) {
+    throw forbidden('the agreement does not grant the venue session-level data; the lines and outages are yours to read');
+  }
+  const documents = (await statementDocuments(db, id))!;
+  const body = which === 'html' ? documents.html : which === 'pdf' ? documents.pdf : documents.csv[which.replace('.csv', '') as 'lines' | 'sessions' | 'outages'];
+  const filename = which === 'html' ? `${id}.html` : which === 'pdf' ? `${id}.pdf` : `${id}-${which}`;
+  return { body: typeof body === 'string' ? body : new Uint8Array(body), headers: { 'content-type': DOCUMENTS[which], 'content-disposition': `${which === 'html' ? 'inline' : 'attachment'}; filename="${filename}"` } };
+}
+
 /** Session-level data (CDRs): a venue only where the agreement's data access grants it sessions; other roles as their scope allows. */
-function maySeeSessions(agreement: Agreement, actor: Actor): boolean {
+export function maySeeSessions(agreement: Agreement, actor: Actor): boolean {
   return actor.role !== 'venue' || agreement.dataAccess[agreement.ownership.venue]?.sessions === true;
 }
 

@@ -9,7 +9,9 @@ import { MAX_PHOTO_BYTES } from '../contracts/incident.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../platform/log.js';
 import { incidentPages } from './incidents.js';
+import { statementPages } from './statements.js';
 import { taskPages } from './tasks.js';
+import { venuePages } from './venue.js';
 import { notFoundPage, page } from './layout.js';
 import { createIncidentFeed } from './live.js';
 import { requireSession, sameOrigin, SESSION_HOURS, signIn, signOut, type ConsoleEnv } from './sessions.js';
@@ -43,7 +45,7 @@ const ASSETS: Record<string, { type: string; body: string }> = {
 
 const formLimit = bodyLimit({ maxSize: FORM_LIMIT_BYTES, onError: (c) => c.text(`A form may send at most ${FORM_LIMIT_BYTES / 1024} KB.`, 413) });
 
-const HOME: Record<string, string> = { 'account-manager': '/console/board', dispatcher: '/console/board', technician: '/console/tasks' };
+const HOME: Record<string, string> = { 'account-manager': '/console/board', dispatcher: '/console/board', technician: '/console/tasks', venue: '/console/venue' };
 
 /**
  * The console: server-rendered pages for people, under /console, signed in with a cookie session
@@ -53,7 +55,8 @@ const HOME: Record<string, string> = { 'account-manager': '/console/board', disp
 export function createConsole({ db, log, temporal, attachmentsDir }: { db: Db; log: Logger; temporal: Client; attachmentsDir: string }) {
   const feed = createIncidentFeed(db, log);
   const app = new Hono<ConsoleEnv>();
-  app.use('*', secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false, referrerPolicy: 'same-origin' }));
+  // A route that sets its own policy (a statement's HTML) keeps it; every other answer gets this one.
+  app.use('*', secureHeaders({ contentSecurityPolicy: CONTENT_SECURITY_POLICY, strictTransportSecurity: false, referrerPolicy: 'same-origin', overwrite: false }));
   // Forms are small; a bigger body is refused before it is read.
   app.use('/tasks/:id/fix', bodyLimit({ maxSize: FIX_LIMIT_BYTES, onError: (c) => c.text(`The photos are too big together: at most ${FIX_LIMIT_BYTES / 1024 / 1024} MB.`, 413) }));
   app.use('*', async (c, next) => (c.req.path.endsWith('/fix') ? next() : formLimit(c, next)));
@@ -85,13 +88,11 @@ export function createConsole({ db, log, temporal, attachmentsDir }: { db: Db; l
     await signOut(c, db);
     return c.redirect('/console/sign-in', 303);
   });
-  app.get('/', (c) => {
-    const home = HOME[c.get('actor').role];
-    if (!home) return c.html(page({ title: 'Concierge', actor: c.get('actor'), csrf: c.get('csrf') }, html`<h1>Signed in</h1><p>The ${c.get('actor').role} pages are not built yet; the API serves this role.</p>`));
-    return c.redirect(home, 303);
-  });
+  app.get('/', (c) => c.redirect(HOME[c.get('actor').role] ?? '/console/board', 303));
   app.route('/', incidentPages({ db, temporal, feed, attachmentsDir }));
   app.route('/', taskPages({ db, temporal, attachmentsDir }));
+  app.route('/', venuePages(db));
+  app.route('/', statementPages(db));
   app.all('*', (c) => notFoundPage(c));
   return { app, close: feed.close };
 }

@@ -262,7 +262,7 @@ async function incidentPage(db: Db, c: Context<ConsoleEnv>, refused: { step: Hum
   const technicians = steps.includes('assign') ? await techniciansServing(db, terms.agreementId, terms.siteId) : [];
   const myTask = incident.tasks.find((t) => t.status !== 'done' && t.status !== 'cancelled');
   const zone = incident.site?.timeZone ?? null;
-  const body = html`<p><a href="/console/board">← Board</a></p>
+  const body = html`<p><a href="${actor.role === 'venue' ? '/console/venue' : '/console/board'}">← ${actor.role === 'venue' ? 'Your chargers' : 'Board'}</a></p>
     <h1><span class="badge ${incident.priority}">${incident.priority}</span> ${incident.chargerId} <small>connector ${incident.connectorId}</small></h1>
     <dl class="facts">
       <dt>Site</dt><dd>${incident.site ? html`${incident.site.name}<br><small>${incident.site.address}</small>` : '—'}</dd>
