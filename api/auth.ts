@@ -63,11 +63,11 @@ export async function ensureAdminToken(db: Db, configured: string | undefined): 
 const ADMIN = 'admin';
 
 /** Issues a token for a role, optionally limited to some agreements or sites; returns the token, shown once. */
-export async function issueToken(db: Db, role: Role, name: string, scope: TokenScope | null = null, id: string = randomUUID(), { bootstrap = false } = {}): Promise<string> {
+export async function issueToken(db: Db, role: Role, name: string, scope: TokenScope | null = null, id: string = randomUUID(), { bootstrap = false, email = null }: { bootstrap?: boolean; email?: string | null } = {}): Promise<string> {
   const token = newToken();
   await db
     .insertInto('apiTokens')
-    .values({ id, tokenHash: hashToken(token), role, name, scope: scope ? JSON.stringify(scope) : null, bootstrap })
+    .values({ id, tokenHash: hashToken(token), role, name, scope: scope ? JSON.stringify(scope) : null, bootstrap, email })
     .execute();
   return token;
 }

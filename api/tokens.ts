@@ -19,17 +19,18 @@ const ScopeFields = z.object({
 const Scope = ScopeFields.openapi('TokenScope');
 
 const Name = text().min(1).max(200);
+const Email = z.email().max(254).openapi({ description: 'where the holder receives one-time sign-in links to the console' });
 
 /** A venue token must name its sites; staff tokens may be limited, or not. */
 const NewToken = z
   .discriminatedUnion('role', [
-    z.object({ role: z.enum(STAFF), name: Name, scope: Scope.optional() }),
-    z.object({ role: z.literal('venue'), name: Name, scope: Scope.extend({ sites: Ids('the venue’s sites') }) }),
+    z.object({ role: z.enum(STAFF), name: Name, email: Email.optional(), scope: Scope.optional() }),
+    z.object({ role: z.literal('venue'), name: Name, email: Email.optional(), scope: Scope.extend({ sites: Ids('the venue’s sites') }) }),
   ])
   .openapi('NewToken');
 
 // The scope of an unlimited token is null: said here, not in TokenScope, which a request may not set to null.
-const TokenInfo = z.object({ id: z.string(), role: z.string(), name: z.string(), scope: ScopeFields.nullable() }).openapi('TokenInfo');
+const TokenInfo = z.object({ id: z.string(), role: z.string(), name: z.string(), email: z.string().nullable(), scope: ScopeFields.nullable() }).openapi('TokenInfo');
 
 const issue = createRoute({
   method: 'post',
@@ -83,31 +84,50 @@ async function refuseUnknownScope(db: Db, scope: TokenScope | undefined) {
 export function tokenRoutes({ db }: ApiDeps) {
   return new OpenAPIHono<ApiEnv>()
     .openapi(issue, async (c) => {
-      const body = c.req.valid('json');
-      if (!scopeWithin(body.scope ?? null, c.get('scope'))) throw forbidden('a token you issue may see no more than yours: give it a scope within your own');
-      await refuseUnknownScope(db, body.scope);
-      const id = randomUUID();
-      const token = await issueToken(db, body.role, body.name, body.scope ?? null, id);
-      return c.json({ id, role: body.role, name: body.name, scope: body.scope ?? null, token }, 201);
+      return c.json(await issueFor(db, c.req.valid('json'), c.get('scope')), 201);
     })
     .openapi(revoke, async (c) => {
-      const { id } = c.req.valid('param');
-      const token = await db.selectFrom('apiTokens').select(['id', 'scope', 'bootstrap']).where('id', '=', id).executeTakeFirst();
-      // Outside the caller's scope is answered like an unknown id.
-      if (!token || !scopeWithin(token.scope, c.get('scope'))) throw notFound('token');
-      if (token.bootstrap) throw conflict('the bootstrap admin token is set by CONCIERGE_ADMIN_TOKEN: change it there and restart to replace it');
-      await db.deleteFrom('apiTokens').where('id', '=', id).execute();
+      await revokeFor(db, c.req.valid('param').id, c.get('scope'));
       return c.body(null, 204);
     })
     .openapi(people, async (c) => {
-      const { role } = c.req.valid('query');
-      let query = db.selectFrom('apiTokens').select(['id', 'role', 'name', 'scope']).orderBy('name').orderBy('id');
-      if (role) query = query.where('role', '=', role);
-      const caller = c.get('scope');
-      const tokens = await query.execute();
-      if (!caller) return c.json({ tokens }, 200);
-      const sites = await db.selectFrom('agreementChargers').select(['siteId', 'agreementId']).distinct().execute();
-      const siteAgreement = new Map(sites.map((s) => [s.siteId, s.agreementId]));
-      return c.json({ tokens: tokens.filter((t) => tokenVisibleTo(t.scope, caller, siteAgreement)) }, 200);
+      return c.json({ tokens: await peopleVisibleTo(db, c.get('scope'), c.req.valid('query').role) }, 200);
     });
+}
+
+export type NewTokenRequest = z.infer<typeof NewToken>;
+
+/** A request for a token checked as the API checks its body (for the console's form): a 400 Problem naming each field otherwise. */
+export function parseNewToken(input: unknown): NewTokenRequest {
+  const parsed = NewToken.safeParse(input);
+  if (!parsed.success) throw invalidRequest(parsed.error.issues, 'form');
+  return parsed.data;
+}
+
+/** Issues a token as the caller may: a scope within the caller's own, naming agreements and sites in force. The token is in the answer, once. */
+export async function issueFor(db: Db, body: NewTokenRequest, caller: TokenScope | null) {
+  if (!scopeWithin(body.scope ?? null, caller)) throw forbidden('a token you issue may see no more than yours: give it a scope within your own');
+  await refuseUnknownScope(db, body.scope);
+  const id = randomUUID();
+  const token = await issueToken(db, body.role, body.name, body.scope ?? null, id, { email: body.email ?? null });
+  return { id, role: body.role, name: body.name, email: body.email ?? null, scope: body.scope ?? null, token };
+}
+
+/** Revokes a token within the caller's scope (outside it: 404, like an unknown id); the bootstrap token is changed by configuration only (409). */
+export async function revokeFor(db: Db, id: string, caller: TokenScope | null): Promise<void> {
+  const token = await db.selectFrom('apiTokens').select(['id', 'scope', 'bootstrap']).where('id', '=', id).executeTakeFirst();
+  if (!token || !scopeWithin(token.scope, caller)) throw notFound('token');
+  if (token.bootstrap) throw conflict('the bootstrap admin token is set by CONCIERGE_ADMIN_TOKEN: change it there and restart to replace it');
+  await db.deleteFrom('apiTokens').where('id', '=', id).execute();
+}
+
+/** The token holders a caller may see (no secrets), by name: everyone for an unlimited caller, else those within its scope. */
+export async function peopleVisibleTo(db: Db, caller: TokenScope | null, role?: string) {
+  let query = db.selectFrom('apiTokens').select(['id', 'role', 'name', 'email', 'scope']).orderBy('name').orderBy('id');
+  if (role) query = query.where('role', '=', role as never);
+  const tokens = await query.execute();
+  if (!caller) return tokens;
+  const sites = await db.selectFrom('agreementChargers').select(['siteId', 'agreementId']).distinct().execute();
+  const siteAgreement = new Map(sites.map((s) => [s.siteId, s.agreementId]));
+  return tokens.filter((t) => tokenVisibleTo(t.scope, caller, siteAgreement));
 }

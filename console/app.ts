@@ -8,13 +8,15 @@ import { secureHeaders } from 'hono/secure-headers';
 import { MAX_PHOTO_BYTES } from '../contracts/incident.js';
 import type { Db } from '../db/connect.js';
 import type { Logger } from '../platform/log.js';
+import type { Mailer } from '../platform/mailer.js';
 import { incidentPages } from './incidents.js';
+import { peoplePages } from './people.js';
 import { statementPages } from './statements.js';
 import { taskPages } from './tasks.js';
 import { venuePages } from './venue.js';
 import { notFoundPage, page } from './layout.js';
 import { createIncidentFeed } from './live.js';
-import { requireSession, sameOrigin, SESSION_HOURS, signIn, signOut, type ConsoleEnv } from './sessions.js';
+import { requireSession, sameOrigin, SESSION_HOURS, signIn, signInLinkHolder, signInWithLink, signOut, type ConsoleEnv } from './sessions.js';
 
 const require = createRequire(import.meta.url);
 const FORM_LIMIT_BYTES = 64 * 1024;
@@ -52,7 +54,7 @@ const HOME: Record<string, string> = { 'account-manager': '/console/board', disp
  * that acts with an API token's role and scope. Every page works as plain HTML forms and links;
  * htmx (served from its npm package) updates them in place.
  */
-export function createConsole({ db, log, temporal, attachmentsDir }: { db: Db; log: Logger; temporal: Client; attachmentsDir: string }) {
+export function createConsole({ db, log, temporal, attachmentsDir, mailer, publicUrl }: { db: Db; log: Logger; temporal: Client; attachmentsDir: string; mailer: Mailer; publicUrl: string | undefined }) {
   const feed = createIncidentFeed(db, log);
   const app = new Hono<ConsoleEnv>();
   // A route that sets its own policy (a statement's HTML) keeps it; every other answer gets this one.
@@ -83,6 +85,31 @@ export function createConsole({ db, log, temporal, attachmentsDir }: { db: Db; l
     return c.redirect(next.startsWith('/console/') && !next.startsWith('//') ? next : '/console', 303);
   });
 
+  // A one-time link from an e-mail: opening it only asks to confirm (mail scanners open links too); the button uses it.
+  app.get('/sign-in/link/:secret', async (c) => {
+    const secret = c.req.param('secret');
+    const holder = secret.length <= 100 ? await signInLinkHolder(db, secret) : undefined;
+    if (!holder) return c.html(linkGonePage(), 410);
+    return c.html(
+      page(
+        { title: 'Sign in', actor: null, csrf: null },
+        html`<form class="sign-in" method="post" action="/console/sign-in/link">
+          <h1>Sign in to Concierge</h1>
+          <p>as <strong>${holder.name}</strong> (${holder.role})</p>
+          <input type="hidden" name="secret" value="${secret}">
+          <button type="submit">Sign in</button>
+        </form>`,
+      ),
+    );
+  });
+  app.post('/sign-in/link', async (c) => {
+    if (!sameOrigin(c)) return c.text('Sign in from the Concierge console itself.', 403);
+    const form = await c.req.parseBody();
+    const secret = typeof form.secret === 'string' && form.secret.length <= 100 ? form.secret : '';
+    if (!secret || !(await signInWithLink(c, db, secret))) return c.html(linkGonePage(), 410);
+    return c.redirect('/console', 303);
+  });
+
   app.use('*', requireSession(db));
   app.post('/sign-out', async (c) => {
     await signOut(c, db);
@@ -92,9 +119,14 @@ export function createConsole({ db, log, temporal, attachmentsDir }: { db: Db; l
   app.route('/', incidentPages({ db, temporal, feed, attachmentsDir }));
   app.route('/', taskPages({ db, temporal, attachmentsDir }));
   app.route('/', venuePages(db));
+  app.route('/', peoplePages({ db, mailer, publicUrl }));
   app.route('/', statementPages(db));
   app.all('*', (c) => notFoundPage(c));
   return { app, close: feed.close };
+}
+
+function linkGonePage() {
+  return page({ title: 'Link expired', actor: null, csrf: null }, html`<div class="sign-in"><h1>This link no longer works</h1><p>A sign-in link works once, and only for a while. Ask whoever sent it for a new one, or <a href="/console/sign-in">sign in with your access token</a>.</p></div>`);
 }
 
 function signInPage(error: string | null, next: string | undefined) {

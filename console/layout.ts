@@ -27,6 +27,7 @@ const NAVIGATION: Array<{ href: string; label: string; roles: readonly string[] 
   { href: '/console/board', label: 'Board', roles: ['account-manager', 'dispatcher', 'technician'] },
   { href: '/console/tasks', label: 'Tasks', roles: ['account-manager', 'dispatcher', 'technician'] },
   { href: '/console/venue', label: 'Your chargers', roles: ['venue'] },
+  { href: '/console/people', label: 'People', roles: ['account-manager', 'dispatcher'] },
 ];
 
 /**

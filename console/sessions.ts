@@ -18,6 +18,9 @@ export interface ConsoleEnv {
 /** Behind TLS (directly, or a proxy that says so) the cookie is Secure. */
 const overTls = (c: Context) => new URL(c.req.url).protocol === 'https:' || c.req.header('x-forwarded-proto') === 'https';
 
+/** How long an e-mailed sign-in link works. */
+export const LINK_MINUTES = 60;
+
 /**
  * Opens a session for the holder of an API token: the cookie carries a random secret (HttpOnly,
  * SameSite=Lax, Secure behind TLS), the database its hash, the token it acts for, and a CSRF token.
@@ -26,12 +29,51 @@ const overTls = (c: Context) => new URL(c.req.url).protocol === 'https:' || c.re
 export async function signIn(c: Context, db: Db, token: string, now = new Date()): Promise<boolean> {
   const holder = await db.selectFrom('apiTokens').select('id').where('tokenHash', '=', hashToken(token.trim())).executeTakeFirst();
   if (!holder) return false;
+  await openSession(c, db, holder.id, now);
+  return true;
+}
+
+async function openSession(c: Context, db: Db, tokenId: string, now: Date) {
   const secret = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + SESSION_HOURS * 3_600_000);
-  await db.insertInto('consoleSessions').values({ idHash: hashToken(secret), tokenId: holder.id, csrf: randomBytes(24).toString('base64url'), expiresAt }).execute();
-  // Expired sessions of anyone go as a new one opens: the table holds only live ones and a day's worth.
+  await db.insertInto('consoleSessions').values({ idHash: hashToken(secret), tokenId, csrf: randomBytes(24).toString('base64url'), expiresAt }).execute();
+  // Expired sessions and links of anyone go as a new session opens: the tables hold only what may still be used.
   await db.deleteFrom('consoleSessions').where('expiresAt', '<', now).execute();
+  await db.deleteFrom('consoleSignInLinks').where('expiresAt', '<', now).execute();
   setCookie(c, COOKIE, secret, { path: '/', httpOnly: true, sameSite: 'Lax', secure: overTls(c), expires: expiresAt });
+}
+
+/** A one-time sign-in link's secret for a token's holder, valid for LINK_MINUTES; only its hash is kept. */
+export async function createSignInLink(db: Db, tokenId: string, sentBy: string, now = new Date()): Promise<string> {
+  const secret = randomBytes(32).toString('base64url');
+  await db.insertInto('consoleSignInLinks').values({ idHash: hashToken(secret), tokenId, sentBy, expiresAt: new Date(now.getTime() + LINK_MINUTES * 60_000) }).execute();
+  return secret;
+}
+
+/** Whose link this is, while it is unused and unexpired (without using it): for the page that asks to confirm. */
+export async function signInLinkHolder(db: Db, secret: string, now = new Date()) {
+  return db
+    .selectFrom('consoleSignInLinks')
+    .innerJoin('apiTokens', 'apiTokens.id', 'consoleSignInLinks.tokenId')
+    .select(['apiTokens.name', 'apiTokens.role'])
+    .where('consoleSignInLinks.idHash', '=', hashToken(secret))
+    .where('consoleSignInLinks.usedAt', 'is', null)
+    .where('consoleSignInLinks.expiresAt', '>', now)
+    .executeTakeFirst();
+}
+
+/** Uses a sign-in link, once: the first use opens a session, any later one (or an expired link) is refused. */
+export async function signInWithLink(c: Context, db: Db, secret: string, now = new Date()): Promise<boolean> {
+  const used = await db
+    .updateTable('consoleSignInLinks')
+    .set({ usedAt: now })
+    .where('idHash', '=', hashToken(secret))
+    .where('usedAt', 'is', null)
+    .where('expiresAt', '>', now)
+    .returning('tokenId')
+    .executeTakeFirst();
+  if (!used) return false;
+  await openSession(c, db, used.tokenId, now);
   return true;
 }
 

@@ -21,6 +21,8 @@ export interface ApiTokensTable {
   scope: ColumnType<TokenScope | null, string | null | undefined, string | null>;
   /** The admin token set by CONCIERGE_ADMIN_TOKEN or generated at the first start (at most one). */
   bootstrap: Generated<boolean>;
+  /** Where the holder receives sign-in links (migrations/0019); optional. */
+  email: string | null;
 }
 
 export interface TokenScope {
@@ -331,6 +333,17 @@ export interface ConsoleSessionsTable {
   expiresAt: Timestamp;
 }
 
+/** A one-time sign-in link sent to a token's holder (migrations/0019). */
+export interface ConsoleSignInLinksTable {
+  /** sha256 of the link's secret. */
+  idHash: string;
+  tokenId: string;
+  sentBy: string;
+  createdAt: Generated<Timestamp>;
+  expiresAt: Timestamp;
+  usedAt: Timestamp | null;
+}
+
 /** One meter value: the samples a charger took at one moment on one connector (ocpp/meter.ts's MeterSample, as jsonb). */
 export interface MeterValuesTable {
   chargerId: string;
@@ -409,6 +422,7 @@ export interface Database {
   statementEvents: StatementEventsTable;
   agreementEvents: AgreementEventsTable;
   consoleSessions: ConsoleSessionsTable;
+  consoleSignInLinks: ConsoleSignInLinksTable;
   meterValues: MeterValuesTable;
   meterSamples: MeterSamplesView;
   chargerEvents: ChargerEventsTable;

@@ -17,6 +17,7 @@ import * as statements from './0015_statements.js';
 import * as agreementEvents from './0016_agreement_events.js';
 import * as sessionsToPrice from './0017_sessions_to_price.js';
 import * as consoleSessions from './0018_console_sessions.js';
+import * as signInLinks from './0019_sign_in_links.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -38,6 +39,7 @@ const migrations: Record<string, Migration> = {
   '0016_agreement_events': agreementEvents,
   '0017_sessions_to_price': sessionsToPrice,
   '0018_console_sessions': consoleSessions,
+  '0019_sign_in_links': signInLinks,
 };
 
 export const migrationProvider: MigrationProvider = {

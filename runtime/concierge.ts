@@ -161,9 +161,14 @@ export async function startConcierge(config: Config, options: StartOptions = {})
 
     const api = createApi({ db, temporal, temporalProbe: noRetryClient, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, bodyLimitBytes: config.bodyLimitBytes, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
     if (roles.has('api')) {
-      const pages = createConsole({ db, log, temporal, attachmentsDir: path.join(config.dataDir, 'attachments') });
+      // The console mails sign-in links itself: a person waits for it, no workflow owns it.
+      const mailer = createMailer({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, from: config.mailFrom, log, publicUrl: config.publicUrl });
+      const pages = createConsole({ db, log, temporal, attachmentsDir: path.join(config.dataDir, 'attachments'), mailer, publicUrl: config.publicUrl });
       api.route('/console', pages.app);
-      cleanups.push(async () => pages.close());
+      cleanups.push(async () => {
+        pages.close();
+        mailer.close();
+      });
     }
     const server = await listen(api.fetch, config.port, config.host);
     server.on('upgrade', (request, socket, head) => {
