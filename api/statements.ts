@@ -1,6 +1,6 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApplicationFailure } from '@temporalio/common';
-import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { statementDocuments, statementLineEvidence } from '../agreements/statement-documents.js';
 import type { Agreement } from '../contracts/agreement.js';
 import type { Actor } from '../contracts/incident.js';
@@ -237,22 +237,27 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
       }
       return c.json(evidence, 200);
     })
-    .openapi(approve, async (c) => {
-      const found = await visible(c.req.valid('param').id, c.get('actor'), c.get('scope'));
-      if (!found || found.row.kind !== 'statement') throw notFound('statement');
-      try {
-        const state = await temporal.workflow.getHandle(settlementWorkflowId(found.row.agreementId, found.row.month)).executeUpdate(approveStatement, { args: [{ actor: c.get('actor'), statementId: found.row.id }] });
-        return c.json(state, 200);
-      } catch (error) {
-        if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
-          if (error.cause.type === 'Forbidden') throw forbidden(error.cause.message);
-          if (error.cause.type === 'InvalidTransition') throw conflict(error.cause.message);
-          if (error.cause.type === 'InvalidRequest') throw new Problem(409, 'Conflict', error.cause.message);
-        }
-        if (error instanceof WorkflowNotFoundError) throw conflict(`no settlement of ${found.row.month} is waiting for approval of ${found.row.id}`);
-        throw error;
-      }
-    });
+    .openapi(approve, async (c) => c.json(await approveFor(db, temporal, c.req.valid('param').id, c.get('actor'), c.get('scope')), 200));
+}
+
+/**
+ * An account manager's approval of a statement awaiting it: the settlement workflow's Update, which
+ * sends it. Refusals: 404 (not a statement the caller sees), 403 (role), 409 (nothing awaits approval).
+ */
+export async function approveFor(db: Db, temporal: Client, id: string, actor: Actor, scope: TokenScope | null) {
+  const found = await visibleStatement(db, id, actor, scope);
+  if (!found || found.row.kind !== 'statement') throw notFound('statement');
+  try {
+    return await temporal.workflow.getHandle(settlementWorkflowId(found.row.agreementId, found.row.month)).executeUpdate(approveStatement, { args: [{ actor, statementId: found.row.id }] });
+  } catch (error) {
+    if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {
+      if (error.cause.type === 'Forbidden') throw forbidden(error.cause.message);
+      if (error.cause.type === 'InvalidTransition') throw conflict(error.cause.message);
+      if (error.cause.type === 'InvalidRequest') throw new Problem(409, 'Conflict', error.cause.message);
+    }
+    if (error instanceof WorkflowNotFoundError) throw conflict(`no settlement of ${found.row.month} is waiting for approval of ${found.row.id}`);
+    throw error;
+  }
 }
 
 const monthOf = (agreement: Agreement, at: Date) => monthAt(at, agreement.sites[0]!.timeZone);

@@ -10,6 +10,7 @@ import type { Db } from '../db/connect.js';
 import type { Logger } from '../platform/log.js';
 import type { Mailer } from '../platform/mailer.js';
 import { incidentPages } from './incidents.js';
+import { agreementPages } from './agreements.js';
 import { peoplePages } from './people.js';
 import { statementPages } from './statements.js';
 import { taskPages } from './tasks.js';
@@ -120,6 +121,7 @@ export function createConsole({ db, log, temporal, attachmentsDir, mailer, publi
   app.route('/', taskPages({ db, temporal, attachmentsDir }));
   app.route('/', venuePages(db));
   app.route('/', peoplePages({ db, mailer, publicUrl }));
+  app.route('/', agreementPages({ db, temporal }));
   app.route('/', statementPages(db));
   app.all('*', (c) => notFoundPage(c));
   return { app, close: feed.close };

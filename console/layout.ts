@@ -27,6 +27,8 @@ const NAVIGATION: Array<{ href: string; label: string; roles: readonly string[] 
   { href: '/console/board', label: 'Board', roles: ['account-manager', 'dispatcher', 'technician'] },
   { href: '/console/tasks', label: 'Tasks', roles: ['account-manager', 'dispatcher', 'technician'] },
   { href: '/console/venue', label: 'Your chargers', roles: ['venue'] },
+  { href: '/console/agreements', label: 'Agreements', roles: ['account-manager'] },
+  { href: '/console/statements', label: 'Statements', roles: ['account-manager'] },
   { href: '/console/people', label: 'People', roles: ['account-manager', 'dispatcher'] },
 ];
 
