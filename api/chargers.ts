@@ -1,3 +1,4 @@
+import type { Db } from '../db/connect.js';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { CHARGER_ID } from '../contracts/agreement.js';
 import { hashPassword } from '../platform/secrets.js';
@@ -163,42 +164,7 @@ const uptime = createRoute({
 
 export function chargerRoutes({ db }: ApiDeps) {
   /** Chargers with their connectors and what covers them, in the order of `ids`. */
-  async function loadChargers(ids: string[]) {
-    if (ids.length === 0) return [];
-    const [chargers, connectors, coverage, agreements] = await Promise.all([
-      db.selectFrom('chargers').selectAll().where('id', 'in', ids).execute(),
-      db.selectFrom('connectorStatus').selectAll().where('chargerId', 'in', ids).orderBy('connectorId').execute(),
-      db.selectFrom('agreementChargers').selectAll().where('chargerId', 'in', ids).execute(),
-      agreementsInForce(db),
-    ]);
-    const siteNames = new Map(agreements.flatMap((a) => a.sites.map((s) => [`${a.id}\u0000${s.id}`, s.name] as const)));
-    const byId = new Map(chargers.map((c) => [c.id, c]));
-    return ids.flatMap((id) => {
-      const charger = byId.get(id);
-      if (!charger) return [];
-      const covered = coverage.find((c) => c.chargerId === id);
-      return [
-        {
-          id: charger.id,
-          siteId: covered?.siteId ?? charger.siteId,
-          vendor: charger.vendor,
-          model: charger.model,
-          serialNumber: charger.serialNumber,
-          firmwareVersion: charger.firmwareVersion,
-          protocol: charger.protocol,
-          state: charger.state,
-          connected: charger.connected,
-          connectedAt: charger.connectedAt?.toISOString() ?? null,
-          lastSeenAt: charger.lastSeenAt?.toISOString() ?? null,
-          registeredAt: charger.registeredAt.toISOString(),
-          coveredBy: covered ? { agreement: covered.agreementId, site: covered.siteId, siteName: siteNames.get(`${covered.agreementId}\u0000${covered.siteId}`) ?? null } : null,
-          connectors: connectors
-            .filter((c) => c.chargerId === id)
-            .map((c) => ({ connectorId: c.connectorId, status: c.status, errorCode: c.errorCode, vendorErrorCode: c.vendorErrorCode, info: c.info, at: c.at.toISOString() })),
-        },
-      ];
-    });
-  }
+  const loadChargers = (ids: string[]) => chargerViews(db, ids);
   const loadCharger = async (id: string) => (await loadChargers([id]))[0] ?? null;
 
   /**
@@ -293,4 +259,42 @@ export function chargerRoutes({ db }: ApiDeps) {
       const result = await portUptimeFromHistory(db, inForce.agreement, id, query.connector, period);
       return c.json({ chargerId: id, connectorId: query.connector, agreement: { id: inForce.agreement.id, version: inForce.version }, from: period.start.toISOString(), to: period.end.toISOString(), ...result }, 200);
     });
+}
+
+/** Chargers as the API shows them: identity, connection, coverage, and each connector's latest status. */
+export async function chargerViews(db: Db, ids: string[]) {
+  if (ids.length === 0) return [];
+  const [chargers, connectors, coverage, agreements] = await Promise.all([
+    db.selectFrom('chargers').selectAll().where('id', 'in', ids).execute(),
+    db.selectFrom('connectorStatus').selectAll().where('chargerId', 'in', ids).orderBy('connectorId').execute(),
+    db.selectFrom('agreementChargers').selectAll().where('chargerId', 'in', ids).execute(),
+    agreementsInForce(db),
+  ]);
+  const siteNames = new Map(agreements.flatMap((a) => a.sites.map((s) => [`${a.id}\u0000${s.id}`, s.name] as const)));
+  const byId = new Map(chargers.map((c) => [c.id, c]));
+  return ids.flatMap((id) => {
+    const charger = byId.get(id);
+    if (!charger) return [];
+    const covered = coverage.find((c) => c.chargerId === id);
+    return [
+      {
+        id: charger.id,
+        siteId: covered?.siteId ?? charger.siteId,
+        vendor: charger.vendor,
+        model: charger.model,
+        serialNumber: charger.serialNumber,
+        firmwareVersion: charger.firmwareVersion,
+        protocol: charger.protocol,
+        state: charger.state,
+        connected: charger.connected,
+        connectedAt: charger.connectedAt?.toISOString() ?? null,
+        lastSeenAt: charger.lastSeenAt?.toISOString() ?? null,
+        registeredAt: charger.registeredAt.toISOString(),
+        coveredBy: covered ? { agreement: covered.agreementId, site: covered.siteId, siteName: siteNames.get(`${covered.agreementId}\u0000${covered.siteId}`) ?? null } : null,
+        connectors: connectors
+          .filter((c) => c.chargerId === id)
+          .map((c) => ({ connectorId: c.connectorId, status: c.status, errorCode: c.errorCode, vendorErrorCode: c.vendorErrorCode, info: c.info, at: c.at.toISOString() })),
+      },
+    ];
+  });
 }

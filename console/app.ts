@@ -11,6 +11,7 @@ import type { Logger } from '../platform/log.js';
 import type { Mailer } from '../platform/mailer.js';
 import { incidentPages } from './incidents.js';
 import { agreementPages } from './agreements.js';
+import { chargerPages } from './chargers.js';
 import { peoplePages } from './people.js';
 import { statementPages } from './statements.js';
 import { taskPages } from './tasks.js';
@@ -122,6 +123,7 @@ export function createConsole({ db, log, temporal, attachmentsDir, mailer, publi
   app.route('/', venuePages(db));
   app.route('/', peoplePages({ db, mailer, publicUrl }));
   app.route('/', agreementPages({ db, temporal }));
+  app.route('/', chargerPages(db));
   app.route('/', statementPages(db));
   app.all('*', (c) => notFoundPage(c));
   return { app, close: feed.close };

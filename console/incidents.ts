@@ -264,6 +264,7 @@ async function incidentPage(db: Db, c: Context<ConsoleEnv>, refused: { step: Hum
   const zone = incident.site?.timeZone ?? null;
   const body = html`<p><a href="${actor.role === 'venue' ? '/console/venue' : '/console/board'}">← ${actor.role === 'venue' ? 'Your chargers' : 'Board'}</a></p>
     <h1><span class="badge ${incident.priority}">${incident.priority}</span> ${incident.chargerId} <small>connector ${incident.connectorId}</small></h1>
+    ${incident.chargerId.startsWith('site:') ? '' : html`<p><a href="/console/chargers/${incident.chargerId}">The charger: status, events and commands</a></p>`}
     <dl class="facts">
       <dt>Site</dt><dd>${incident.site ? html`${incident.site.name}<br><small>${incident.site.address}</small>` : '—'}</dd>
       <dt>Status</dt><dd>${incident.status}${incident.outcome ? html` (${incident.outcome})` : ''}</dd>

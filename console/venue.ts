@@ -60,7 +60,7 @@ async function statusSection(db: Db, sites: { site: Agreement['sites'][number]; 
         const status = connectors.find((c) => c.chargerId === charger.id && c.connectorId === connectorId);
         const uptime = await portUptimeFromHistory(db, agreement, charger.id, connectorId, { start: monthStart.toJSDate(), end: now }, now);
         rows.push(html`<tr>
-          <td data-label="Charger">${charger.id} <small>${charger.model}</small></td>
+          <td data-label="Charger"><a href="/console/chargers/${charger.id}">${charger.id}</a> <small>${charger.model}</small></td>
           <td data-label="Connector">${connectorId}</td>
           <td data-label="Status">${!known?.connected ? html`<span class="clock breached">offline</span>` : (status?.status ?? 'unknown')}${status ? html`<br><small>since ${siteTime(status.at.toISOString(), site.timeZone)}</small>` : ''}</td>
           <td data-label="Last seen">${siteTime(known?.lastSeenAt?.toISOString() ?? null, site.timeZone)}</td>

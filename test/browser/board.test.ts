@@ -155,4 +155,37 @@ describe('the dispatcher board', () => {
     expect(await seriousAxeViolations(page)).toEqual([]);
     await context.close();
   });
+
+  it('shows a charger’s page: connection, connector status, its reports, and a command with the charger’s answer', async () => {
+    const charger = await RawCharger.connect(concierge.ws, hotelCharger, CHARGER_PASSWORD);
+    await charger.call('BootNotification', { chargePointVendor: 'Alfen', chargePointModel: 'Eve' });
+    await charger.call('StatusNotification', { connectorId: 1, errorCode: 'NoError', status: 'Available' });
+    const sent = concierge.admin.post(`/api/chargers/${hotelCharger}/commands/Reset`, { type: 'Soft' });
+    const call = await charger.nextFrame(15_000);
+    expect(call[2]).toBe('Reset');
+    charger.answer(call, { status: 'Accepted' });
+    expect((await sent).status).toBe(200);
+
+    const { context, page, problems } = await signedIn(await tokenFor('dispatcher', 'Dina'));
+    await page.goto(`${concierge.url}/console/chargers/${hotelCharger}`);
+    const text = (await page.locator('#charger-live').textContent())!.replace(/\s+/g, ' ');
+    expect(text).toContain('connected since');
+    expect(text).toContain('Available');
+    expect(text).toMatch(/command Reset \{"type":"Soft"\}.*answer: .*Accepted/);
+    expect(text).toContain('GroundFailure');
+    expect(await seriousAxeViolations(page)).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+    await charger.close();
+
+    // Another tenant's venue finds no such charger.
+    const venue = await browser.newContext();
+    const venuePage = await venue.newPage();
+    await venuePage.goto(`${concierge.url}/console/sign-in`);
+    await venuePage.getByLabel('Your access token').fill(await tokenFor('venue', 'Leeds store', { sites: ['greenmart-leeds'] }));
+    await venuePage.getByRole('button', { name: 'Sign in' }).click();
+    await venuePage.waitForURL(/\/console\/venue/);
+    expect((await venuePage.goto(`${concierge.url}/console/chargers/${hotelCharger}`))!.status()).toBe(404);
+    await venue.close();
+  });
 });
