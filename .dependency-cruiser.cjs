@@ -6,9 +6,9 @@
  *   contracts (pure rules, the vocabulary)  ←  db, migrations  ←  platform (log, secrets, mail)
  *   ←  agreements  ←  ocpp (the gateway)  ←  activities  ←  workflows (types only from below)
  *   ←  workflow-clients (start and signal workflows: the outbox relay, open-or-join)  ←  api
- *   ←  console (the pages, reading through the API's rules)  ←  runtime (assembles a process)  ←  bin, bench;  simulator and testkit stand alone;  test may use anything.
+ *   ←  console (the pages, reading through the API's rules)  ←  runtime (assembles a process)  ←  bin, bench, tools;  simulator and testkit stand alone;  test may use anything.
  */
-const FOLDERS = ['api', 'console', 'activities', 'agreements', 'bench', 'bin', 'contracts', 'db', 'migrations', 'ocpp', 'platform', 'runtime', 'workflows', 'workflow-clients', 'simulator', 'testkit', 'test'];
+const FOLDERS = ['api', 'console', 'activities', 'agreements', 'bench', 'bin', 'contracts', 'db', 'migrations', 'ocpp', 'platform', 'runtime', 'workflows', 'workflow-clients', 'simulator', 'testkit', 'tools', 'test'];
 const layer = (from, ...to) => ({ from: { path: `^${from}/` }, to: { path: `^(${[from, ...to].join('|')})/` } });
 
 module.exports = {
@@ -34,6 +34,7 @@ module.exports = {
     layer('testkit'),
     layer('bin', 'contracts', 'db', 'platform', 'agreements', 'workflow-clients', 'runtime', 'simulator'),
     layer('bench', 'contracts', 'db', 'platform', 'agreements', 'ocpp', 'runtime', 'simulator', 'testkit'),
+    layer('tools', 'contracts', 'db', 'platform', 'runtime', 'simulator', 'testkit'),
     { from: { path: '^test/' }, to: { path: '^(?!test/).+|^test/' } },
     // Loose files at the top (config) may import anything.
     { from: { path: '^[^/]+$' }, to: {} },

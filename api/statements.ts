@@ -272,10 +272,32 @@ export async function visibleStatement(db: Db, id: string, actor: Actor, scope: 
   const row = await db.selectFrom('statements').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) return null;
   const agreement = await agreementOf(db, row.agreementId, row.agreementVersion);
-  return maySee(agreement, actor, scope) ? { row, agreement } : null;
+  if (!maySee(agreement, actor, scope)) return null;
+  if (actor.role === 'venue' && !(await releasedToVenue(db, row, agreement))) return null;
+  return { row, agreement };
 }
 
-/** The statements and notes the caller may see, newest first (at most 500), optionally of one agreement or month. */
+/**
+ * A venue sees a statement (and its revision's note) once it is released to it: at once where the
+ * agreement asks for no approval, else once an account manager approved that revision. A draft
+ * awaiting approval is the operator's to check, not yet the venue's to read.
+ */
+async function releasedToVenue(db: Db, row: { agreementId: string; month: string; revision: number }, agreement: Agreement): Promise<boolean> {
+  if (!agreement.settlement.approvalBeforeSending) return true;
+  const approved = await db
+    .selectFrom('statementEvents')
+    .innerJoin('statements', 'statements.id', 'statementEvents.statementId')
+    .select('statementEvents.id')
+    .where('statementEvents.kind', '=', 'approved')
+    .where('statements.kind', '=', 'statement')
+    .where('statements.agreementId', '=', row.agreementId)
+    .where('statements.month', '=', row.month)
+    .where('statements.revision', '=', row.revision)
+    .executeTakeFirst();
+  return approved !== undefined;
+}
+
+/** The statements and notes the caller may see (a venue: those released to it), newest first (at most 500), optionally of one agreement or month. */
 export async function visibleStatements(db: Db, actor: Actor, scope: TokenScope | null, only: { agreement?: string | undefined; month?: string | undefined } = {}) {
   const rows = await db
     .selectFrom('statements')
@@ -287,7 +309,10 @@ export async function visibleStatements(db: Db, actor: Actor, scope: TokenScope 
     .limit(500)
     .execute();
   const shown = [];
-  for (const row of rows) if (maySee(await agreementOf(db, row.agreementId, row.agreementVersion), actor, scope)) shown.push(row);
+  for (const row of rows) {
+    const agreement = await agreementOf(db, row.agreementId, row.agreementVersion);
+    if (maySee(agreement, actor, scope) && (actor.role !== 'venue' || (await releasedToVenue(db, row, agreement)))) shown.push(row);
+  }
   return shown;
 }
 

@@ -117,7 +117,7 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     expect({ amount: statement.due.amount.toFixed(2), payer: statement.due.payer }).toEqual({ amount: '79.16', payer: 'alpina' });
   });
 
-  it('settles May on demand: issued, approved by an account manager, received over SMTP with its PDF and CSVs; venues see only their own', async () => {
+  it('settles May on demand: issued, approved by an account manager, received over SMTP with its PDF and CSVs; the venue sees it once approved, and only its own', async () => {
     const started = await concierge.admin.post('/api/settlements', { agreementId, month: '2026-05' });
     expect(started.status).toBe(202);
     const waiting = await eventually(async () => {
@@ -133,6 +133,12 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     const alpinaVenueToken = (await concierge.admin.post('/api/tokens', { role: 'venue', name: 'Alpina front desk', scope: { sites: ['alpina-kitzbuehel'] } })).body.token as string;
     const alpinaVenue = concierge.as(alpinaVenueToken);
     const leedsVenue = concierge.as((await concierge.admin.post('/api/tokens', { role: 'venue', name: 'Leeds store', scope: { sites: ['greenmart-leeds'] } })).body.token);
+    // Awaiting approval, the statement is the operator's draft: the hotel does not see it yet.
+    expect((await alpinaVenue.get('/api/statements')).body.statements).toEqual([]);
+    expect((await alpinaVenue.get(`/api/statements/${id}`)).status).toBe(404);
+
+    const approved = await concierge.admin.post(`/api/statements/${id}/approve`);
+    expect(approved.status).toBe(200);
     expect((await alpinaVenue.get('/api/statements')).body.statements.map((s: { id: string }) => s.id)).toEqual([id]);
     expect((await leedsVenue.get('/api/statements')).body.statements).toEqual([]);
     expect((await leedsVenue.get(`/api/statements/${id}`)).status).toBe(404);
@@ -140,9 +146,6 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     const sessionsCsv = await fetch(`${concierge.url}/api/statements/${id}/documents/sessions.csv`, { headers: { authorization: `Bearer ${alpinaVenueToken}` } });
     expect(sessionsCsv.status).toBe(200);
     expect((await sessionsCsv.text()).split('\r\n')[0]).toMatch(/^cdr,site,charger,/);
-
-    const approved = await concierge.admin.post(`/api/statements/${id}/approve`);
-    expect(approved.status).toBe(200);
     const sent = await eventually(async () => {
       const { body } = await concierge.admin.get(`/api/settlements/${agreementId}/2026-05`);
       return body.status === 'sent' ? body : null;
