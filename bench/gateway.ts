@@ -17,11 +17,16 @@ import { Child, machineCpuMs, type GeneratorReply, type GeneratorRequest, type G
  * `npm run bench -- --help` for the options; results are appended to docs/benchmarks.md.
  *
  * `npm run bench -- storm [options]` runs the fault storm instead (bench/storm.ts), and
- * `npm run bench -- settlement [options]` the settlement benchmark (bench/settlement.ts).
+ * `npm run bench -- settlement [options]` the settlement benchmark (bench/settlement.ts), and
+ * `npm run bench -- console [options]` the console's board and live stream (bench/console.ts).
  */
 if (process.argv[2] === 'settlement') {
   const { runSettlementBench } = await import('./settlement.js');
   process.exit(await runSettlementBench(process.argv.slice(3)));
+}
+if (process.argv[2] === 'console') {
+  const { runConsoleBench } = await import('./console.js');
+  process.exit(await runConsoleBench(process.argv.slice(3)));
 }
 if (process.argv[2] === 'storm') {
   const { runStorm } = await import('./storm.js');

@@ -150,10 +150,21 @@ export function calendarProblems(calendar: BusinessCalendar): string[] {
   return problems;
 }
 
+/**
+ * Compiled calendars by their content. Validating and compiling a calendar costs more than the
+ * arithmetic on it (a zone lookup, a date parse per holiday), and the same few calendars are asked
+ * about over and over (every clock of every incident on a board). Bounded: cleared when full.
+ */
+const compiledCalendars = new Map<string, CompiledCalendar>();
+const COMPILED_LIMIT = 256;
+
 function compile(calendar: BusinessCalendar): CompiledCalendar {
+  const key = JSON.stringify(calendar);
+  const known = compiledCalendars.get(key);
+  if (known) return known;
   const problems = calendarProblems(calendar);
   if (problems.length > 0) throw new Error(`invalid business calendar: ${problems.join('; ')}`);
-  return {
+  const compiled: CompiledCalendar = {
     zone: calendar.timeZone,
     alwaysOpen: calendar.alwaysOpen === true,
     weekly: WEEKDAYS.map((day) =>
@@ -167,6 +178,9 @@ function compile(calendar: BusinessCalendar): CompiledCalendar {
     ),
     holidays: new Set(calendar.holidays),
   };
+  if (compiledCalendars.size >= COMPILED_LIMIT) compiledCalendars.clear();
+  compiledCalendars.set(key, compiled);
+  return compiled;
 }
 
 function minuteOfDay(hhmm: string): number {
@@ -180,20 +194,48 @@ function openRanges(from: number, to: number, calendar: CompiledCalendar): Range
   if (calendar.alwaysOpen) return [{ start: from, end: to }];
   const first = DateTime.fromMillis(from, { zone: calendar.zone });
   const last = DateTime.fromMillis(to, { zone: calendar.zone });
-  // Local dates as zone-less UTC dates, so stepping a day is pure calendar arithmetic. Start a day
-  // early: an overnight span that began the evening before `from` may still be open at `from`.
-  const lastDate = DateTime.utc(last.year, last.month, last.day).toMillis();
+  // Local dates as zone-less UTC days (epoch milliseconds of their midnight), so stepping a day is
+  // pure calendar arithmetic. Start a day early: an overnight span that began the evening before
+  // `from` may still be open at `from`.
+  const lastDay = Date.UTC(last.year, last.month - 1, last.day);
   const ranges: Range[] = [];
-  for (let date = DateTime.utc(first.year, first.month, first.day).minus({ days: 1 }); date.toMillis() <= lastDate; date = date.plus({ days: 1 })) {
-    if (calendar.holidays.has(date.toISODate() ?? '')) continue;
-    for (const span of calendar.weekly[date.weekday - 1] ?? []) {
+  for (let day = Date.UTC(first.year, first.month - 1, first.day) - DAY_MS; day <= lastDay; day += DAY_MS) {
+    const date = localDate(day);
+    if (calendar.holidays.has(date.iso)) continue;
+    for (const span of calendar.weekly[date.weekday] ?? []) {
       const start = wallClock(date, span.fromMinute, calendar.zone);
-      const end = wallClock(span.endsNextDay ? date.plus({ days: 1 }) : date, span.toMinute, calendar.zone);
+      const end = wallClock(span.endsNextDay ? localDate(day + DAY_MS) : date, span.toMinute, calendar.zone);
       ranges.push({ start: Math.max(start, from), end: Math.min(end, to) });
     }
   }
   return mergeRanges(ranges);
 }
+
+interface LocalDate {
+  year: number;
+  month: number;
+  day: number;
+  /** 'YYYY-MM-DD', as holidays are written. */
+  iso: string;
+  /** 0 = Monday … 6 = Sunday. */
+  weekday: number;
+}
+
+/** The local date whose UTC midnight is `dayMs`. */
+function localDate(dayMs: number): LocalDate {
+  const at = new Date(dayMs);
+  const [year, month, day] = [at.getUTCFullYear(), at.getUTCMonth() + 1, at.getUTCDate()];
+  const iso = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
+  return { year, month, day, iso, weekday: (at.getUTCDay() + 6) % 7 };
+}
+
+/**
+ * Instants of local wall-clock times already resolved (zone, date, minute): resolving one asks the
+ * zone's rules (Intl) several times, and a board asks about the same days for every incident.
+ * Bounded: cleared when full.
+ */
+const wallClocks = new Map<string, number>();
+const WALL_CLOCK_LIMIT = 100_000;
 
 /**
  * The instant of a local wall-clock time on a local date in `zone`.
@@ -209,9 +251,15 @@ function openRanges(from: number, to: number, calendar: CompiledCalendar): Range
  * luxon's fromObject picks whichever offset the zone has at the current real time
  * (Settings.now()), so the same input would give different instants in summer and in winter.
  */
-function wallClock(date: DateTime, minute: number, zone: string): number {
+function wallClock(date: LocalDate, minute: number, zone: string): number {
+  const key = `${zone} ${date.iso} ${minute}`;
+  const known = wallClocks.get(key);
+  if (known !== undefined) return known;
   const local = DateTime.fromObject({ year: date.year, month: date.month, day: date.day, hour: Math.floor(minute / 60), minute: minute % 60 }, { zone });
-  return Math.min(...local.getPossibleOffsets().map((candidate) => candidate.toMillis()));
+  const instant = Math.min(...local.getPossibleOffsets().map((candidate) => candidate.toMillis()));
+  if (wallClocks.size >= WALL_CLOCK_LIMIT) wallClocks.clear();
+  wallClocks.set(key, instant);
+  return instant;
 }
 
 /** Sorted, non-empty ranges with overlapping and touching ones joined. */
