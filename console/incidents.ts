@@ -89,17 +89,25 @@ export function incidentPages({ db, temporal, feed, attachmentsDir }: { db: Db; 
     })
     .get('/live', (c) =>
       streamSSE(c, async (stream) => {
-        let wake: (() => void) | null = null;
+        let wake = null as (() => void) | null;
         let changed = false;
         const unsubscribe = feed.subscribe(() => {
           changed = true;
           wake?.();
         });
         stream.onAbort(unsubscribe);
-        while (!stream.aborted) {
-          if (!changed) await new Promise<void>((resolve) => ((wake = resolve), setTimeout(resolve, 15_000)));
+        while (!stream.aborted && !feed.closed) {
+          if (!changed) {
+            await new Promise<void>((resolve) => {
+              const keepAlive = setTimeout(resolve, 15_000);
+              wake = () => {
+                clearTimeout(keepAlive);
+                resolve();
+              };
+            });
+          }
           wake = null;
-          if (stream.aborted) break;
+          if (stream.aborted || feed.closed) break;
           if (changed) {
             changed = false;
             await stream.writeSSE({ event: 'incidents', data: 'changed' });

@@ -14,6 +14,7 @@ export function createIncidentFeed(db: Db, log: Logger) {
   const listeners = new Set<() => void>();
   let timer: NodeJS.Timeout | null = null;
   let last: string | null = null;
+  let closed = false;
 
   async function look() {
     try {
@@ -46,10 +47,16 @@ export function createIncidentFeed(db: Db, log: Logger) {
         }
       };
     },
+    /** The process is stopping: every stream is woken to end (an open stream would hold the HTTP server's close). */
     close() {
-      listeners.clear();
+      closed = true;
       if (timer) clearInterval(timer);
       timer = null;
+      for (const listener of [...listeners]) listener();
+      listeners.clear();
+    },
+    get closed() {
+      return closed;
     },
   };
 }

@@ -160,15 +160,14 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     await followAgreements(temporal, config.temporal.taskQueue, { inForce: agreements.map((a) => a.id), removed: synced.removed });
 
     const api = createApi({ db, temporal, temporalProbe: noRetryClient, log, taskQueue: config.temporal.taskQueue, commandTimeoutMs: config.commandTimeoutMs, incidentSla: config.incidentSla, bodyLimitBytes: config.bodyLimitBytes, attachmentsDir: path.join(config.dataDir, 'attachments') }, { withApi: roles.has('api') });
+    let closeConsole = () => undefined as void;
     if (roles.has('api')) {
       // The console mails sign-in links itself: a person waits for it, no workflow owns it.
       const mailer = createMailer({ smtpUrl: config.smtpUrl, dataDir: config.dataDir, from: config.mailFrom, log, publicUrl: config.publicUrl });
       const pages = createConsole({ db, log, temporal, attachmentsDir: path.join(config.dataDir, 'attachments'), mailer, publicUrl: config.publicUrl });
       api.route('/console', pages.app);
-      cleanups.push(async () => {
-        pages.close();
-        mailer.close();
-      });
+      cleanups.push(async () => mailer.close());
+      closeConsole = pages.close;
     }
     const server = await listen(api.fetch, config.port, config.host);
     server.on('upgrade', (request, socket, head) => {
@@ -176,6 +175,8 @@ export async function startConcierge(config: Config, options: StartOptions = {})
       else socket.destroy();
     });
     cleanups.push(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    // First of all at a stop: the console's live streams end, or the server would wait for them.
+    cleanups.push(async () => closeConsole());
     if (gateway) cleanups.push(gateway.close);
 
     const port = (server.address() as AddressInfo).port;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import alpina from '../../contracts/agreements/hotel-alpina.js';
 import { ADMIN_TOKEN, eventually, uniqueId, useTestApp } from '../support/app.js';
-import { launchChromium, seriousAxeViolations } from '../support/browser.js';
+import { launchChromium, seriousAxeViolations, signInAs } from '../support/browser.js';
 import { startSmtpServer } from '../support/mail.js';
 
 /**
@@ -25,14 +25,7 @@ describe('the account manager’s pages', () => {
   });
   afterAll(async () => browser?.close());
 
-  async function signIn(token: string): Promise<Page> {
-    const page = await (await browser.newContext()).newPage();
-    await page.goto(`${concierge.url}/console/sign-in`);
-    await page.getByLabel('Your access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname !== '/console/sign-in');
-    return page;
-  }
+  const signIn = async (token: string) => (await signInAs(browser, concierge.url, token)).page;
 
   it('shows an agreement’s summary and what its new version changed', async () => {
     // The account manager shortens the P2 fix time: version 2 at the next start.
@@ -40,6 +33,8 @@ describe('the account manager’s pages', () => {
     await concierge.restart();
     const page = await signIn(ADMIN_TOKEN);
     await page.getByRole('link', { name: 'Agreements' }).click();
+    await page.waitForURL(/\/console\/agreements$/);
+    expect(await seriousAxeViolations(page)).toEqual([]);
     await page.locator('a.task', { hasText: 'Hotel Alpina' }).click();
     await page.waitForURL(new RegExp(`/console/agreements/${agreementId}`));
     expect(await page.locator('pre.summary').textContent()).toContain('SLA targets');

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import alpina from '../../contracts/agreements/hotel-alpina.js';
 import greenmart from '../../contracts/agreements/greenmart-retail.js';
 import { RawCharger } from '../../simulator/raw-charger.js';
 import { CHARGER_PASSWORD, uniqueId, useTestApp } from '../support/app.js';
-import { launchChromium, seriousAxeViolations } from '../support/browser.js';
+import { launchChromium, seriousAxeViolations, signInAs } from '../support/browser.js';
 
 /**
  * The dispatcher board in a real Chromium: sign in with a token once (a cookie session), the open
@@ -36,21 +36,7 @@ describe('the dispatcher board', () => {
     return issued.body.token as string;
   };
 
-  /** A fresh browser (its own cookies) at a size, signed in with the token. */
-  async function signedIn(token: string, viewport = { width: 1440, height: 900 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport });
-    const page = await context.newPage();
-    // Script errors and Content-Security-Policy refusals show in the console: a page must have none.
-    const problems: string[] = [];
-    page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
-    page.on('pageerror', (error) => void problems.push(error.message));
-    await page.goto(`${concierge.url}/console`);
-    expect(new URL(page.url()).pathname).toBe('/console/sign-in');
-    await page.getByLabel('Your access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname !== '/console/sign-in');
-    return { context, page, problems };
-  }
+  const signedIn = (token: string, viewport?: { width: number; height: number }) => signInAs(browser, concierge.url, token, viewport);
 
   async function fault(chargerId: string) {
     const charger = await RawCharger.connect(concierge.ws, chargerId, CHARGER_PASSWORD);
@@ -137,15 +123,9 @@ describe('the dispatcher board', () => {
     await tech.context.close();
     await shop.close();
 
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${concierge.url}/console/sign-in`);
-    await page.getByLabel('Your access token').fill(await tokenFor('venue', 'Front desk', { sites: ['alpina-kitzbuehel'] }));
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForLoadState();
-    const board = await page.goto(`${concierge.url}/console/board`);
-    expect(board!.status()).toBe(404);
-    await context.close();
+    const desk = await signedIn(await tokenFor('venue', 'Front desk', { sites: ['alpina-kitzbuehel'] }));
+    expect((await desk.page.goto(`${concierge.url}/console/board`))!.status()).toBe(404);
+    await desk.context.close();
   });
 
   it('has no serious or critical accessibility violation on the sign-in page', async () => {
@@ -179,13 +159,22 @@ describe('the dispatcher board', () => {
     await charger.close();
 
     // Another tenant's venue finds no such charger.
-    const venue = await browser.newContext();
-    const venuePage = await venue.newPage();
-    await venuePage.goto(`${concierge.url}/console/sign-in`);
-    await venuePage.getByLabel('Your access token').fill(await tokenFor('venue', 'Leeds store', { sites: ['greenmart-leeds'] }));
-    await venuePage.getByRole('button', { name: 'Sign in' }).click();
-    await venuePage.waitForURL(/\/console\/venue/);
-    expect((await venuePage.goto(`${concierge.url}/console/chargers/${hotelCharger}`))!.status()).toBe(404);
-    await venue.close();
+    const venue = await signedIn(await tokenFor('venue', 'Leeds store', { sites: ['greenmart-leeds'] }));
+    expect((await venue.page.goto(`${concierge.url}/console/chargers/${hotelCharger}`))!.status()).toBe(404);
+    await venue.context.close();
+  });
+
+  it('ends the live streams when Concierge stops, so an open board does not hold up the stop', async () => {
+    const { context } = await signedIn(await tokenFor('dispatcher', 'Del'));
+    const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    await context.close();
+    const stream = await fetch(`${concierge.url}/console/live`, { headers: { cookie, accept: 'text/event-stream' } });
+    expect(stream.headers.get('content-type')).toContain('text/event-stream');
+    const reader = stream.body!.getReader();
+    const ended = (async () => {
+      for (;;) if ((await reader.read()).done) return true;
+    })();
+    await concierge.restart();
+    expect(await ended).toBe(true);
   });
 });

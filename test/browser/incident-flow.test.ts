@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core';
 import alpina from '../../contracts/agreements/hotel-alpina.js';
 import { RawCharger } from '../../simulator/raw-charger.js';
 import { CHARGER_PASSWORD, eventually, uniqueId, useTestApp } from '../support/app.js';
-import { launchChromium, seriousAxeViolations } from '../support/browser.js';
+import { launchChromium, seriousAxeViolations, signInAs } from '../support/browser.js';
 
 /** A 1×1 PNG, as a phone's camera would send a (bigger) one. */
 const PHOTO = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
@@ -28,19 +28,7 @@ describe('an incident from fault to fix, in the browser', () => {
   });
   afterAll(async () => browser?.close());
 
-  async function signIn(token: string, viewport: { width: number; height: number }): Promise<{ page: Page; problems: string[] }> {
-    const context = await browser.newContext({ viewport });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
-    page.on('pageerror', (error) => void problems.push(error.message));
-    page.on('response', (response) => void (response.status() >= 400 && problems.push(`${response.status()} ${response.url()}`)));
-    await page.goto(`${concierge.url}/console/sign-in`);
-    await page.getByLabel('Your access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => url.pathname !== '/console/sign-in');
-    return { page, problems };
-  }
+  const signIn = (token: string, viewport: { width: number; height: number }) => signInAs(browser, concierge.url, token, viewport);
   /** Clicks a form's button and waits for the page it leads to (htmx follows the server's HX-Redirect with a full load). */
   async function submit(page: Page, button: ReturnType<Page['getByRole']>) {
     const loaded = page.waitForEvent('load');
@@ -78,6 +66,7 @@ describe('an incident from fault to fix, in the browser', () => {
     // The technician, on a phone: the task is theirs; accept, on site, the checklist, a photo, fixed.
     const phone = await signIn(tech.token, { width: 390, height: 844 });
     expect(new URL(phone.page.url()).pathname).toBe('/console/tasks');
+    expect(await seriousAxeViolations(phone.page)).toEqual([]);
     await phone.page.locator('a.task', { hasText: charger }).click();
     await phone.page.waitForURL(/\/console\/tasks\//);
     expect(await phone.page.getByRole('link', { name: 'Open in maps' }).getAttribute('href')).toContain('openstreetmap.org');

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import alpina from '../../contracts/agreements/hotel-alpina.js';
 import greenmart from '../../contracts/agreements/greenmart-retail.js';
 import { RawCharger } from '../../simulator/raw-charger.js';
 import { CHARGER_PASSWORD, eventually, uniqueId, useTestApp } from '../support/app.js';
-import { launchChromium, seriousAxeViolations } from '../support/browser.js';
+import { launchChromium, seriousAxeViolations, signInAs } from '../support/browser.js';
 
 /**
  * The venue portal in Chromium: a store sees its own chargers with their status and this month's
@@ -31,17 +31,11 @@ describe('the venue portal', () => {
   });
   afterAll(async () => browser?.close());
 
-  async function signIn(site: string, name: string): Promise<{ page: Page; problems: string[] }> {
+  async function signIn(site: string, name: string) {
     const { token } = (await concierge.admin.post('/api/tokens', { role: 'venue', name, scope: { sites: [site] } })).body as { token: string };
-    const context = await browser.newContext({ viewport: { width: 390, height: 844 } });
-    const page = await context.newPage();
-    const problems: string[] = [];
-    page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
-    await page.goto(`${concierge.url}/console/sign-in`);
-    await page.getByLabel('Your access token').fill(token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL(/\/console\/venue/);
-    return { page, problems };
+    const signed = await signInAs(browser, concierge.url, token, { width: 390, height: 844 });
+    expect(new URL(signed.page.url()).pathname).toBe('/console/venue');
+    return signed;
   }
 
   it('shows the store its chargers, their status and uptime, its incident read only, and its statement', async () => {

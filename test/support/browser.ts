@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import axe from 'axe-core';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 
 /** Debian's Chromium (apt-get install chromium; .ci/run installs it), or CHROMIUM_PATH. Never a downloaded browser. */
 const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
@@ -33,4 +33,23 @@ export async function seriousAxeViolations(page: Page): Promise<AxeViolation[]> 
     return violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => n.target.join(' ')) }));
   });
   return result.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+/**
+ * A fresh browser (its own cookies) at a viewport, signed in with an access token as a person
+ * would: /console sends them to the sign-in form. Script errors and policy refusals the browser
+ * logs are collected in `problems` (a page must have none).
+ */
+export async function signInAs(browser: Browser, baseUrl: string, token: string, viewport = { width: 1440, height: 900 }): Promise<{ context: BrowserContext; page: Page; problems: string[] }> {
+  const context = await browser.newContext({ viewport });
+  const page = await context.newPage();
+  const problems: string[] = [];
+  page.on('console', (message) => void (message.type() === 'error' && problems.push(message.text())));
+  page.on('pageerror', (error) => void problems.push(error.message));
+  await page.goto(`${baseUrl}/console`);
+  if (new URL(page.url()).pathname !== '/console/sign-in') throw new Error(`/console without a session went to ${page.url()}, not the sign-in form`);
+  await page.getByLabel('Your access token').fill(token);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => url.pathname !== '/console/sign-in');
+  return { context, page, problems };
 }
