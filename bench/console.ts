@@ -18,8 +18,9 @@ import { commit, int, logTo, machine, positiveInteger, round, scratchDatabase, s
  *    the API and its workflow) and 999 copies of its row, as its projection stores them; the board
  *    is asked for again and again, each answer timed whole (server time on loopback). Beside it, in
  *    the same run, the sign-in page (no database read): the floor of a console answer.
- * 2. 50 boards on the live stream (`/console/live`, Server-Sent Events), each fetching its rows on
- *    every event as htmx does (one request at a time, the last trigger queued), while chargers
+ * 2. 50 boards on the live stream (`/console/live`, Server-Sent Events), sorted newest first (the
+ *    board a dispatcher watches for new faults), each fetching its rows on every event as htmx
+ *    does (one request at a time, the last trigger queued), while chargers
  *    report faults over OCPP at 10/s, each on a charger of its own: fault sent → the fault's
  *    incident in that board's rows, per board and fault. Beside it: fault sent → incident row
  *    stored (its openedAt), the floor no board can beat.
@@ -202,7 +203,7 @@ async function openBoard(base: string, cookie: string, sentAt: Map<string, numbe
     try {
       do {
         queued = false;
-        const html = await (await fetch(`${base}/console/board/rows`, { headers: { cookie }, signal: controller.signal })).text();
+        const html = await (await fetch(`${base}/console/board/rows?sort=opened`, { headers: { cookie }, signal: controller.signal })).text();
         const now = performance.now();
         for (const [charger, sent] of sentAt) {
           if (!seen.has(charger) && html.includes(`>${charger}<`)) {

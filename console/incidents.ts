@@ -1,5 +1,6 @@
 import type { Client } from '@temporalio/client';
 import { Hono, type Context } from 'hono';
+import { sql } from 'kysely';
 import { html } from 'hono/html';
 import { readPhoto } from '../api/attachments.js';
 import { loadIncident, type IncidentView } from '../api/incidents.js';
@@ -24,7 +25,12 @@ interface BoardFilters {
   priority: string | null;
   site: string | null;
   sort: Sort;
+  /** From 1; PAGE_SIZE incidents a page. */
+  page: number;
 }
+
+/** Incidents a board page shows: what a person can scan; the rest is a page away, in the same order. */
+const PAGE_SIZE = 100;
 
 /** A row of the board: an open incident and where its clocks stand now. */
 interface BoardRow {
@@ -38,8 +44,6 @@ interface BoardRow {
   response: ClockState | null;
   fix: ClockState | null;
   nextEscalation: { level: number; trigger: string; at: string } | null;
-  /** The earliest breach to come (or already passed) of a clock still running; null when none runs. */
-  deadline: string | null;
 }
 
 /**
@@ -53,9 +57,8 @@ export function incidentPages({ db, temporal, feed, attachmentsDir }: { db: Db; 
     .get('/board', async (c) => {
       if (!BOARD_ROLES.includes(c.get('actor').role)) return notFoundPage(c);
       const filters = filtersFrom(c.req.query());
-      const rows = await boardRows(db, c.get('actor'), c.get('scope'), filters);
-      const sites = await sitesInView(db, c.get('actor'), c.get('scope'));
-      return c.html(page({ title: 'Board', actor: c.get('actor'), csrf: c.get('csrf') }, board(rows, filters, sites)));
+      const [shown, sites] = await Promise.all([boardRows(db, c.get('actor'), c.get('scope'), filters), sitesInView(db, c.get('actor'), c.get('scope'))]);
+      return c.html(page({ title: 'Board', actor: c.get('actor'), csrf: c.get('csrf') }, board(shown, filters, sites)));
     })
     .get('/board/rows', async (c) => {
       if (!BOARD_ROLES.includes(c.get('actor').role)) return notFoundPage(c);
@@ -122,25 +125,38 @@ function filtersFrom(query: Record<string, string>): BoardFilters {
   const priority = (PRIORITIES as readonly string[]).includes(query.priority ?? '') ? query.priority! : null;
   const site = query.site && query.site.length <= 200 ? query.site : null;
   const sort = (query.sort ?? 'deadline') in SORTS ? (query.sort as Sort) : 'deadline';
-  return { priority, site, sort };
+  const page = /^[1-9]\d{0,5}$/.test(query.page ?? '') ? Number(query.page) : 1;
+  return { priority, site, sort, page };
 }
 
-const queryOf = (f: BoardFilters) => new URLSearchParams(Object.entries(f).filter(([, v]) => v !== null) as [string, string][]).toString();
+const queryOf = (f: BoardFilters) =>
+  new URLSearchParams(Object.entries(f).filter(([key, v]) => v !== null && !(key === 'page' && v === 1)).map(([key, v]): [string, string] => [key, String(v)])).toString();
 
-async function boardRows(db: Db, actor: ConsoleEnv['Variables']['actor'], scope: ConsoleEnv['Variables']['scope'], filters: BoardFilters): Promise<BoardRow[]> {
-  let query = scoped(db.selectFrom('incidents').select(['id', 'priority', 'status', 'chargerId', 'connectorId', 'siteId', 'openedAt', 'acknowledgedAt', 'state']), 'incidents', actor, scope)
-    .where('status', 'not in', CLOSED_STATUSES)
-    .orderBy('openedAt', 'desc')
-    .limit(1000);
-  if (filters.priority) query = query.where('priority', '=', filters.priority as never);
-  if (filters.site) query = query.where('siteId', '=', filters.site);
+/**
+ * One page of the board, ordered in SQL so that only the page's incidents are computed: by the
+ * earliest breach to come of a clock still running (the projection's respond-by while the incident
+ * is unacknowledged, its fix-by until it is fixed; a paused clock has none: last), by the newest,
+ * or by priority then that deadline. The page's clocks are then computed exactly, as the API does.
+ */
+async function boardRows(db: Db, actor: ConsoleEnv['Variables']['actor'], scope: ConsoleEnv['Variables']['scope'], filters: BoardFilters): Promise<{ rows: BoardRow[]; total: number }> {
+  let open = scoped(db.selectFrom('incidents'), 'incidents', actor, scope).where('status', 'not in', CLOSED_STATUSES);
+  if (filters.priority) open = open.where('priority', '=', filters.priority as never);
+  if (filters.site) open = open.where('siteId', '=', filters.site);
+  const deadline = sql<Date | null>`least(case when acknowledged_at is null then respond_by end, case when status <> 'verifying' then fix_by end)`;
+  let page = open.select(['id', 'priority', 'status', 'chargerId', 'connectorId', 'siteId', 'openedAt', 'acknowledgedAt', 'state']);
+  if (filters.sort === 'deadline') page = page.orderBy(sql`${deadline} asc nulls last`).orderBy('openedAt', 'desc');
+  if (filters.sort === 'opened') page = page.orderBy('openedAt', 'desc');
+  if (filters.sort === 'priority') page = page.orderBy('priority').orderBy(sql`${deadline} asc nulls last`);
+  const [found, counted] = await Promise.all([
+    page.orderBy('id').limit(PAGE_SIZE).offset((filters.page - 1) * PAGE_SIZE).execute(),
+    open.select((eb) => eb.fn.countAll<string>().as('n')).executeTakeFirstOrThrow(),
+  ]);
   const now = new Date();
-  const rows = (await query.execute()).map((row): BoardRow => {
+  const rows = found.map((row): BoardRow => {
     const state = row.state as Omit<Incident, 'faults' | 'steps'> | null;
     const response = state ? clockState(state.clocks.response, now) : null;
     const fix = state ? clockState(state.clocks.fix, now) : null;
     const next = state ? dueEscalations(row.id, state.terms.escalation, state.clocks, row.acknowledgedAt !== null, state.escalations)[0] : undefined;
-    const deadlines = [response, fix].filter((clock) => clock && clock.running && clock.breachAt).map((clock) => clock!.breachAt!);
     return {
       id: row.id,
       priority: row.priority,
@@ -152,12 +168,9 @@ async function boardRows(db: Db, actor: ConsoleEnv['Variables']['actor'], scope:
       response,
       fix,
       nextEscalation: next ? { level: next.level.level, trigger: describeTrigger(next.level.trigger), at: next.at.toISOString() } : null,
-      deadline: deadlines.sort()[0] ?? null,
     };
   });
-  if (filters.sort === 'deadline') rows.sort((a, b) => (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999') || b.openedAt.localeCompare(a.openedAt));
-  if (filters.sort === 'priority') rows.sort((a, b) => a.priority.localeCompare(b.priority) || (a.deadline ?? '9999').localeCompare(b.deadline ?? '9999'));
-  return rows;
+  return { rows, total: Number(counted.n) };
 }
 
 /** The sites the viewer's incidents are at, for the filter. */
@@ -166,7 +179,7 @@ async function sitesInView(db: Db, actor: ConsoleEnv['Variables']['actor'], scop
   return rows.map((r) => r.siteId!);
 }
 
-function board(rows: BoardRow[], filters: BoardFilters, sites: string[]) {
+function board(shown: { rows: BoardRow[]; total: number }, filters: BoardFilters, sites: string[]) {
   const option = (value: string, label: string, selected: boolean) => html`<option value="${value}"${selected ? html` selected` : ''}>${label}</option>`;
   return html`<h1>Open incidents</h1>
     <form class="filters" method="get" action="/console/board">
@@ -181,14 +194,18 @@ function board(rows: BoardRow[], filters: BoardFilters, sites: string[]) {
         <thead>
           <tr><th scope="col">Priority</th><th scope="col">Site</th><th scope="col">Charger</th><th scope="col">Status</th><th scope="col">Response</th><th scope="col">Fix</th><th scope="col">Next escalation</th><th scope="col">Opened</th></tr>
         </thead>
-        ${boardBody(rows, filters)}
+        ${boardBody(shown, filters)}
       </table>
     </div>`;
 }
 
-function boardBody(rows: BoardRow[], filters: BoardFilters) {
+function boardBody({ rows, total }: { rows: BoardRow[]; total: number }, filters: BoardFilters) {
+  const first = (filters.page - 1) * PAGE_SIZE;
+  const link = (page: number, label: string) => html`<a href="/console/board?${queryOf({ ...filters, page })}">${label}</a>`;
+  const pages = html`<tr class="pages"><td colspan="8">${total === 0 ? '' : html`${first + 1}–${first + rows.length} of ${total} open incidents`}${filters.page > 1 ? html` · ${link(filters.page - 1, 'Previous')}` : ''}${first + rows.length < total ? html` · ${link(filters.page + 1, 'Next')}` : ''}</td></tr>`;
   return html`<tbody id="board-rows" hx-get="/console/board/rows?${queryOf(filters)}" hx-trigger="sse:incidents, every 15s" hx-swap="outerHTML">
-    ${rows.length === 0 ? html`<tr><td colspan="8" class="empty">No open incidents.</td></tr>` : rows.map(boardRow)}
+    ${rows.length === 0 ? html`<tr><td colspan="8" class="empty">No open incidents${filters.page > 1 ? ' on this page' : ''}.</td></tr>` : rows.map(boardRow)}
+    ${total > PAGE_SIZE || filters.page > 1 ? pages : ''}
   </tbody>`;
 }
 

@@ -164,6 +164,28 @@ describe('the dispatcher board', () => {
     await venue.context.close();
   });
 
+  it('pages a board of many incidents in the chosen order: the first hundred, and the rest a page away', async () => {
+    // 120 more open incidents, as their projection stores them (copies of the shop's, each later than the last).
+    const seed = (await concierge.db.selectFrom('incidents').selectAll().where('chargerId', '=', shopCharger).executeTakeFirstOrThrow());
+    await concierge.db
+      .insertInto('incidents')
+      .values(Array.from({ length: 120 }, (_, i) => ({ ...seed, id: `paged-${i}`, workflowId: `incident:PAGED-${i}:1`, runId: `paged-${i}`, chargerId: `PAGED-${String(i).padStart(3, '0')}`, openedAt: new Date(Date.now() + (i + 1) * 1000), state: JSON.stringify(seed.state) })))
+      .execute();
+    const { context, page } = await signedIn(await tokenFor('dispatcher', 'Pia'));
+    await page.goto(`${concierge.url}/console/board?sort=opened`);
+    const rows = page.locator('#board-rows tr[data-incident]');
+    expect(await rows.count()).toBe(100);
+    expect(await rows.first().textContent()).toContain('PAGED-119');
+    const total = await concierge.db.selectFrom('incidents').select((eb) => eb.fn.countAll<string>().as('n')).where('status', 'not in', ['resolved', 'cancelled']).executeTakeFirstOrThrow();
+    expect(await page.locator('tr.pages').textContent()).toContain(`1–100 of ${total.n} open incidents`);
+    await page.locator('tr.pages').getByRole('link', { name: 'Next' }).click();
+    await page.waitForURL(/page=2/);
+    expect(await page.locator('#board-rows tr[data-incident]').count()).toBe(Number(total.n) - 100);
+    expect(await page.locator('#board-rows').textContent()).toContain('PAGED-000');
+    await context.close();
+    await concierge.db.deleteFrom('incidents').where('id', 'like', 'paged-%').execute();
+  });
+
   it('ends the live streams when Concierge stops, so an open board does not hold up the stop', async () => {
     const { context } = await signedIn(await tokenFor('dispatcher', 'Del'));
     const cookie = (await context.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
