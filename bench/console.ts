@@ -126,6 +126,7 @@ export async function runConsoleBench(argv: string[]): Promise<number> {
       sockets.push(socket);
     }
     const sentAt = new Map<string, number>();
+    let unanswered = 0;
     const delays: number[] = [];
     const boards = await Promise.all(Array.from({ length: options.boards }, () => openBoard(base, cookie, sentAt, delays)));
     await sleep(1000);
@@ -136,7 +137,7 @@ export async function runConsoleBench(argv: string[]): Promise<number> {
       const wait = due - performance.now();
       if (wait > 0) await sleep(wait);
       sentAt.set(live[i]!, performance.now());
-      void socket.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted', timestamp: new Date().toISOString() });
+      socket.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted', timestamp: new Date().toISOString() }).catch(() => unanswered++);
     }
     const expected = live.length * options.boards;
     await until(async () => delays.length >= expected || null, 120_000, 'every board to show every fault').catch((error: unknown) => log(String(error)));
@@ -149,7 +150,7 @@ export async function runConsoleBench(argv: string[]): Promise<number> {
     for (const socket of sockets) await socket.close();
     const liveStats = quantiles(delays);
     const storedStats = quantiles(storedDelays);
-    log(`fault → board: p50 ${liveStats.p50} ms, p99 ${liveStats.p99} ms, ${int(delays.length)} of ${int(expected)} seen; fault → row stored p99 ${storedStats.p99} ms`);
+    log(`fault → board: p50 ${liveStats.p50} ms, p99 ${liveStats.p99} ms, ${int(delays.length)} of ${int(expected)} seen; fault → row stored p99 ${storedStats.p99} ms; ${unanswered} faults the gateway did not answer in time`);
 
     const at = new Date().toISOString().slice(0, 16).replace('T', ' ');
     const report = [
@@ -160,7 +161,7 @@ export async function runConsoleBench(argv: string[]): Promise<number> {
       '| measure | target | this run | beside it, same run |',
       '| --- | --- | --- | --- |',
       `| board page, ${int(Number(open.n))} open incidents (${int(boardBytes / 1024)} KiB), ${options.requests} requests one at a time | p95 < 200 ms | p50 ${boardStats.p50} ms, **p95 ${boardStats.p95} ms** ${boardStats.p95 < 200 ? '✅' : '❌'}, max ${boardStats.max} ms | the sign-in page (no database): p95 ${floorStats.p95} ms |`,
-      `| fault → on each of ${options.boards} live boards, ${options.rate} faults/s for ${options.seconds} s | p99 < 2 s | p50 ${liveStats.p50} ms, **p99 ${liveStats.p99} ms** ${liveStats.p99 < 2000 && delays.length >= expected ? '✅' : '❌'}, max ${liveStats.max} ms; ${int(delays.length)} of ${int(expected)} seen | fault → incident row stored: p50 ${storedStats.p50} ms, p99 ${storedStats.p99} ms |`,
+      `| fault → on each of ${options.boards} live boards, ${options.rate} faults/s for ${options.seconds} s | p99 < 2 s | p50 ${liveStats.p50} ms, **p99 ${liveStats.p99} ms** ${liveStats.p99 < 2000 && delays.length >= expected ? '✅' : '❌'}, max ${liveStats.max} ms; ${int(delays.length)} of ${int(expected)} seen${unanswered ? `; ${unanswered} faults unanswered within the charger's timeout` : ''} | fault → incident row stored: p50 ${storedStats.p50} ms, p99 ${storedStats.p99} ms |`,
       '',
     ].join('\n');
     console.log(`\n${report}`);

@@ -29,6 +29,9 @@ interface BoardFilters {
   page: number;
 }
 
+/** How long boards share one rendering of their rows (the countdowns move in minutes). */
+const SHARED_ROWS_MS = 1000;
+
 /** Incidents a board page shows: what a person can scan; the rest is a page away, in the same order. */
 const PAGE_SIZE = 100;
 
@@ -53,6 +56,7 @@ interface BoardRow {
  * (Server-Sent Events) and every 15 s for the countdowns.
  */
 export function incidentPages({ db, temporal, feed, attachmentsDir }: { db: Db; temporal: Client; feed: IncidentFeed; attachmentsDir: string }) {
+  const sharedRows = new Map<string, { at: number; body: Promise<string> }>();
   return new Hono<ConsoleEnv>()
     .get('/board', async (c) => {
       if (!BOARD_ROLES.includes(c.get('actor').role)) return notFoundPage(c);
@@ -61,9 +65,19 @@ export function incidentPages({ db, temporal, feed, attachmentsDir }: { db: Db; 
       return c.html(page({ title: 'Board', actor: c.get('actor'), csrf: c.get('csrf') }, board(shown, filters, sites)));
     })
     .get('/board/rows', async (c) => {
-      if (!BOARD_ROLES.includes(c.get('actor').role)) return notFoundPage(c);
+      const actor = c.get('actor');
+      if (!BOARD_ROLES.includes(actor.role)) return notFoundPage(c);
       const filters = filtersFrom(c.req.query());
-      return c.html(boardBody(await boardRows(db, c.get('actor'), c.get('scope'), filters), filters));
+      // Every open board asks for its rows at each change: boards that see the same (role, scope,
+      // filters) share one rendering of the same state of the incidents, for up to a second.
+      const key = `${actor.role}|${JSON.stringify(c.get('scope'))}|${queryOf(filters)}|${feed.signature ?? Math.floor(Date.now() / SHARED_ROWS_MS)}`;
+      const shared = sharedRows.get(key);
+      if (shared && Date.now() - shared.at < SHARED_ROWS_MS) return c.html(await shared.body);
+      const body = (async () => String(await boardBody(await boardRows(db, actor, c.get('scope'), filters), filters)))();
+      if (sharedRows.size >= 1000) sharedRows.clear();
+      sharedRows.set(key, { at: Date.now(), body });
+      body.catch(() => sharedRows.delete(key));
+      return c.html(await body);
     })
     .get('/incidents/:id', (c) => incidentPage(db, c, null))
     .get('/incidents/:id/live', async (c) => {

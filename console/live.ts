@@ -58,6 +58,10 @@ export function createIncidentFeed(db: Db, log: Logger) {
     get closed() {
       return closed;
     },
+    /** What the incidents looked like at the last look (null while no board watches): changes when any incident does. */
+    get signature() {
+      return timer ? last : null;
+    },
   };
 }
 
