@@ -170,7 +170,6 @@ async function boardRows(db: Db, actor: ConsoleEnv['Variables']['actor'], scope:
     const state = row.state as Omit<Incident, 'faults' | 'steps'> | null;
     const response = state ? clockState(state.clocks.response, now) : null;
     const fix = state ? clockState(state.clocks.fix, now) : null;
-    const next = state ? dueEscalations(row.id, state.terms.escalation, state.clocks, row.acknowledgedAt !== null, state.escalations)[0] : undefined;
     return {
       id: row.id,
       priority: row.priority,
@@ -181,7 +180,7 @@ async function boardRows(db: Db, actor: ConsoleEnv['Variables']['actor'], scope:
       openedAt: row.openedAt.toISOString(),
       response,
       fix,
-      nextEscalation: next ? { level: next.level.level, trigger: describeTrigger(next.level.trigger), at: next.at.toISOString() } : null,
+      nextEscalation: nextEscalation(row.id, state, row.acknowledgedAt !== null),
     };
   });
   return { rows, total: Number(counted.n) };
@@ -253,14 +252,19 @@ export function clockCell(name: string, clock: ClockState | null, zone: string |
 export async function termsOf(db: Db, incidentId: string) {
   const row = await db.selectFrom('incidents').select(['state', 'acknowledgedAt', 'agreementId', 'siteId']).where('id', '=', incidentId).executeTakeFirst();
   const state = row?.state as Omit<Incident, 'faults' | 'steps'> | null | undefined;
-  const next = state ? dueEscalations(incidentId, state.terms.escalation, state.clocks, row!.acknowledgedAt !== null, state.escalations)[0] : undefined;
   return {
     pauseReasons: state?.terms.pauseReasons ?? [],
     checklist: state?.terms.checklist ?? [],
     agreementId: row?.agreementId ?? null,
     siteId: row?.siteId ?? null,
-    nextEscalation: next ? { level: next.level.level, trigger: describeTrigger(next.level.trigger), at: next.at.toISOString() } : null,
+    nextEscalation: nextEscalation(incidentId, state ?? null, Boolean(row?.acknowledgedAt)),
   };
+}
+
+/** The escalation notice due next (contracts/escalation.ts), as the board and the incident page show it. */
+function nextEscalation(incidentId: string, state: Omit<Incident, 'faults' | 'steps'> | null, acknowledged: boolean) {
+  const next = state ? dueEscalations(incidentId, state.terms.escalation, state.clocks, acknowledged, state.escalations)[0] : undefined;
+  return next ? { level: next.level.level, trigger: describeTrigger(next.level.trigger), at: next.at.toISOString() } : null;
 }
 type Terms = Awaited<ReturnType<typeof termsOf>>;
 
