@@ -16,11 +16,13 @@ const PHOTO = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQ
  */
 describe('an incident from fault to fix, in the browser', () => {
   const charger = uniqueId('AL');
+  /** A charger of its own for the claim: a new fault on the first, soon after its incident closed, reopens that one (assigned already). */
+  const spare = uniqueId('AL');
   const [site] = alpina.sites;
   const concierge = useTestApp({
     name: 'console-flow',
-    agreements: { alpina: { ...alpina, sites: [{ ...site!, chargers: [{ id: charger, model: 'Alfen Eve Single S-line', connectors: 1 }] }] } },
-    chargers: [charger],
+    agreements: { alpina: { ...alpina, sites: [{ ...site!, chargers: [charger, spare].map((id) => ({ id, model: 'Alfen Eve Single S-line', connectors: 1 })) }] } },
+    chargers: [charger, spare],
   });
   let browser: Browser;
   beforeAll(async () => {
@@ -115,5 +117,26 @@ describe('an incident from fault to fix, in the browser', () => {
     expect((await concierge.admin.get(`/api/incidents/${incident.id}`)).body).toMatchObject({ status: 'resolved' });
     // The browser and htmx log the requests that could not be sent while offline; nothing else went wrong.
     expect(desk.problems.filter((p) => !/ERR_INTERNET_DISCONNECTED|^htmx:(sendError|afterRequest)/.test(p))).toEqual([]);
+  });
+
+  it('lets a technician claim an unassigned task from the phone: it becomes theirs', async () => {
+    const tech = await token('technician', 'Uli Unassigned', { agreements: ['hotel-alpina'] });
+    const ocpp = await RawCharger.connect(concierge.ws, spare, CHARGER_PASSWORD);
+    await ocpp.call('BootNotification', { chargePointVendor: 'Alfen', chargePointModel: 'Eve' });
+    await ocpp.call('StatusNotification', { connectorId: 1, errorCode: 'GroundFailure', status: 'Faulted' });
+    const phone = await signIn(tech.token, { width: 390, height: 844 });
+    const unassigned = phone.page.locator('a.task', { hasText: spare });
+    await eventually(async () => {
+      await phone.page.reload();
+      return (await unassigned.count()) > 0 || null;
+    }, 15_000, 'the unassigned task');
+    await unassigned.first().click();
+    await phone.page.waitForURL(/\/console\/tasks\//);
+    await submit(phone.page, phone.page.getByRole('button', { name: 'Claim this task' }));
+    expect(await phone.page.locator('dl.facts').textContent()).toContain('claimed · Uli Unassigned');
+    // Claimed is accepted: the next step is on site.
+    expect(await phone.page.getByRole('button', { name: 'On site' }).count()).toBe(1);
+    expect(phone.problems).toEqual([]);
+    await ocpp.close();
   });
 });
