@@ -488,6 +488,8 @@ describe('incident engine (time-skipping)', () => {
 
   it('reopens a resolved incident when the fault returns within the flapping window', async () => {
     const handle = await open();
+    // Resolved once it is open with its task: an update sent at once may come in the opening workflow task, before the task.
+    await eventually(async () => (await query(handle)).tasks.length > 0 || null, 10_000, 'the incident open with its task');
     await handle.executeUpdate(resolve, { args: [{ actor: dispatcher }] });
     await env.sleep(5 * MINUTE);
     await handle.signal(faultReported, fault(await env.currentTimeMs()));
