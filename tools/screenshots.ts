@@ -6,7 +6,7 @@
  * Chromium (CHROMIUM_PATH, or /usr/lib/chromium/chromium) through playwright-core.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
@@ -14,13 +14,14 @@ import { loadConfig } from '../runtime/config.js';
 import { startConcierge } from '../runtime/concierge.js';
 import { createLogger } from '../platform/log.js';
 import { RawCharger } from '../simulator/raw-charger.js';
+import { findChromium } from '../testkit/chromium.js';
 import { eventually } from '../testkit/eventually.js';
 
 const OUT = path.resolve(import.meta.dirname, '../docs/screenshots');
 const VIEWPORTS = { phone: { width: 390, height: 844 }, desk: { width: 1440, height: 900 } } as const;
 const PASSWORD = 'screenshot-charger-secret';
 
-const chromiumPath = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p): p is string => !!p && existsSync(p));
+const chromiumPath = findChromium();
 if (!chromiumPath) {
   console.error('Chromium is missing: install Debian’s (sudo apt-get install chromium) or set CHROMIUM_PATH');
   process.exit(1);

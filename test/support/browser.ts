@@ -1,15 +1,14 @@
-import { existsSync } from 'node:fs';
 import axe from 'axe-core';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_CANDIDATES, findChromium } from '../../testkit/chromium.js';
 
-/** Debian's Chromium (apt-get install chromium; .ci/run installs it), or CHROMIUM_PATH. Never a downloaded browser. */
-const CANDIDATES = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'];
 
 /** Launches Chromium, or fails naming what is missing: the console's tests never skip for want of a browser. */
 export async function launchChromium(): Promise<Browser> {
-  const executablePath = CANDIDATES.find((candidate): candidate is string => !!candidate && existsSync(candidate));
+  // Debian's Chromium (apt-get install chromium; .ci/run installs it), or CHROMIUM_PATH.
+  const executablePath = findChromium();
   if (!executablePath) {
-    throw new Error(`Chromium is missing: the console's browser tests need Debian's Chromium (sudo apt-get install chromium, as .ci/run does) or CHROMIUM_PATH set to a Chromium binary; looked for ${CANDIDATES.filter(Boolean).join(', ')}`);
+    throw new Error(`Chromium is missing: the console's browser tests need Debian's Chromium (sudo apt-get install chromium, as .ci/run does) or CHROMIUM_PATH set to a Chromium binary; looked for ${CHROMIUM_CANDIDATES.join(', ')}`);
   }
   return chromium.launch({ executablePath });
 }
