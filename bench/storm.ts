@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -39,6 +39,7 @@ interface StormOptions {
   steadyLimit: number;
   timeout: number;
   out: string;
+  profile?: string;
   write: boolean;
 }
 
@@ -66,6 +67,7 @@ export async function runStorm(argv: string[]): Promise<number> {
     .option('--steady-poll <ms>', 'API poll interval during the steady phase', positiveInteger, 100)
     .option('--steady-limit <n>', 'incidents a steady poll asks for (newest first; at most 500)', positiveInteger, 30)
     .option('--timeout <s>', 'how long a phase may take to become visible before the run gives up on the rest', positiveInteger, 600)
+    .option('--profile <dir>', "write a V8 CPU profile (.cpuprofile) of Concierge's main thread over the storm and over the steady phase into this folder")
     .option('--out <file>', 'the Markdown file results are appended to', 'docs/benchmarks.md')
     .option('--no-write', 'print the results only')
     .parse(argv, { from: 'user' });
@@ -153,6 +155,8 @@ interface StormResult {
     cpu: CpuShares;
     verification: Verification;
   };
+  /** How long after the storm Concierge and the Temporal server became quiet, before the steady phase began. */
+  settled: { ms: number; quiet: boolean };
   steady: {
     faults: number;
     errors: string[];
@@ -226,6 +230,11 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
     log(`${booted} booted in ${connectSeconds.toFixed(1)} s${booted < n ? ` — ${n - booted} did not: ${started.map((s) => s.lastError).filter(Boolean).join('; ')}` : ''}`);
     await sleep(3_000); // the connections' own writes settle
 
+    const writeProfile = async (phase: string) => {
+      mkdirSync(options.profile!, { recursive: true });
+      const { file } = await server.request({ type: 'profile-end', file: path.resolve(options.profile!, `storm-${phase}-${new Date().toISOString().replace(/[:.]/g, '')}.cpuprofile`) }, 'profiled', 300_000);
+      log(`CPU profile of Concierge's main thread over the ${phase}: ${file}`);
+    };
     const pids = { temporal: temporal.devServer?.pid ?? null, concierge: server.process.pid ?? null, generators: generators.map((g) => g.process.pid ?? 0) };
     const cpuWindow = () => startCpuWindow(pids);
 
@@ -259,11 +268,13 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
     });
     const stormDue = new Map(stormReports.filter((_, i) => i % 3 === 0).map((r) => [connectorKey(r.chargerId, r.connectorId), r.at]));
     log(`storm: ${n} chargers fault within ${options.spread} ms, clear ${options.flapGap} ms later and fault again`);
+    if (options.profile) await server.request({ type: 'profile-start' }, 'profiling');
     const stormCpu = cpuWindow();
     const stormProbe = probeSignalWithStart(client, PROBE_EVERY_MS);
     const stormSent = send(stormReports);
     const stormWatched = await watchIncidents(api, { due: stormDue, limit: options.stormLimit, intervalMs: options.stormPoll, deadline: stormBegin + timeoutMs });
     const stormShares = stormCpu();
+    if (options.profile) await writeProfile('storm');
     const stormProbed = await stormProbe.stop();
     const stormLoad = os.loadavg()[0]!;
     const stormResults = await stormSent;
@@ -280,6 +291,11 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
     const stormVerification = await verify(api, ids, STORM_CONNECTOR, 2, Date.now() + timeoutMs);
     log(`storm: ${describeVerification(stormVerification)}`);
 
+    // The steady phase measures a steady state: it begins once the storm's remaining work (the
+    // clears, second faults, remote fixes and their saves) is done, not while it is worked off.
+    const settled = await settle(pids, SETTLE_LIMIT_MS);
+    log(`settled: Concierge and the Temporal server quiet after ${(settled.ms / 1000).toFixed(1)} s${settled.quiet ? '' : ` — not quiet within ${SETTLE_LIMIT_MS / 1000} s, the steady phase begins anyway`}`);
+
     // ── the steady phase ──
     const steadyCount = options.steadyRate * options.steadySeconds;
     const steadyIds = shuffled(ids).slice(0, steadyCount);
@@ -288,11 +304,13 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
     const steadyReports: StatusReport[] = steadyIds.map((chargerId, i) => ({ chargerId, connectorId: STEADY_CONNECTOR, status: 'Faulted', errorCode: 'GroundFailure', at: steadyBegin + steadyOffsets[i]! }));
     const steadyDue = new Map(steadyReports.map((r) => [connectorKey(r.chargerId, r.connectorId), r.at]));
     log(`steady: ${options.steadyRate} faults/s for ${options.steadySeconds} s on connector ${STEADY_CONNECTOR} of ${steadyCount} chargers`);
+    if (options.profile) await server.request({ type: 'profile-start' }, 'profiling');
     const steadyCpu = cpuWindow();
     const steadyProbe = probeSignalWithStart(client, PROBE_EVERY_MS);
     const steadySent = send(steadyReports);
     const steadyWatched = await watchIncidents(api, { due: steadyDue, limit: options.steadyLimit, intervalMs: options.steadyPoll, deadline: steadyBegin + options.steadySeconds * 1000 + timeoutMs });
     const steadyShares = steadyCpu();
+    if (options.profile) await writeProfile('steady');
     const steadyProbed = await steadyProbe.stop();
     const steadyResults = await steadySent;
     const steadyLatencies = steadyResults.flatMap((r, i) => {
@@ -331,6 +349,7 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
         cpu: stormShares,
         verification: stormVerification,
       },
+      settled,
       steady: {
         faults: steadyCount,
         errors: errorsOf(steadyResults),
@@ -588,7 +607,7 @@ function formatReport(options: StormOptions, r: StormResult): string {
     `Concierge at commit ${commit()}. Machine: ${machine()}; load average ${r.loadAverage.start.toFixed(1)} when the run began, ${r.loadAverage.storm.toFixed(1)} after the storm. Temporal: ${describeTemporal(r.temporal)}. ` +
       `${int(r.booted)} of ${int(r.chargers)} chargers registered through the API (${seconds(r.registerSeconds * 1000)}) and connected from ${r.generators} load-generator processes on the same machine (${seconds(r.connectSeconds * 1000)}), 2 connectors each. ` +
       `Storm: each charger reports Faulted (GroundFailure) on connector ${STORM_CONNECTOR} at its moment of a ${int(options.spread)} ms spread, Available ${int(options.flapGap)} ms later and Faulted again ${int(options.flapGap)} ms after that; the API was polled every ${options.stormPoll} ms (limit ${options.stormLimit}). ` +
-      `Steady: ${options.steadyRate} faults/s for ${options.steadySeconds} s, each on connector ${STEADY_CONNECTOR} of a charger of its own; polled every ${options.steadyPoll} ms (limit ${options.steadyLimit}). ` +
+      `Steady: ${options.steadyRate} faults/s for ${options.steadySeconds} s, each on connector ${STEADY_CONNECTOR} of a charger of its own, begun once Concierge and the Temporal server were quiet after the storm (${seconds(r.settled.ms)}${r.settled.quiet ? '' : ', and they were not: the limit passed'}); polled every ${options.steadyPoll} ms (limit ${options.steadyLimit}). ` +
       `Bare: the same number of \`signalWithStart\` calls of a trivial workflow (bench/storm-workflow.ts) at the same rates, worker in the benchmark process, before the storm.`,
     '',
     '| measure | target | Concierge | bare Temporal, same server and run |',
@@ -632,4 +651,25 @@ function formatReport(options: StormOptions, r: StormResult): string {
   const examples = [...storm.verification.examples, ...steady.verification.examples];
   if (examples.length) lines.push('', `Connectors not as expected (first few): ${examples.join('; ')}`);
   return lines.join('\n') + '\n';
+}
+
+const SETTLE_LIMIT_MS = 180_000;
+/** Quiet: each of Concierge and the Temporal server below this share of one core, for three seconds running. */
+const QUIET_SHARE = 0.15;
+
+/** Waits until Concierge and the Temporal server are quiet (or the limit passes): how long it took. */
+async function settle(pids: { temporal: number | null; concierge: number | null }, limitMs: number): Promise<{ ms: number; quiet: boolean }> {
+  const begin = Date.now();
+  const watched = [pids.temporal, pids.concierge].filter((pid): pid is number => pid !== null);
+  let quietSeconds = 0;
+  let last = watched.map((pid) => processCpuMs(pid) ?? 0);
+  while (Date.now() - begin < limitMs) {
+    await sleep(1_000);
+    const now = watched.map((pid) => processCpuMs(pid) ?? 0);
+    const busiest = Math.max(...now.map((ms, i) => (ms - last[i]!) / 1_000));
+    last = now;
+    quietSeconds = busiest < QUIET_SHARE ? quietSeconds + 1 : 0;
+    if (quietSeconds >= 3) return { ms: Date.now() - begin, quiet: true };
+  }
+  return { ms: Date.now() - begin, quiet: false };
 }

@@ -18,6 +18,7 @@ import * as agreementEvents from './0016_agreement_events.js';
 import * as sessionsToPrice from './0017_sessions_to_price.js';
 import * as consoleSessions from './0018_console_sessions.js';
 import * as signInLinks from './0019_sign_in_links.js';
+import * as incidentListIndexes from './0020_incident_list_indexes.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -40,6 +41,7 @@ const migrations: Record<string, Migration> = {
   '0017_sessions_to_price': sessionsToPrice,
   '0018_console_sessions': consoleSessions,
   '0019_sign_in_links': signInLinks,
+  '0020_incident_list_indexes': incidentListIndexes,
 };
 
 export const migrationProvider: MigrationProvider = {

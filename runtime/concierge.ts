@@ -1,15 +1,15 @@
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { serve, type ServerType } from '@hono/node-server';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createChargerCommandActivities } from '../activities/charger-commands.js';
 import { createActivities } from '../activities/index.js';
 import { createApi } from '../api/app.js';
 import { ensureAdminToken } from '../api/auth.js';
 import { createConsole } from '../console/app.js';
 import { migrateToLatest, openDatabase, type Db } from '../db/connect.js';
+import { startEmbeddedMaintenance } from './embedded-maintenance.js';
 import { gatewayTaskQueue } from '../ocpp/commands.js';
 import { createGateway } from '../ocpp/gateway.js';
 import { startOutboxRelay } from '../workflow-clients/outbox-relay.js';
@@ -22,6 +22,7 @@ import { createLogger, type Logger } from '../platform/log.js';
 import { createMailer } from '../platform/mailer.js';
 import { claimEmbeddedDatabase, refuseWhileServed } from './embedded-database.js';
 import { startTemporalDevServer } from './temporal-dev-server.js';
+import { bundleWorkflows } from './workflow-bundle.js';
 
 export interface StartOptions {
   log?: Logger;
@@ -45,8 +46,6 @@ export interface RunningConcierge {
   db: Db;
   stop(): Promise<void>;
 }
-
-export const workflowsPath = fileURLToPath(new URL('../workflows/index.ts', import.meta.url));
 
 /**
  * One process: Temporal dev server (unless TEMPORAL_ADDRESS is set), database and migrations,
@@ -85,6 +84,11 @@ export async function startConcierge(config: Config, options: StartOptions = {})
     const db = openDatabase(config.database);
     cleanups.push(() => db.destroy());
     await migrateToLatest(db);
+    if ('pgliteDir' in config.database) {
+      // The embedded database has no autovacuum of its own.
+      const maintenance = startEmbeddedMaintenance(db, log);
+      cleanups.push(maintenance.stop);
+    }
     const generatedAdminToken = await ensureAdminToken(db, config.adminToken);
 
     // An invalid agreement stops the start before anything changes: a wrong SLA must not run.
@@ -148,7 +152,7 @@ export async function startConcierge(config: Config, options: StartOptions = {})
           connection: workerConnection,
           namespace: config.temporal.namespace,
           taskQueue: config.temporal.taskQueue,
-          workflowBundle: options.workflowBundle ?? (await bundleWorkflowCode({ workflowsPath, logger: quietBundlerLogger })),
+          workflowBundle: options.workflowBundle ?? (await bundleWorkflows(quietBundlerLogger)),
           activities: createActivities(db, { mailer }),
         }),
       );

@@ -1,9 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import type { TestProject } from 'vitest/node';
-import { workflowsPath } from '../runtime/concierge.js';
+import { bundleWorkflows } from '../runtime/workflow-bundle.js';
 import { createLogger } from '../platform/log.js';
 import { startTemporalDevServer } from '../runtime/temporal-dev-server.js';
 import { captureHistories } from './support/histories.js';
@@ -26,7 +25,7 @@ export default async function setup(project: TestProject) {
   const port = await freePort();
   const [server, bundle] = await Promise.all([
     startTemporalDevServer({ port, uiPort: await freePort(), namespace: 'default', log }),
-    bundleWorkflowCode({ workflowsPath, logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } }),
+    bundleWorkflows({ trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} }),
   ]);
   const workflowBundlePath = path.join(dir, 'workflow-bundle.js');
   writeFileSync(workflowBundlePath, bundle.code);

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureAdminToken } from '../../api/auth.js';
 import { Migrator } from 'kysely/migration';
 import { migrateToLatest, openDatabase, type Db } from '../../db/connect.js';
+import { maintain } from '../../runtime/embedded-maintenance.js';
 import { migrationProvider } from '../../migrations/index.js';
 import { hashToken } from '../../platform/secrets.js';
 import { createTestDatabase, databaseKinds, openTestDatabase } from '../support/databases.js';
@@ -150,6 +151,26 @@ describe.each(databaseKinds)('database on %s', (kind) => {
 });
 
 describe('PGlite on its own thread', () => {
+  it('is analyzed and vacuumed as autovacuum would (PGlite has none): the planner learns a table grew, dead rows are reclaimed', async () => {
+    const { db, dispose } = await openTestDatabase('pglite');
+    try {
+      const rowsKnown = async () => Number((await sql<{ reltuples: number }>`select reltuples from pg_class where relname = 'rejected_frames'`.execute(db)).rows[0]!.reltuples);
+      await sql`insert into rejected_frames (charger_id, protocol, method, message_id, payload, reason, salvaged) select 'CP-' || n, 'ocpp1.6', 'Heartbeat', n::text, '{}', 'test', false from generate_series(1, 400) n`.execute(db);
+      expect(await rowsKnown()).toBeLessThan(1); // never analyzed: the planner takes it for empty
+      expect(await maintain(db)).toContainEqual({ table: 'rejected_frames', did: 'analyze' });
+      expect(await rowsKnown()).toBe(400);
+      expect(await maintain(db)).not.toContainEqual(expect.objectContaining({ table: 'rejected_frames' })); // nothing changed since
+
+      await sql`delete from rejected_frames where charger_id <> 'CP-1'`.execute(db);
+      expect(await maintain(db)).toContainEqual({ table: 'rejected_frames', did: 'vacuum analyze' });
+      const { rows } = await sql<{ nDeadTup: string }>`select n_dead_tup from pg_stat_user_tables where relname = 'rejected_frames'`.execute(db);
+      expect(Number(rows[0]!.nDeadTup)).toBe(0);
+      expect(await rowsKnown()).toBe(1);
+    } finally {
+      await dispose();
+    }
+  });
+
   it('does not keep a process alive once its statements are answered', async () => {
     const script = `
       import { openDatabase } from './db/connect.ts';

@@ -465,6 +465,10 @@ describe('incident engine (time-skipping)', () => {
     expect(incident.faults).toHaveLength(16);
     expect(incident.status).toBe('opened');
     expect(incident.runId).toBe((await handle.describe()).runId);
+    // Thirty reports that move no deadline leave the SLA timer alone: it was started once, never replaced.
+    const { events } = await handle.fetchHistory();
+    const timers = events!.filter((e) => e.timerStartedEventAttributes || e.timerCanceledEventAttributes).map((e) => (e.timerStartedEventAttributes ? 'started' : 'canceled'));
+    expect(timers).toEqual(['started']);
     await handle.executeUpdate(cancel, { args: [{ actor: dispatcher, reason: 'test' }] });
     await handle.result();
   });

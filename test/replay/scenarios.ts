@@ -69,6 +69,9 @@ export const SCENARIOS: Record<string, (h: CapturedHistory) => boolean> = {
     h.workflowType === 'settlementWorkflow' && !h.activities.has('sendStatement') && (h.history.events ?? []).some((e) => e.workflowExecutionCompletedEventAttributes),
   'agreement workflow: months settled, a new version followed, a notice deadline reminded, ended when removed': (h) =>
     h.workflowType === 'agreementWorkflow' && h.activities.has('sendNoticeReminder') && h.signals.has('agreementChanged'),
+  'an SLA timer replaced only when its instant moved, here by a pause (sla-timer-kept-until-moved)': (h) => h.patches.has('sla-timer-kept-until-moved') && h.updates.has('pause'),
+  'a remote fix that looked the charger up by a local activity (charger-located-locally)': (h) =>
+    h.patches.has('charger-located-locally') && h.steps.some((s) => s.step === 'remote-fix-attempt'),
   'projection saved by a scheduled activity (before any projection patch)': (h) => h.activities.has('saveIncident') && h.patches.size === 0,
   // main at baedf3f wrote this marker into every new incident; the patch is deprecated now (deprecatePatch), and those runs must still replay.
   'a run carrying the marker of a patch since deprecated (projection-saved-after-the-task)': (h) => h.patches.has('projection-saved-after-the-task'),

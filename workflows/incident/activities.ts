@@ -1,4 +1,4 @@
-import { proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
 import type { RetryPolicy } from '@temporalio/common';
 import type { ChargerCommandActivities } from '../../activities/charger-commands.js';
 import type { ChargerActivities } from '../../activities/chargers.js';
@@ -19,8 +19,15 @@ export const { saveIncident } = proxyActivities<IncidentActivities>({ startToClo
 
 export const { sendEscalation } = proxyActivities<NotificationActivities>({ startToCloseTimeout: '1 minute', retry });
 
-/** Which gateway holds the charger's socket, if any. */
+/** Which gateway holds the charger's socket, if any (runs started before CHARGER_LOCATED_LOCALLY). */
 export const { locateCharger } = proxyActivities<ChargerActivities>({ startToCloseTimeout: '30 seconds', retry });
+
+/**
+ * The same look-up as a local activity: a read, so running it before its workflow task is recorded
+ * shows nothing the history does not hold (a retried task reads again), and it costs no activity
+ * task and no workflow task of its own.
+ */
+export const { locateCharger: locateChargerLocally } = proxyLocalActivities<ChargerActivities>({ startToCloseTimeout: '30 seconds', retry });
 
 /** A reset sent through the gateway holding the socket (its own task queue), never retried: the answer is the result. */
 export function resetChargerThrough(gatewayNode: string) {

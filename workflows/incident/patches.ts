@@ -26,3 +26,16 @@ export const VERIFY_WHEN_HEALTHY = 'verify-when-healthy';
  * from that moment (a timeline entry and new deadlines). Asked only when such a fault arrives.
  */
 export const PRIORITY_RAISED_BY_A_FAULT = 'priority-raised-by-a-fault';
+
+/**
+ * The SLA timer is replaced only when the next timed instant moved, not at every change to the
+ * incident (each replacement was a TimerCanceled and a TimerStarted in the history, and a task's
+ * work in the worker). Asked once, when the timer starts running.
+ */
+export const SLA_TIMER_KEPT_UNTIL_MOVED = 'sla-timer-kept-until-moved';
+
+/**
+ * The remote fix looks up which gateway holds the charger with a local activity (a read) instead
+ * of a scheduled one. Asked once, as the remote fix starts.
+ */
+export const CHARGER_LOCATED_LOCALLY = 'charger-located-locally';

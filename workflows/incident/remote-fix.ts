@@ -1,6 +1,7 @@
-import { ActivityFailure, ApplicationFailure, condition } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, condition, patched } from '@temporalio/workflow';
 import { HEALTHY_STATUSES, type ChargerReport } from '../../contracts/incident.js';
-import { locateCharger, resetChargerThrough } from './activities.js';
+import { locateCharger, locateChargerLocally, resetChargerThrough } from './activities.js';
+import { CHARGER_LOCATED_LOCALLY } from './patches.js';
 import { system, type IncidentState } from './state.js';
 
 /** The charger's latest report on the connector, and when it arrived (workflow time). */
@@ -17,13 +18,15 @@ export interface LastReport {
  */
 export async function remoteFix(state: IncidentState, lastReport: () => LastReport | null): Promise<void> {
   const { incident } = state;
+  // Asked once, as the fix starts: runs from before the change look the charger up as they did.
+  const locate = patched(CHARGER_LOCATED_LOCALLY) ? locateChargerLocally : locateCharger;
   state.setStatus('remote-fix');
   state.record('remote-fix-started', system);
   let recovered = false;
   for (const kind of ['soft', 'hard'] as const) {
     if (incident.status !== 'remote-fix') break; // a human took over
     const sentAt = Date.now();
-    const answer = await reset(incident.chargerId, kind);
+    const answer = await reset(locate, incident.chargerId, kind);
     const attempt = { kind, at: new Date(sentAt).toISOString(), answer, recovered: false };
     incident.remoteFix.push(attempt);
     state.record('remote-fix-attempt', system, null, { kind, answer });
@@ -50,8 +53,8 @@ export async function remoteFix(state: IncidentState, lastReport: () => LastRepo
 }
 
 /** Sends a reset through the gateway holding the charger's socket; answers 'Accepted', 'Rejected', 'ChargerOffline' or the failure. */
-async function reset(chargerId: string, kind: 'soft' | 'hard'): Promise<string> {
-  const where = await locateCharger({ chargerId });
+async function reset(locate: typeof locateCharger, chargerId: string, kind: 'soft' | 'hard'): Promise<string> {
+  const where = await locate({ chargerId });
   if (!where.connected || !where.gatewayNode) return 'ChargerOffline';
   try {
     return (await resetChargerThrough(where.gatewayNode)({ chargerId, kind })).status;
