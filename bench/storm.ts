@@ -40,6 +40,7 @@ interface StormOptions {
   timeout: number;
   out: string;
   profile?: string;
+  traceGc?: boolean;
   write: boolean;
 }
 
@@ -68,6 +69,7 @@ export async function runStorm(argv: string[]): Promise<number> {
     .option('--steady-limit <n>', 'incidents a steady poll asks for (newest first; at most 500)', positiveInteger, 30)
     .option('--timeout <s>', 'how long a phase may take to become visible before the run gives up on the rest', positiveInteger, 600)
     .option('--profile <dir>', "write a V8 CPU profile (.cpuprofile) of Concierge's main thread over the storm and over the steady phase into this folder")
+    .option('--trace-gc', "run Concierge with node's --trace-gc: every garbage collection of each of its threads, with its pause, on standard output")
     .option('--out <file>', 'the Markdown file results are appended to', 'docs/benchmarks.md')
     .option('--no-write', 'print the results only')
     .parse(argv, { from: 'user' });
@@ -189,7 +191,7 @@ async function measureStorm(options: StormOptions, stopChildren: Set<() => Promi
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'concierge-storm-'));
   const adminToken = `storm-${randomBytes(12).toString('hex')}`;
   const setup: ConciergeServerSetup = { chargerIds: { prefix: ID_PREFIX, first: 1, count: 0 }, password: PASSWORD, databaseUrl: scratch?.url, logLevel: 'warn', dataDir, adminToken };
-  const server = new Child<ServerRequest, ServerReply>('./concierge-server.ts', { args: [JSON.stringify(setup)] });
+  const server = new Child<ServerRequest, ServerReply>('./concierge-server.ts', { args: [JSON.stringify(setup)], nodeOptions: options.traceGc ? ['--trace-gc'] : [] });
   const stopServer = () => server.stop({ type: 'stop' });
   stopChildren.add(stopServer);
   const generators: Array<Child<GeneratorRequest, GeneratorReply>> = [];
