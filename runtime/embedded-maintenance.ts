@@ -18,7 +18,11 @@ export function startEmbeddedMaintenance(db: Db, log: Logger, intervalMs = 30_00
   let stopped = false;
   let pass: Promise<void> = Promise.resolve();
   const timer = setInterval(() => {
-    pass = pass.then(async () => void (stopped ? undefined : await maintain(db))).catch((error: unknown) => log.warn({ err: error }, 'embedded database maintenance failed; it is tried again'));
+    pass = pass
+      .then(async () => {
+        if (!stopped) await maintain(db);
+      })
+      .catch((error: unknown) => log.warn({ err: error }, 'embedded database maintenance failed; it is tried again'));
   }, intervalMs);
   timer.unref();
   return {

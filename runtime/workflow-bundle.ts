@@ -13,10 +13,10 @@ const SHARED_LIBRARIES = ['zod', 'luxon'];
 /**
  * The modules every workflow in a worker shares instead of evaluating its own copy: the
  * `contracts/` modules the workflows import, and the libraries they use. They hold the
- * deterministic rules (calendar, SLA clocks, the step table) and no per-workflow state, only pure
+ * deterministic rules (calendar, SLA clocks, escalations) and no per-workflow state, only pure
  * memo caches, so sharing them cannot leak one workflow into another; their exports are frozen
- * by the SDK. A new incident workflow otherwise built the step table's schemas and evaluated zod
- * and luxon again, a fifth of its first task's CPU (docs/benchmarks.md, "The fault storm").
+ * by the SDK. Each new workflow evaluated zod and luxon again before (replaying the captured
+ * incident histories took 6–8 % more CPU; docs/benchmarks.md, "The fault storm").
  */
 export function sharedWorkflowModules(): string[] {
   const imported = new Set<string>();
