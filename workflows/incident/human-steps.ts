@@ -126,7 +126,7 @@ export function registerHumanSteps(state: IncidentState, saver: ProjectionSaver)
     validate: ((request: StepRequestOf<N>) => void) | null,
     apply: (request: StepRequestOf<N>, record: (actor: Actor, note?: string | null, data?: Record<string, unknown>) => void) => void,
   ) {
-    const { roles, records, request: schema } = HUMAN_STEPS[name];
+    const { roles, records } = HUMAN_STEPS[name];
     const from: readonly IncidentStatus[] = HUMAN_STEPS[name].from;
     const update = stepUpdates[name] as unknown as UpdateDefinition<Incident, [StepRequestOf<N>]>;
     const record = (actor: Actor, note?: string | null, data?: Record<string, unknown>) => state.record(records, actor, note, data ?? null);
@@ -145,7 +145,8 @@ export function registerHumanSteps(state: IncidentState, saver: ProjectionSaver)
           // The request itself, as the API checks it: a client that reaches Temporal directly is held to
           // the same rules. `photos` is the API's translation of photoIds, checked by the fix step.
           const { photos: _uploads, ...sent } = request as StepRequestOf<N> & { photos?: unknown };
-          const checked = schema.safeParse(sent);
+          // Read here, not at registration: the schema is built when a person first takes the step.
+          const checked = HUMAN_STEPS[name].request.safeParse(sent);
           if (!checked.success) refuse(checked.error.issues.map((i) => `${[name, ...i.path].join('.')}: ${i.message}`).join('; '), 'InvalidRequest');
           validate?.(request);
         },
