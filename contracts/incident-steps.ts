@@ -143,9 +143,9 @@ const STEPS = {
 
 /**
  * The steps, each request schema built the first time it is read. Every incident workflow loads
- * this table and reads a schema only when a person takes that step; built up front, the schemas
- * were most of the memory of a cached incident (about 0.7 of its 0.85 MB: zod 4 gives each schema
- * its own closures) and of the CPU of its first task.
+ * this table and reads a schema only when a person takes that step; built up front for every new
+ * workflow, the schemas held 184 of a cached incident's 861 KB (zod 4 gives each schema its own
+ * closures; docs/benchmarks.md, "The fault storm").
  */
 export const HUMAN_STEPS = builtOnFirstUse(STEPS);
 
