@@ -253,7 +253,7 @@ export async function creditCdr(db: Db, { cdrId, reason, issuedAt = new Date() }
     if (cdr.credit) throw new CdrNotCreditable(`${cdrId} is a credit CDR itself`);
     const negate = (amount: string) => money(amount).negated().toFixed();
     const creditId = `${cdrId}-CREDIT`;
-    const original = cdr.document as Record<string, unknown> & Partial<Record<`total_${'cost' | 'fixed_cost' | 'energy_cost' | 'time_cost' | 'parking_cost'}`, { excl_vat: string; incl_vat?: string }>>;
+    const original = JSON.parse(cdr.document) as Record<string, unknown> & Partial<Record<`total_${'cost' | 'fixed_cost' | 'energy_cost' | 'time_cost' | 'parking_cost'}`, { excl_vat: string; incl_vat?: string }>>;
     // jsonb hands back prices as numbers; their shortest text is the decimal written (decimalJson wrote it).
     const negatedPrice = (price: { excl_vat: string; incl_vat?: string } | undefined) => price && { excl_vat: money(String(price.excl_vat)).negated(), ...(price.incl_vat === undefined ? {} : { incl_vat: money(String(price.incl_vat)).negated() }) };
     const document = {

@@ -163,7 +163,7 @@ export function statementRoutes({ db, temporal, taskQueue }: ApiDeps) {
     if (!maySeeSessions(agreement, actor)) throw forbidden('the agreement does not grant the venue session-level data');
     const creditedBy = row.credit ? null : ((await db.selectFrom('cdrs').select('id').where('creditReferenceId', '=', id).executeTakeFirst())?.id ?? null);
     const month = monthOf(agreement, row.endDateTime);
-    return { id: row.id, credit: row.credit, creditReferenceId: row.creditReferenceId, creditedBy, agreementId: row.agreementId, month, document: row.document };
+    return { id: row.id, credit: row.credit, creditReferenceId: row.creditReferenceId, creditedBy, agreementId: row.agreementId, month, document: JSON.parse(row.document) as unknown };
   }
 
   return new OpenAPIHono<ApiEnv>()

@@ -183,7 +183,8 @@ function compile(calendar: BusinessCalendar): CompiledCalendar {
   return compiled;
 }
 
-function minuteOfDay(hhmm: string): number {
+/** A local time 'HH:mm' as minutes after midnight. */
+export function minuteOfDay(hhmm: string): number {
   const [hours, minutes] = hhmm.split(':').map(Number);
   return (hours ?? 0) * 60 + (minutes ?? 0);
 }
@@ -211,7 +212,7 @@ function openRanges(from: number, to: number, calendar: CompiledCalendar): Range
   return mergeRanges(ranges);
 }
 
-interface LocalDate {
+export interface LocalDate {
   year: number;
   month: number;
   day: number;
@@ -219,6 +220,8 @@ interface LocalDate {
   iso: string;
   /** 0 = Monday … 6 = Sunday. */
   weekday: number;
+  /** The date as a zone-less UTC day: epoch milliseconds of its midnight. */
+  dayMs: number;
 }
 
 /** The local date whose UTC midnight is `dayMs`. */
@@ -226,7 +229,73 @@ function localDate(dayMs: number): LocalDate {
   const at = new Date(dayMs);
   const [year, month, day] = [at.getUTCFullYear(), at.getUTCMonth() + 1, at.getUTCDate()];
   const iso = `${String(year).padStart(4, '0')}-${String(month).padStart(2, '0')}-${String(day).padStart(2, '0')}`;
-  return { year, month, day, iso, weekday: (at.getUTCDay() + 6) % 7 };
+  return { year, month, day, iso, weekday: (at.getUTCDay() + 6) % 7, dayMs };
+}
+
+/** The local date after `date`. */
+export function nextLocalDate(date: LocalDate): LocalDate {
+  return localDate(date.dayMs + DAY_MS);
+}
+
+/** An instant as a zone's wall clock shows it: the local date and the milliseconds since its midnight. */
+export interface LocalMoment {
+  date: LocalDate;
+  msOfDay: number;
+}
+
+/** Where an instant falls in `zone`: its local date and time of day, by the zone's offset then. */
+export function localMoment(instant: number, zone: string): LocalMoment {
+  const local = instant + offsetMinutes(instant, zone) * 60_000;
+  const dayMs = Math.floor(local / DAY_MS) * DAY_MS;
+  return { date: localDate(dayMs), msOfDay: local - dayMs };
+}
+
+/**
+ * A zone's UTC offsets, by hour of UTC time: one offset for an hour, or the instant within it at
+ * which the offset changes. Asking the zone's rules (Intl, through luxon) costs microseconds, and
+ * pricing asks about the same few hours for every session that overlaps them. Exact, given that no
+ * zone changes its offset twice within one hour. Bounded: a zone's hours are cleared when full.
+ */
+const offsetsByZone = new Map<string, Map<number, number | OffsetChange>>();
+const OFFSET_HOURS_LIMIT = 100_000;
+const HOUR_MS = 3_600_000;
+
+interface OffsetChange {
+  before: number;
+  /** The first instant with the new offset. */
+  at: number;
+  after: number;
+}
+
+function offsetMinutes(instant: number, zone: string): number {
+  let hours = offsetsByZone.get(zone);
+  if (!hours) {
+    if (!IANAZone.create(zone).isValid) throw new RangeError(`${zone} is not an IANA time zone`);
+    hours = new Map();
+    offsetsByZone.set(zone, hours);
+  }
+  const hour = Math.floor(instant / HOUR_MS);
+  let known = hours.get(hour);
+  if (known === undefined) {
+    known = offsetsOfHour(hour * HOUR_MS, IANAZone.create(zone));
+    if (hours.size >= OFFSET_HOURS_LIMIT) hours.clear();
+    hours.set(hour, known);
+  }
+  return typeof known === 'number' ? known : instant < known.at ? known.before : known.after;
+}
+
+/** The offset across the hour from `start`, or where it changes (bisected to the millisecond). */
+function offsetsOfHour(start: number, zone: IANAZone): number | OffsetChange {
+  const before = zone.offset(start);
+  const after = zone.offset(start + HOUR_MS - 1);
+  if (before === after) return before;
+  let [low, high] = [start, start + HOUR_MS - 1];
+  while (high - low > 1) {
+    const middle = Math.floor((low + high) / 2);
+    if (zone.offset(middle) === before) low = middle;
+    else high = middle;
+  }
+  return { before, at: high, after };
 }
 
 /**
@@ -251,7 +320,7 @@ const WALL_CLOCK_LIMIT = 100_000;
  * luxon's fromObject picks whichever offset the zone has at the current real time
  * (Settings.now()), so the same input would give different instants in summer and in winter.
  */
-function wallClock(date: LocalDate, minute: number, zone: string): number {
+export function wallClock(date: LocalDate, minute: number, zone: string): number {
   const key = `${zone} ${date.iso} ${minute}`;
   const known = wallClocks.get(key);
   if (known !== undefined) return known;

@@ -1,6 +1,6 @@
 import type { Decimal } from 'decimal.js';
-import { DateTime } from 'luxon';
 import { z } from 'zod';
+import { localMoment, minuteOfDay, nextLocalDate, wallClock, type LocalMoment } from './calendar.js';
 import { isCurrency, minorUnits, money, Money, roundMoney } from './money.js';
 
 /**
@@ -205,9 +205,9 @@ export function priceSession(tariff: Tariff, session: { start: Date; periods: re
 
 /** The tariff's elements whose restrictions all hold at a period's start (with their index), in order. */
 export function activeElements(tariff: Tariff, sessionStart: Date, period: SessionPeriod, energySoFar: Decimal, timeZone: string) {
-  const local = DateTime.fromJSDate(period.start, { zone: timeZone });
-  const durationSeconds = money((period.start.getTime() - sessionStart.getTime()) / 1000);
-  return tariff.elements.flatMap((element, at) => (!element.restrictions || restrictionsHold(element.restrictions, { local, durationSeconds, energySoFar, period }) ? [{ element, at }] : []));
+  const local = localMoment(period.start.getTime(), timeZone);
+  const durationMs = period.start.getTime() - sessionStart.getTime();
+  return tariff.elements.flatMap((element, at) => (!element.restrictions || restrictionsHold(element.restrictions, { local, durationMs, energySoFar, period }) ? [{ element, at }] : []));
 }
 
 /** Which element prices each dimension of a period, as one comparable key ("-" where none). */
@@ -223,13 +223,10 @@ export function elementChoice(tariff: Tariff, sessionStart: Date, period: Sessio
  */
 export function tariffBoundaries(tariff: Tariff, sessionStart: Date, from: Date, to: Date, timeZone: string): Date[] {
   const restrictions = tariff.elements.flatMap((e) => (e.restrictions ? [e.restrictions] : []));
-  const times = new Set(['00:00', ...restrictions.flatMap((r) => [r.start_time, r.end_time].filter((t): t is string => t !== undefined))]);
+  const minutes = new Set([0, ...restrictions.flatMap((r) => [r.start_time, r.end_time].filter((t): t is string => t !== undefined).map(minuteOfDay))]);
   const instants: number[] = [];
-  for (let day = DateTime.fromJSDate(from, { zone: timeZone }).startOf('day'); day.toMillis() < to.getTime(); day = day.plus({ days: 1 })) {
-    for (const time of times) {
-      const [hour, minute] = time.split(':').map(Number);
-      instants.push(day.set({ hour: hour!, minute: minute! }).toMillis());
-    }
+  for (let date = localMoment(from.getTime(), timeZone).date; wallClock(date, 0, timeZone) < to.getTime(); date = nextLocalDate(date)) {
+    for (const minute of minutes) instants.push(wallClock(date, minute, timeZone));
   }
   for (const r of restrictions) for (const s of [r.min_duration, r.max_duration]) if (s !== undefined) instants.push(sessionStart.getTime() + s * 1000);
   return [...new Set(instants)].filter((t) => t > from.getTime() && t < to.getTime()).sort((a, b) => a - b).map((t) => new Date(t));
@@ -251,25 +248,26 @@ function priced(period: number, dimension: TariffDimension, element: number, vol
 }
 
 interface RestrictionContext {
-  local: DateTime;
-  durationSeconds: Decimal;
+  local: LocalMoment;
+  /** Since the session began. */
+  durationMs: number;
   energySoFar: Decimal;
   period: SessionPeriod;
 }
 
 /** Whether an element's restrictions all hold at a period's start (a logical AND). */
-function restrictionsHold(r: z.output<typeof TariffRestrictions>, { local, durationSeconds, energySoFar, period }: RestrictionContext): boolean {
+function restrictionsHold(r: z.output<typeof TariffRestrictions>, { local, durationMs, energySoFar, period }: RestrictionContext): boolean {
   // Reservations are not charging sessions: their elements never price one.
   if (r.reservation) return false;
-  if (r.day_of_week && !r.day_of_week.includes(DAYS_OF_WEEK[local.weekday - 1]!)) return false;
-  const date = local.toISODate()!;
+  if (r.day_of_week && !r.day_of_week.includes(DAYS_OF_WEEK[local.date.weekday]!)) return false;
+  const date = local.date.iso;
   if (r.start_date && date < r.start_date) return false;
   if (r.end_date && date >= r.end_date) return false; // end_date is exclusive
-  if (!withinTimeOfDay(local.toFormat('HH:mm:ss'), r.start_time, r.end_time)) return false;
+  if (!withinTimeOfDay(Math.floor(local.msOfDay / 1000), r.start_time, r.end_time)) return false;
   if (r.min_kwh !== undefined && energySoFar.lt(money(r.min_kwh))) return false; // inclusive
   if (r.max_kwh !== undefined && energySoFar.gte(money(r.max_kwh))) return false; // exclusive
-  if (r.min_duration !== undefined && durationSeconds.lt(r.min_duration)) return false; // inclusive
-  if (r.max_duration !== undefined && durationSeconds.gte(r.max_duration)) return false; // exclusive
+  if (r.min_duration !== undefined && durationMs < r.min_duration * 1000) return false; // inclusive
+  if (r.max_duration !== undefined && durationMs >= r.max_duration * 1000) return false; // exclusive
   // Current and power: what the period measured (its minimum for a minimum, maximum for a maximum);
   // power falls back to the period's average (energy / charging time). Unmeasured → does not hold.
   const average = period.chargingHours.gt(0) ? period.energyKwh.div(period.chargingHours) : undefined;
@@ -281,14 +279,15 @@ function restrictionsHold(r: z.output<typeof TariffRestrictions>, { local, durat
 }
 
 /**
- * Time of day: from `start` (inclusive) until `end` (exclusive); an `end` before the `start` runs
- * past midnight, and an `end` of 00:00 is the end of the day. Equal start and end: all day.
+ * Time of day (`second` after local midnight): from `start` (inclusive) until `end` (exclusive); an
+ * `end` before the `start` runs past midnight, and an `end` of 00:00 is the end of the day. Equal
+ * start and end: all day.
  */
-function withinTimeOfDay(time: string, start: string | undefined, end: string | undefined): boolean {
-  const from = start ? `${start}:00` : '00:00:00';
-  const until = !end || end === '00:00' ? '24:00:00' : `${end}:00`;
-  if (from === until || (from === '00:00:00' && until === '24:00:00')) return true;
-  return from < until ? from <= time && time < until : time >= from || time < until;
+function withinTimeOfDay(second: number, start: string | undefined, end: string | undefined): boolean {
+  const from = start ? minuteOfDay(start) * 60 : 0;
+  const until = !end || end === '00:00' ? 86_400 : minuteOfDay(end) * 60;
+  if (from === until || (from === 0 && until === 86_400)) return true;
+  return from < until ? from <= second && second < until : second >= from || second < until;
 }
 
 /** min_price / max_price bound the total, excl. and incl. VAT each; a bound without incl. VAT scales incl. VAT with excl. */
@@ -366,16 +365,20 @@ const PLACES = Symbol('minor units');
 
 /** JSON with decimals written as numbers, exactly as they are; stated amounts with their minor units (5.50). */
 export function decimalJson(value: unknown, indent = 2): string {
-  // The replacer sees a Decimal's toJSON() text; its holder still has the Decimal itself.
-  const marked = JSON.stringify(
-    value,
-    function (this: Record<string, unknown>, key: string, v: unknown) {
-      const original = this[key];
-      if (!(original instanceof Money)) return v;
-      const places = (original as unknown as Record<symbol, number | undefined>)[PLACES];
-      return `\u0000${places === undefined ? original.toFixed() : original.toFixed(places)}`;
-    },
-    indent,
-  );
-  return marked.replace(/"\\u0000(-?[0-9.]+)"/g, '$1');
+  // Each decimal becomes a marked string of its digits, which the native JSON.stringify (far faster
+  // than one given a replacer) writes quoted; the marks then go, with the quotes.
+  return JSON.stringify(markDecimals(value), undefined, indent).replace(/"\\u0000(-?[0-9.]+)"/g, '$1');
+}
+
+function markDecimals(value: unknown): unknown {
+  if (value === null || typeof value !== 'object') return value;
+  if (value instanceof Money) {
+    const places = (value as unknown as Record<symbol, number | undefined>)[PLACES];
+    return `\u0000${places === undefined ? value.toFixed() : value.toFixed(places)}`;
+  }
+  if (Array.isArray(value)) return value.map(markDecimals);
+  if (value instanceof Date || typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
+  const marked: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) marked[key] = markDecimals((value as Record<string, unknown>)[key]);
+  return marked;
 }

@@ -271,7 +271,8 @@ export interface CdrsTable {
   timeCostInclVat: string;
   parkingCostExclVat: string;
   parkingCostInclVat: string;
-  document: Json;
+  /** The OCPI 2.2.1 CDR as issued: JSON text, byte for byte (migrations/0021_cdr_document_as_issued.ts). */
+  document: string;
   issuedAt: Timestamp;
 }
 

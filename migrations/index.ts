@@ -19,6 +19,7 @@ import * as sessionsToPrice from './0017_sessions_to_price.js';
 import * as consoleSessions from './0018_console_sessions.js';
 import * as signInLinks from './0019_sign_in_links.js';
 import * as incidentListIndexes from './0020_incident_list_indexes.js';
+import * as cdrDocumentAsIssued from './0021_cdr_document_as_issued.js';
 
 /** Every migration, in order. Files are never edited once they have landed; add a new one. */
 const migrations: Record<string, Migration> = {
@@ -42,6 +43,7 @@ const migrations: Record<string, Migration> = {
   '0018_console_sessions': consoleSessions,
   '0019_sign_in_links': signInLinks,
   '0020_incident_list_indexes': incidentListIndexes,
+  '0021_cdr_document_as_issued': cdrDocumentAsIssued,
 };
 
 export const migrationProvider: MigrationProvider = {

@@ -77,7 +77,9 @@ describe.each(databaseKinds)('charge detail records on %s', (kind) => {
     });
     expect([cdr.totalEnergy, cdr.totalTime, cdr.totalParkingTime].map(Number)).toEqual([10, 3.25, 1.25]);
     expect([cdr.totalCostExclVat, cdr.totalCostInclVat, cdr.energyCostExclVat, cdr.parkingCostInclVat].map(Number)).toEqual([12.4, 14.88, 4.9, 9]);
-    const document = cdr.document as { id: string; charging_periods: { start_date_time: string }[]; total_cost: { incl_vat: number }; tariffs: { id: string }[] };
+    // Stored as issued, byte for byte: its amounts keep their minor units.
+    expect(cdr.document).toContain('"total_energy_cost":{"excl_vat":4.90,"incl_vat":5.88}');
+    const document = JSON.parse(cdr.document) as { id: string; charging_periods: { start_date_time: string }[]; total_cost: { incl_vat: number }; tariffs: { id: string }[] };
     expect(document.id).toBe(cdr.id);
     expect(document.charging_periods.map((p) => p.start_date_time)).toEqual(['2026-05-04T14:30:00.000Z', '2026-05-04T15:30:00.000Z', '2026-05-04T16:30:00.000Z']);
     expect(document.total_cost.incl_vat).toBe(14.88);

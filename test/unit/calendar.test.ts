@@ -1,7 +1,7 @@
 import fc from 'fast-check';
-import { Settings } from 'luxon';
+import { DateTime, Settings } from 'luxon';
 import { describe, expect, it } from 'vitest';
-import { addBusinessTime, businessTimeBetween, calendarProblems, openIntervals, type BusinessCalendar, type DailySpan, type Interval, type Weekday } from '../../contracts/calendar.js';
+import { addBusinessTime, businessTimeBetween, calendarProblems, localMoment, openIntervals, type BusinessCalendar, type DailySpan, type Interval, type Weekday } from '../../contracts/calendar.js';
 
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
@@ -355,5 +355,49 @@ describe('calendarProblems', () => {
       'weekly.mon: expected a list of spans { from, to }',
       'holidays: expected a list of dates YYYY-MM-DD',
     ]);
+  });
+});
+
+describe('localMoment', () => {
+  // Zones whose offsets change in unusual ways: at midnight (Santiago, Havana), by 30 minutes (Lord
+  // Howe), at odd offsets (Kathmandu, Chatham), twice a year in Morocco; and the ones our agreements use.
+  const zones = ['Europe/London', 'Europe/Vienna', 'America/New_York', 'America/Santiago', 'America/Havana', 'Australia/Lord_Howe', 'Asia/Kathmandu', 'Pacific/Chatham', 'Africa/Casablanca', 'UTC'];
+  const wallClock = (instant: number, zone: string) => {
+    const local = localMoment(instant, zone);
+    return `${local.date.iso} ${local.date.weekday} ${local.msOfDay}`;
+  };
+  const luxonWallClock = (instant: number, zone: string) => {
+    const local = DateTime.fromMillis(instant, { zone });
+    return `${local.toISODate()} ${local.weekday - 1} ${local.hour * HOUR + local.minute * MINUTE + local.second * 1000 + local.millisecond}`;
+  };
+
+  it('shows the local date, weekday and time of day the zone rules give, to the millisecond, around every offset change', () => {
+    let changes = 0;
+    for (const zone of zones) {
+      // Every offset change from 2024 to 2028, found day by day and bisected; each checked around it.
+      const offset = (instant: number) => DateTime.fromMillis(instant, { zone }).offset;
+      for (let day = Date.UTC(2024, 0, 1); day < Date.UTC(2028, 0, 1); day += DAY) {
+        if (offset(day) === offset(day + DAY - 1)) continue;
+        let [unchanged, change] = [day, day + DAY - 1];
+        while (change - unchanged > 1) {
+          const middle = Math.floor((unchanged + change) / 2);
+          if (offset(middle) === offset(day)) unchanged = middle;
+          else change = middle;
+        }
+        for (const instant of [change - 1001, change - 1, change, change + 1]) expect(wallClock(instant, zone), `${zone} ${new Date(instant).toISOString()}`).toBe(luxonWallClock(instant, zone));
+        changes++;
+      }
+    }
+    // Two a year in most of these zones, four in Casablanca (around Ramadan).
+    expect(changes).toBeGreaterThanOrEqual(60);
+  });
+
+  it('agrees with the zone rules at any instant', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...zones), fc.integer({ min: Date.UTC(1990, 0, 1), max: Date.UTC(2040, 0, 1) }), (zone, instant) => {
+        expect(wallClock(instant, zone)).toBe(luxonWallClock(instant, zone));
+      }),
+      { numRuns: 5000 },
+    );
   });
 });
