@@ -211,14 +211,19 @@ function recordingsOf(samples: SampleRow[], statuses: { reportedAt: Date; status
  * The CDR pricer of a worker process: prices ended sessions as they come (every `intervalMs`, in
  * batches until none is left), so each session has its CDR moments after it ends — and, since it
  * reads what is in the database, also after a crash or a restart. Several processes may run it.
+ * `concurrency` batches run at once: on PostgreSQL, while one batch is priced in this process the
+ * database writes another's CDRs, so two use both cores (docs/benchmarks.md, "Settlement").
  */
-export function startCdrPricer({ db, log, intervalMs = 5_000 }: { db: Db; log: { warn(obj: object, msg: string): void }; intervalMs?: number }) {
+export function startCdrPricer({ db, log, intervalMs = 5_000, concurrency = 1 }: { db: Db; log: { warn(obj: object, msg: string): void }; intervalMs?: number; concurrency?: number }) {
   let stopped = false;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> = Promise.resolve();
+  const drain = async () => {
+    while (!stopped && (await priceEndedSessions(db, { skipLocked: true })) > 0);
+  };
   const round = async () => {
     try {
-      while (!stopped && (await priceEndedSessions(db, { skipLocked: true })) > 0);
+      await Promise.all(Array.from({ length: concurrency }, drain));
     } catch (error) {
       log.warn({ err: error }, 'pricing ended sessions failed; trying again shortly');
     }
@@ -254,7 +259,7 @@ export async function creditCdr(db: Db, { cdrId, reason, issuedAt = new Date() }
     const negate = (amount: string) => money(amount).negated().toFixed();
     const creditId = `${cdrId}-CREDIT`;
     const original = JSON.parse(cdr.document) as Record<string, unknown> & Partial<Record<`total_${'cost' | 'fixed_cost' | 'energy_cost' | 'time_cost' | 'parking_cost'}`, { excl_vat: string; incl_vat?: string }>>;
-    // jsonb hands back prices as numbers; their shortest text is the decimal written (decimalJson wrote it).
+    // JSON.parse gives prices as numbers; their shortest text is the decimal written (decimalJson wrote it).
     const negatedPrice = (price: { excl_vat: string; incl_vat?: string } | undefined) => price && { excl_vat: money(String(price.excl_vat)).negated(), ...(price.incl_vat === undefined ? {} : { incl_vat: money(String(price.incl_vat)).negated() }) };
     const document = {
       ...original,

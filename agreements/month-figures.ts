@@ -4,7 +4,7 @@ import type { Agreement } from '../contracts/agreement.js';
 import { money } from '../contracts/money.js';
 import type { ChargerService, ChargerUsage, MonthFigures, PortUptimeFigure } from '../contracts/settlement.js';
 import type { Db } from '../db/connect.js';
-import { portUptimeFromHistory, type PortUptime } from './uptime-report.js';
+import { portsUptimeFromHistory, type PortUptime } from './uptime-report.js';
 
 /** A month of an agreement, in its time zone (its first site's): [start, end). */
 export function monthPeriod(agreement: Agreement, month: string): { start: Date; end: Date } {
@@ -66,13 +66,10 @@ export async function monthFigures(db: Db, agreement: Agreement, month: string, 
   const chargers = covered.end > covered.start ? await coverage(db, agreement.id, covered) : [];
   const listed = new Map<string, Agreement['sites'][number]['chargers'][number]>(agreement.sites.flatMap((s) => s.chargers.map((c) => [c.id, c] as const)));
   const measuredUntil = period.end < now ? period.end : now;
-  const ports: MonthEvidence['ports'] = [];
   // Ports of the chargers the agreement lists now (one it no longer lists has no terms to measure by).
-  for (const charger of chargers.filter((c) => listed.has(c.chargerId))) {
-    for (let connectorId = 1; connectorId <= listed.get(charger.chargerId)!.connectors; connectorId++) {
-      ports.push({ chargerId: charger.chargerId, connectorId, ...(await portUptimeFromHistory(db, agreement, charger.chargerId, connectorId, { start: period.start, end: measuredUntil }, now)) });
-    }
-  }
+  const portsToMeasure = chargers.filter((c) => listed.has(c.chargerId)).flatMap((c) => Array.from({ length: listed.get(c.chargerId)!.connectors }, (_, i) => ({ chargerId: c.chargerId, connectorId: i + 1 })));
+  const measured = portsToMeasure.length > 0 ? await portsUptimeFromHistory(db, agreement, portsToMeasure, { start: period.start, end: measuredUntil }, now) : [];
+  const ports: MonthEvidence['ports'] = portsToMeasure.map((port, i) => ({ ...port, ...measured[i]! }));
   const uptime: PortUptimeFigure[] = ports.map((p) => ({ chargerId: p.chargerId, connectorId: p.connectorId, uptimePercent: p.uptimePercent }));
 
   const breached = await db

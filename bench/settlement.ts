@@ -1,6 +1,7 @@
 import { appendFileSync } from 'node:fs';
 import { Command } from 'commander';
 import { sql } from 'kysely';
+import pMap from 'p-map';
 import { priceEndedSessions } from '../agreements/cdrs.js';
 import { statementDocuments } from '../agreements/statement-documents.js';
 import { issueStatement } from '../agreements/statements.js';
@@ -29,6 +30,7 @@ export interface SettlementBenchOptions {
   month: string;
   batch: number;
   pricers: number;
+  concurrency: number;
   databaseUrl?: string;
   out: string;
   write: boolean;
@@ -45,7 +47,8 @@ export async function runSettlementBench(argv: string[]): Promise<number> {
     .option('--sessions <n>', 'sessions in the month, spread evenly over the chargers', positiveInteger, 1_000_000)
     .option('--month <yyyy-mm>', 'the month generated and settled', '2026-10')
     .option('--batch <n>', 'sessions the pricer takes per batch', positiveInteger, 2000)
-    .option('--pricers <n>', 'pricers running at once, each a batch at a time', positiveInteger, 1)
+    .option('--pricers <n>', 'batches priced at once, each by its own loop (a worker on PostgreSQL runs 2)', positiveInteger, 2)
+    .option('--concurrency <n>', 'months settled and statements rendered at once, as a worker runs the settlement workflows’ activities', positiveInteger, 2)
     .option('--database-url <url>', 'a PostgreSQL server (an admin URL: a scratch database is created and dropped); default TEST_DATABASE_URL or DATABASE_URL')
     .option('--out <file>', 'where the results are appended', 'docs/benchmarks.md')
     .option('--no-write', 'print the results only');
@@ -86,22 +89,29 @@ export async function runSettlementBench(argv: string[]): Promise<number> {
     const pricingRss = memory.peak();
     log(`priced ${int(priced)} sessions into CDRs in ${round(pricing.ms / 1000)} s`);
 
+    const writeFloor = await timed(() => storeAgain(db));
+    log(`write floor: the same CDR rows stored again within the server in ${round(writeFloor.ms / 1000)} s`);
+
     memory.reset();
-    const statementIds: string[] = [];
+    let statementIds: string[] = [];
     const settling = await timed(async () => {
-      for (const agreement of generated.agreements) statementIds.push((await issueStatement(db, agreement, 1, options.month, now)).statementId);
+      statementIds = await pMap(generated.agreements, async (agreement) => (await issueStatement(db, agreement, 1, options.month, now)).statementId, { concurrency: options.concurrency });
     });
     const settlingRss = memory.peak();
     log(`settled ${statementIds.length} months in ${round(settling.ms / 1000)} s`);
 
     memory.reset();
     let bytes = 0;
-    const rendering = await timed(async () => {
-      for (const id of statementIds) {
-        const documents = (await statementDocuments(db, id))!;
-        bytes += documents.html.length + documents.pdf.length + documents.csv.lines.length + documents.csv.sessions.length + documents.csv.outages.length;
-      }
-    });
+    const rendering = await timed(() =>
+      pMap(
+        statementIds,
+        async (id) => {
+          const documents = (await statementDocuments(db, id))!;
+          bytes += documents.html.length + documents.pdf.length + documents.csv.lines.length + documents.csv.sessions.length + documents.csv.outages.length;
+        },
+        { concurrency: options.concurrency },
+      ),
+    );
     const renderingRss = memory.peak();
     log(`rendered ${statementIds.length} statements (${int(bytes / 2 ** 20)} MiB) in ${round(rendering.ms / 1000)} s`);
 
@@ -111,6 +121,7 @@ export async function runSettlementBench(argv: string[]): Promise<number> {
       generated,
       cdrs,
       floorMs: floor.ms,
+      writeFloorMs: writeFloor.ms,
       pricingMs: pricing.ms,
       settlingMs: settling.ms,
       renderingMs: rendering.ms,
@@ -198,6 +209,22 @@ async function bareAggregate(db: Db, period: { start: Date; end: Date }): Promis
   return rows.rows.length;
 }
 
+/**
+ * The write floor: the month's CDR rows stored once more, copied within the server into a table
+ * like `cdrs` (its indexes and compression), each document built anew so that it is compressed
+ * again — what PostgreSQL needs to store them, with no client, no parameters and no pricing.
+ */
+async function storeAgain(db: Db): Promise<void> {
+  await sql`create table cdrs_write_floor (like cdrs including all)`.execute(db);
+  try {
+    const columns = (await sql<{ name: string }>`select column_name as name from information_schema.columns where table_name = 'cdrs' order by ordinal_position`.execute(db)).rows.map((r) => r.name);
+    const values = columns.map((c) => (c === 'document' ? sql`document || ''` : sql.ref(c)));
+    await sql`insert into cdrs_write_floor (${sql.join(columns.map((c) => sql.ref(c)))}) select ${sql.join(values)} from cdrs`.execute(db);
+  } finally {
+    await sql`drop table cdrs_write_floor`.execute(db);
+  }
+}
+
 async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; result: T }> {
   const started = performance.now();
   const result = await work();
@@ -223,6 +250,7 @@ function formatReport(r: {
   generated: { chargers: number; sessions: number; generatedMs: number };
   cdrs: number;
   floorMs: number;
+  writeFloorMs: number;
   pricingMs: number;
   settlingMs: number;
   renderingMs: number;
@@ -236,7 +264,7 @@ function formatReport(r: {
   return [
     `## ${at} UTC — settlement: ${int(r.options.agreements)} agreements, ${int(r.generated.chargers)} chargers, ${int(r.generated.sessions)} sessions on PostgreSQL`,
     '',
-    `Machine: ${machine()}. Commit: ${commit()}. Month ${r.options.month}; ${r.options.pricers} pricer${r.options.pricers > 1 ? 's' : ''}, batches of ${r.options.batch}; the data generated in ${s(r.generated.generatedMs)} (not counted).`,
+    `Machine: ${machine()}. Commit: ${commit()}. Month ${r.options.month}; ${r.options.pricers} batch${r.options.pricers > 1 ? 'es' : ''} of ${r.options.batch} priced at once; ${r.options.concurrency} month${r.options.concurrency > 1 ? 's' : ''} settled and rendered at once; the data generated in ${s(r.generated.generatedMs)} (not counted).`,
     '',
     '| measure | target | this run |',
     '| --- | --- | --- |',
@@ -246,6 +274,7 @@ function formatReport(r: {
     `| — render them: HTML, PDF and three CSVs each (${int(r.bytes / 2 ** 20)} MiB) | | ${s(r.renderingMs)} (${round(r.renderingMs / r.statements)} ms each) |`,
     `| bounded memory: peak RSS per phase | bounded, not growing with sessions | base ${r.rss.base} MiB; pricing ${r.rss.pricing}, settling ${r.rss.settling}, rendering ${r.rss.rendering} MiB |`,
     `| the floor: a bare SQL aggregate of the same sessions per agreement | (the yardstick) | ${s(r.floorMs)} |`,
+    `| the write floor: the same ${int(r.cdrs)} CDR rows stored again, copied within PostgreSQL (each document compressed anew; no client, no pricing) | (what storing them costs the server alone) | ${s(r.writeFloorMs)} |`,
     '',
   ].join('\n');
 }

@@ -156,8 +156,9 @@ export async function startConcierge(config: Config, options: StartOptions = {})
           activities: createActivities(db, { mailer }),
         }),
       );
-      // Every ended session on a covered charger gets its CDR (agreements/cdrs.ts).
-      const pricer = startCdrPricer({ db, log });
+      // Every ended session on a covered charger gets its CDR (agreements/cdrs.ts): two batches at
+      // once on PostgreSQL, one on the embedded database (a single connection).
+      const pricer = startCdrPricer({ db, log, concurrency: 'pgliteDir' in config.database ? 1 : 2 });
       cleanups.push(pricer.stop);
     }
     // Each agreement's lifecycle — settlement days, notice deadlines — runs as its workflow.

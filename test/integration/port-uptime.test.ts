@@ -5,6 +5,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { outagesFromStatuses, outsideOperatingHours } from '../../contracts/port-outages.js';
+import { portsUptimeFromHistory, portUptimeFromHistory } from '../../agreements/uptime-report.js';
+import greenmart from '../../contracts/agreements/greenmart-retail.js';
+import { parseAgreement } from '../../contracts/agreement.js';
 import { migrateToLatest, openDatabase } from '../../db/connect.js';
 
 const at = (iso: string) => new Date(iso);
@@ -115,5 +118,46 @@ describe('concierge uptime', () => {
     expect(Math.abs(result.outageMinutes - (120 + elapsed))).toBeLessThanOrEqual(1);
     const notYet = await run(now + HOUR, now + 2 * HOUR).catch((error: { code: number; stderr: string }) => error);
     expect(notYet).toMatchObject({ code: 1, stderr: expect.stringContaining('has not come yet') });
+  });
+
+  it('measures all the ports of an agreement together exactly as it measures each alone', async () => {
+    const agreement = parseAgreement(greenmart).agreement!;
+    const db = openDatabase({ pgliteDir: path.join(dataDir, 'pglite') });
+    try {
+      const report = (chargerId: string, connectorId: number, status: string, reportedAt: string) => ({ chargerId, connectorId, status, errorCode: null, vendorErrorCode: null, info: null, reportedAt, protocol: 'ocpp1.6', payload: '{}' });
+      await db
+        .insertInto('statusLog')
+        .values([
+          // GM-LDS-03 went into May faulted on connector 2; connector 1 faults on the 12th; the charger on the 22nd.
+          report('GM-LDS-03', 2, 'Faulted', '2026-04-29T08:00:00Z'),
+          report('GM-LDS-03', 2, 'Available', '2026-05-02T09:30:00Z'),
+          report('GM-LDS-03', 1, 'Faulted', '2026-05-12T14:00:00Z'),
+          report('GM-LDS-03', 1, 'Available', '2026-05-12T18:45:00Z'),
+          report('GM-LDS-03', 0, 'Unavailable', '2026-05-22T06:00:00Z'),
+          report('GM-LDS-03', 0, 'Available', '2026-05-22T07:00:00Z'),
+        ])
+        .execute();
+      // GM-LDS-02 away for 2 h (past the 10-minute grace) on the 8th, and away since before May on another count.
+      await db
+        .insertInto('chargerEvents')
+        .values([
+          { chargerId: 'GM-LDS-02', connectorId: null, kind: 'disconnected', at: '2026-05-08T10:00:00Z', data: '{}' },
+          { chargerId: 'GM-LDS-02', connectorId: null, kind: 'connected', at: '2026-05-08T12:00:00Z', data: '{}' },
+          { chargerId: 'GM-LDS-01', connectorId: null, kind: 'disconnected', at: '2026-04-30T23:00:00Z', data: '{}' },
+          { chargerId: 'GM-LDS-01', connectorId: null, kind: 'connected', at: '2026-05-01T01:00:00Z', data: '{}' },
+        ])
+        .execute();
+      const ports = agreement.sites.flatMap((site) => site.chargers.flatMap((c) => Array.from({ length: c.connectors }, (_, i) => ({ chargerId: c.id, connectorId: i + 1 }))));
+      const may = { start: at('2026-04-30T23:00:00Z'), end: at('2026-05-31T23:00:00Z') };
+      const now = at('2026-06-02T00:00:00Z');
+      const together = await portsUptimeFromHistory(db, agreement, ports, may, now);
+      const alone = await Promise.all(ports.map((p) => portUptimeFromHistory(db, agreement, p.chargerId, p.connectorId, may, now)));
+      expect(together).toEqual(alone);
+      // Each of the histories above shows in its own port, and only there.
+      const outages: Record<string, number> = { 'GM-LDS-01/1': 3, 'GM-LDS-02/1': 1, 'GM-LDS-03/1': 2, 'GM-LDS-03/2': 2 };
+      expect(together.map((u) => u.outages.length)).toEqual(ports.map((p) => outages[`${p.chargerId}/${p.connectorId}`] ?? 0));
+    } finally {
+      await db.destroy();
+    }
   });
 });
