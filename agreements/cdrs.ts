@@ -63,19 +63,42 @@ async function priceBatch(db: Db, options: PricingOptions): Promise<number> {
     return all.filter((v) => v.effectiveFrom <= at).at(-1) ?? all[0]!;
   };
 
-  // Each session's meter samples and statuses, joined on the batch's sessions (an index range each).
+  // Each session's meter samples and statuses: an index range each, read per session (a lateral
+  // join). A plain join let the planner hash the whole status log once it held a million rows.
   const ids = sessions.map((s) => s.id);
   const [samples, statuses] = await Promise.all([
     db
-      .selectFrom('meterSamples as m')
-      .innerJoin('sessions as s', (join) => join.onRef('m.chargerId', '=', 's.chargerId').onRef('m.connectorId', '=', 's.connectorId').onRef('m.sampledAt', '>=', 's.startedAt').onRef('m.sampledAt', '<=', 's.endedAt'))
+      .selectFrom('sessions as s')
+      .innerJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('meterSamples as m')
+            .select(['m.sampledAt', 'm.measurand', 'm.phase', 'm.location', 'm.unit', 'm.value'])
+            .whereRef('m.chargerId', '=', 's.chargerId')
+            .whereRef('m.connectorId', '=', 's.connectorId')
+            .whereRef('m.sampledAt', '>=', 's.startedAt')
+            .whereRef('m.sampledAt', '<=', 's.endedAt')
+            .where('m.measurand', 'in', [REGISTER, POWER, CURRENT])
+            .as('m'),
+        (join) => join.onTrue(),
+      )
       .select(['s.id as sessionId', 'm.sampledAt', 'm.measurand', 'm.phase', 'm.location', 'm.unit', 'm.value'])
       .where('s.id', 'in', ids)
-      .where('m.measurand', 'in', [REGISTER, POWER, CURRENT])
       .execute(),
     db
-      .selectFrom('statusLog as l')
-      .innerJoin('sessions as s', (join) => join.onRef('l.chargerId', '=', 's.chargerId').onRef('l.connectorId', '=', 's.connectorId').onRef('l.reportedAt', '>=', 's.startedAt').onRef('l.reportedAt', '<=', 's.endedAt'))
+      .selectFrom('sessions as s')
+      .innerJoinLateral(
+        (eb) =>
+          eb
+            .selectFrom('statusLog as l')
+            .select(['l.reportedAt', 'l.status'])
+            .whereRef('l.chargerId', '=', 's.chargerId')
+            .whereRef('l.connectorId', '=', 's.connectorId')
+            .whereRef('l.reportedAt', '>=', 's.startedAt')
+            .whereRef('l.reportedAt', '<=', 's.endedAt')
+            .as('l'),
+        (join) => join.onTrue(),
+      )
       .select(['s.id as sessionId', 'l.reportedAt', 'l.status'])
       .where('s.id', 'in', ids)
       .execute(),
