@@ -63,8 +63,10 @@ async function priceBatch(db: Db, options: PricingOptions): Promise<number> {
     return all.filter((v) => v.effectiveFrom <= at).at(-1) ?? all[0]!;
   };
 
-  // Each session's meter samples and statuses: an index range each, read per session (a lateral
-  // join). A plain join let the planner hash the whole status log once it held a million rows.
+  // Each session's meter samples and statuses: an index range each, read per session by a lateral
+  // join. A plain join — or a lateral one, which the planner flattens into the same — hashed the
+  // whole status log once it held a million rows (350 ms a batch, against 26 ms); `offset 0` keeps
+  // the subquery a subquery.
   const ids = sessions.map((s) => s.id);
   const [samples, statuses] = await Promise.all([
     db
@@ -79,6 +81,7 @@ async function priceBatch(db: Db, options: PricingOptions): Promise<number> {
             .whereRef('m.sampledAt', '>=', 's.startedAt')
             .whereRef('m.sampledAt', '<=', 's.endedAt')
             .where('m.measurand', 'in', [REGISTER, POWER, CURRENT])
+            .offset(0)
             .as('m'),
         (join) => join.onTrue(),
       )
@@ -96,6 +99,7 @@ async function priceBatch(db: Db, options: PricingOptions): Promise<number> {
             .whereRef('l.connectorId', '=', 's.connectorId')
             .whereRef('l.reportedAt', '>=', 's.startedAt')
             .whereRef('l.reportedAt', '<=', 's.endedAt')
+            .offset(0)
             .as('l'),
         (join) => join.onTrue(),
       )
