@@ -68,7 +68,7 @@ export async function monthFigures(db: Db, agreement: Agreement, month: string, 
   const measuredUntil = period.end < now ? period.end : now;
   // Ports of the chargers the agreement lists now (one it no longer lists has no terms to measure by).
   const portsToMeasure = chargers.filter((c) => listed.has(c.chargerId)).flatMap((c) => Array.from({ length: listed.get(c.chargerId)!.connectors }, (_, i) => ({ chargerId: c.chargerId, connectorId: i + 1 })));
-  const measured = portsToMeasure.length > 0 ? await portsUptimeFromHistory(db, agreement, portsToMeasure, { start: period.start, end: measuredUntil }, now) : [];
+  const measured = await portsUptimeFromHistory(db, agreement, portsToMeasure, { start: period.start, end: measuredUntil }, now);
   const ports: MonthEvidence['ports'] = portsToMeasure.map((port, i) => ({ ...port, ...measured[i]! }));
   const uptime: PortUptimeFigure[] = ports.map((p) => ({ chargerId: p.chargerId, connectorId: p.connectorId, uptimePercent: p.uptimePercent }));
 
