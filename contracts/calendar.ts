@@ -205,7 +205,7 @@ function openRanges(from: number, to: number, calendar: CompiledCalendar): Range
     if (calendar.holidays.has(date.iso)) continue;
     for (const span of calendar.weekly[date.weekday] ?? []) {
       const start = wallClock(date, span.fromMinute, calendar.zone);
-      const end = wallClock(span.endsNextDay ? localDate(day + DAY_MS) : date, span.toMinute, calendar.zone);
+      const end = wallClock(span.endsNextDay ? nextLocalDate(date) : date, span.toMinute, calendar.zone);
       ranges.push({ start: Math.max(start, from), end: Math.min(end, to) });
     }
   }
